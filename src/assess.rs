@@ -1,0 +1,432 @@
+//! Pure judgement: evidence (builds with where they came from) + the table →
+//! a verdict with status, CVEs, product, CU, the build needed and one
+//! sentence of detail. No I/O here; every rule from
+//! `reference/proxylogon-march-2021.md` has a named test below.
+
+use crate::build::{Build, Precision};
+use crate::table::{CuKey, Fix, Product, Row, Table};
+use std::fmt;
+
+/// Every status a report row can have (the contract's table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Vulnerable,
+    SuUnknown,
+    Ambiguous,
+    Patched,
+    NotAffected,
+    UnknownBuild,
+    Undetermined,
+    NotExchange,
+    Unreachable,
+    InputError,
+    NotScanned,
+}
+
+impl Status {
+    pub const ALL: [Status; 11] = [
+        Status::Vulnerable,
+        Status::SuUnknown,
+        Status::Ambiguous,
+        Status::Patched,
+        Status::NotAffected,
+        Status::UnknownBuild,
+        Status::Undetermined,
+        Status::NotExchange,
+        Status::Unreachable,
+        Status::InputError,
+        Status::NotScanned,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Vulnerable => "vulnerable",
+            Status::SuUnknown => "su-unknown",
+            Status::Ambiguous => "ambiguous",
+            Status::Patched => "patched",
+            Status::NotAffected => "not-affected",
+            Status::UnknownBuild => "unknown-build",
+            Status::Undetermined => "undetermined",
+            Status::NotExchange => "not-exchange",
+            Status::Unreachable => "unreachable",
+            Status::InputError => "input-error",
+            Status::NotScanned => "not-scanned",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// Statuses whose row lists the CVEs the server may be exposed to.
+    fn lists_cves(self) -> bool {
+        matches!(self, Status::Vulnerable | Status::SuUnknown | Status::Ambiguous)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a build was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Source {
+    Header,
+    ExportTool,
+    LogonPage,
+    Inventory,
+    /// Given to `check` on the command line or stdin.
+    Input,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Header => "header",
+            Source::ExportTool => "exporttool",
+            Source::LogonPage => "logon-page",
+            Source::Inventory => "inventory",
+            Source::Input => "input",
+        }
+    }
+}
+
+/// One build, where it was read, and which front end (`X-FEServer`) sent it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evidence {
+    pub build: Build,
+    pub source: Source,
+    pub front_end: Option<String>,
+}
+
+impl Evidence {
+    pub fn new(build: Build, source: Source) -> Evidence {
+        Evidence { build, source, front_end: None }
+    }
+
+    fn describe(&self) -> String {
+        match &self.front_end {
+            Some(fe) => format!("{} {} (front end {fe})", self.source.as_str(), self.build),
+            None => format!("{} {}", self.source.as_str(), self.build),
+        }
+    }
+}
+
+/// The judgement of one host or one build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub status: Status,
+    pub cves: Vec<String>,
+    pub product: Option<Product>,
+    pub cu: Option<String>,
+    pub build: Option<Build>,
+    /// Where the build came from; several when they agreed.
+    pub sources: Vec<Source>,
+    /// The build this server needs (3 parts where any build of the CU will do).
+    pub fixed_build: Option<Build>,
+    pub detail: String,
+}
+
+impl Verdict {
+    /// A verdict with no build: unreachable, not Exchange, input errors.
+    pub fn without_build(status: Status, detail: impl Into<String>) -> Verdict {
+        Verdict {
+            status,
+            cves: Vec::new(),
+            product: None,
+            cu: None,
+            build: None,
+            sources: Vec::new(),
+            fixed_build: None,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn precision(&self) -> Option<Precision> {
+        self.build.map(|b| b.precision())
+    }
+}
+
+/// Judges everything known about one host. No evidence: `undetermined`.
+/// Evidence that agrees (same CU, and the same revision where both show one)
+/// is merged, the most precise build winning. Evidence that disagrees is
+/// `ambiguous`, unless it comes from different front ends, each consistent,
+/// and one of them is provably vulnerable: then the host is `vulnerable`.
+pub fn assess(evidence: &[Evidence], table: &Table) -> Verdict {
+    let Some(first) = evidence.first() else {
+        return Verdict::without_build(
+            Status::Undetermined,
+            "the server looks like Exchange but shows no version marker; check ExSetup.exe's file version on the server",
+        );
+    };
+    if all_agree(evidence) {
+        let best = evidence.iter().max_by_key(|e| e.build.precision()).unwrap_or(first);
+        let mut verdict = judge(&best.build, table);
+        verdict.sources = distinct_sources(evidence.iter());
+        return verdict;
+    }
+    let values = evidence.iter().map(Evidence::describe).collect::<Vec<_>>().join(", ");
+    if let Some(verdict) = vulnerable_front_end(evidence, table) {
+        return verdict;
+    }
+    let judged: Vec<Verdict> = evidence.iter().map(|e| judge(&e.build, table)).collect();
+    let mut verdict = judge(&first.build, table);
+    verdict.status = Status::Ambiguous;
+    verdict.sources = distinct_sources(evidence.iter());
+    verdict.cves = union_cves(&judged, table, evidence);
+    if !judged.iter().all(|j| j.product == verdict.product && j.cu == verdict.cu) {
+        verdict.cu = None;
+    }
+    verdict.detail = format!("the evidence disagrees: {values}; check the server's ExSetup.exe file version");
+    verdict
+}
+
+/// Two builds agree when they are on the same CU and, where both show the
+/// security-update level, show the same one.
+fn agree(a: &Build, b: &Build) -> bool {
+    a.cu_part() == b.cu_part() && (a.revision.is_none() || b.revision.is_none() || a.revision == b.revision)
+}
+
+fn all_agree(evidence: &[Evidence]) -> bool {
+    evidence.iter().all(|a| evidence.iter().all(|b| agree(&a.build, &b.build)))
+}
+
+fn distinct_sources<'a>(evidence: impl Iterator<Item = &'a Evidence>) -> Vec<Source> {
+    let mut sources: Vec<Source> = Vec::new();
+    for e in evidence {
+        if !sources.contains(&e.source) {
+            sources.push(e.source);
+        }
+    }
+    sources
+}
+
+/// Behind a load balancer, front ends on different builds each tell the truth
+/// about themselves: if one of them is provably vulnerable, so is the address.
+fn vulnerable_front_end(evidence: &[Evidence], table: &Table) -> Option<Verdict> {
+    let mut front_ends: Vec<&str> = evidence.iter().filter_map(|e| e.front_end.as_deref()).collect();
+    front_ends.sort_unstable();
+    front_ends.dedup();
+    if front_ends.len() < 2 || evidence.iter().any(|e| e.front_end.is_none()) {
+        return None;
+    }
+    let groups: Vec<Vec<Evidence>> = front_ends
+        .iter()
+        .map(|fe| evidence.iter().filter(|e| e.front_end.as_deref() == Some(fe)).cloned().collect())
+        .collect();
+    if !groups.iter().all(|g| all_agree(g)) {
+        return None;
+    }
+    let verdicts: Vec<(&str, Verdict)> =
+        front_ends.iter().copied().zip(groups.iter().map(|g| assess(g, table))).collect();
+    let (_, worst) = verdicts.iter().find(|(_, v)| v.status == Status::Vulnerable)?;
+    let mut verdict = worst.clone();
+    let each = verdicts
+        .iter()
+        .map(|(fe, v)| format!("{fe} runs {} ({})", v.build.map(|b| b.to_string()).unwrap_or_default(), v.status))
+        .collect::<Vec<_>>()
+        .join(", ");
+    verdict.detail = format!("front ends behind this address disagree: {each}; {}", verdict.detail);
+    Some(verdict)
+}
+
+fn union_cves(judged: &[Verdict], table: &Table, evidence: &[Evidence]) -> Vec<String> {
+    let mut cves: Vec<String> = judged.iter().flat_map(|j| j.cves.iter().cloned()).collect();
+    // Sides judged patched or unknown list no CVEs; the CU's own list still says
+    // what the server may be exposed to.
+    for e in evidence {
+        if let Some(row) = table.row(&e.build) {
+            cves.extend(row.cves.iter().cloned());
+        }
+    }
+    cves.sort();
+    cves.dedup();
+    cves
+}
+
+/// Judges one build against the table.
+pub fn judge(build: &Build, table: &Table) -> Verdict {
+    let mut v = Verdict {
+        build: Some(*build),
+        sources: Vec::new(),
+        ..Verdict::without_build(Status::UnknownBuild, String::new())
+    };
+    v.product = Product::of(build);
+    match line(build) {
+        Line::OlderThanAdvisory(name) => {
+            v.status = Status::NotAffected;
+            v.cu = table.release_cu(build).map(|r| r.cu.clone());
+            v.detail = format!(
+                "{build} is {name}, which the March 2021 advisory does not cover (no update exists); it is long out of support"
+            );
+        }
+        Line::Online => {
+            v.status = Status::NotAffected;
+            v.detail = format!("{build} is an Exchange Online build, which Microsoft patched in the service");
+        }
+        Line::Unknown => {
+            v.detail = format!("{build} is not the build number of any Exchange product line this tool knows");
+        }
+        Line::Affected => match table.row(build) {
+            Some(row) => judge_on_row(build, row, table, &mut v),
+            None => judge_unknown_cu(build, table, &mut v),
+        },
+    }
+    if v.status.lists_cves() {
+        if let Some(row) = table.row(build) {
+            v.cves = row.cves.clone();
+        }
+    }
+    v
+}
+
+enum Line {
+    OlderThanAdvisory(&'static str),
+    Online,
+    Affected,
+    Unknown,
+}
+
+fn line(build: &Build) -> Line {
+    match (build.major, build.minor) {
+        (8, _) => Line::OlderThanAdvisory("Exchange 2007"),
+        (6, 5) => Line::OlderThanAdvisory("Exchange 2003"),
+        (6, 0) => Line::OlderThanAdvisory("Exchange 2000"),
+        (15, 20) => Line::Online,
+        (14, 0..=3) | (15, 0..=2) => Line::Affected,
+        _ => Line::Unknown,
+    }
+}
+
+fn name(row: &Row) -> String {
+    format!("{} {}", row.product, row.cu)
+}
+
+fn judge_on_row(build: &Build, row: &Row, table: &Table, v: &mut Verdict) {
+    v.product = Some(row.product);
+    v.cu = Some(row.cu.clone());
+    let kb = if row.kb.is_empty() { String::new() } else { format!(" ({})", row.kb) };
+    match row.fix {
+        Fix::Included => {
+            v.status = Status::Patched;
+            v.fixed_build = Some(row.cu_build.cu_part());
+            v.detail = format!(
+                "{} shipped with the March 2021 fix included, so any build of it is patched ({build} seen)",
+                name(row)
+            );
+        }
+        Fix::None => {
+            v.status = Status::Vulnerable;
+            let next = next_fixed(row, table);
+            v.fixed_build = next.map(|(_, b)| b);
+            v.detail = match next {
+                Some((to, target)) => format!(
+                    "{} never received the March 2021 fix; move to {} ({target}) or later{}",
+                    name(row),
+                    name(to),
+                    newest_cu_hint(row, table)
+                ),
+                None => format!("{} never received the March 2021 fix and no later CU is known", name(row)),
+            };
+        }
+        Fix::Build(fix) => {
+            v.fixed_build = Some(fix);
+            let (status, detail) = compare(build, row, fix, &kb);
+            v.status = status;
+            v.detail = detail;
+        }
+    }
+}
+
+/// Compares a build with its CU's fixed build. Only as much of the build as
+/// the evidence shows is compared: a 3-part build on 2013+ shows nothing of
+/// the security update, but on 2010 the third part is the update rollup.
+fn compare(build: &Build, row: &Row, fix: Build, kb: &str) -> (Status, String) {
+    let cu = name(row);
+    if build.precision() == Precision::Cu {
+        if build.build < fix.build {
+            return (Status::Vulnerable, format!("{cu} at {build} is below {fix}; install the fix{kb}"));
+        }
+        if build.build > fix.build || fix.revision == Some(0) {
+            return (Status::Patched, format!("{cu} at {build} is at or above the fixed build {fix}"));
+        }
+        return (
+            Status::SuUnknown,
+            format!(
+                "{cu} seen ({build}), but its security-update level is not visible; it is patched only from {fix}{kb}: check ExSetup.exe's file version on the server"
+            ),
+        );
+    }
+    if *build >= fix {
+        return (Status::Patched, format!("{build} is at or above {fix}, the fixed build for {cu}"));
+    }
+    if let Some(alt) = row.alt_fix.filter(|alt| build >= alt) {
+        return (
+            Status::Ambiguous,
+            format!(
+                "{build} lies between {alt} and {fix}, the fixed builds different sources give for {cu}; install the fix{kb} to reach {fix}"
+            ),
+        );
+    }
+    (
+        Status::Vulnerable,
+        format!("{build} is below {fix}, the fixed build for {cu}; install the March 2021 security update{kb}"),
+    )
+}
+
+/// The first later row on the same line with a fix, and the lowest build
+/// that is patched there.
+fn next_fixed<'t>(row: &Row, table: &'t Table) -> Option<(&'t Row, Build)> {
+    table.product_rows(row.product).filter(|r| r.cu_build > row.cu_build).find_map(|r| match r.fix {
+        Fix::Build(b) => Some((r, b)),
+        Fix::Included => Some((r, r.cu_build)),
+        Fix::None => None,
+    })
+}
+
+fn newest_cu_hint(row: &Row, table: &Table) -> String {
+    match table.product_rows(row.product).last() {
+        Some(newest) if newest.cu_build > row.cu_build => {
+            format!("; the newest CU the tool knows is {} ({})", name(newest), newest.cu_build)
+        }
+        _ => String::new(),
+    }
+}
+
+/// A build on an affected line whose CU has no table row: newer than every
+/// CU on a line that has CUs with the fix built in is patched; anything else
+/// is not a real build.
+fn judge_unknown_cu(build: &Build, table: &Table, v: &mut Verdict) {
+    let key = CuKey::of(build);
+    let rows = || v.product.into_iter().flat_map(|p| table.product_rows(p));
+    let newest = rows().last();
+    let line_has_fixed_cu = rows().any(|r| r.fix == Fix::Included);
+    match newest {
+        Some(newest) if key > newest.key() && line_has_fixed_cu => {
+            v.status = Status::Patched;
+            v.detail = format!(
+                "{build} is newer than every CU this tool's table knows (newest: {} {}); later CUs include the March 2021 fix",
+                name(newest),
+                newest.cu_build
+            );
+        }
+        _ => {
+            v.status = Status::UnknownBuild;
+            v.detail = match table.release_cu(build) {
+                Some(rel) => {
+                    format!("{build} is {} {}, a pre-release build the advisory does not cover", rel.product, rel.cu)
+                }
+                None => format!(
+                    "{build} is not the build of any {} CU this tool knows; it may be mistyped, forged or from a newer release",
+                    v.product.map(|p| p.to_string()).unwrap_or_else(|| "Exchange".into())
+                ),
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,290 @@
+use super::*;
+
+fn b(s: &str) -> Build {
+    s.parse().unwrap()
+}
+
+fn check(s: &str) -> Verdict {
+    judge(&b(s), &Table::builtin())
+}
+
+fn ev(s: &str, source: Source, fe: Option<&str>) -> Evidence {
+    Evidence { build: b(s), source, front_end: fe.map(String::from) }
+}
+
+const ALL_FOUR: [&str; 4] = ["CVE-2021-26855", "CVE-2021-26857", "CVE-2021-26858", "CVE-2021-27065"];
+
+#[test]
+fn every_row_at_base_below_fix_at_fix_and_cu_precision() {
+    let table = Table::builtin();
+    for row in &table.rows {
+        let at = |build: Build| judge(&build, &table);
+        let base = at(row.cu_build);
+        let cu_only = at(row.cu_build.cu_part());
+        let what = format!("{} {}", row.product, row.cu);
+        assert_eq!(base.cu.as_deref(), Some(row.cu.as_str()), "{what}");
+        assert_eq!(base.product, Some(row.product), "{what}");
+        match row.fix {
+            Fix::Build(fix) => {
+                let rev = fix.revision.unwrap();
+                // One below: the previous revision, or on 2010 the previous rollup number.
+                let below = match rev {
+                    0 => Build { build: fix.build - 1, ..fix },
+                    _ => Build { revision: Some(rev - 1), ..fix },
+                };
+                let below_status =
+                    if row.alt_fix.is_some_and(|alt| below >= alt) { Status::Ambiguous } else { Status::Vulnerable };
+                assert_eq!(base.status, Status::Vulnerable, "{what} base");
+                assert_eq!(at(below).status, below_status, "{what} one below fix");
+                assert_eq!(at(fix).status, Status::Patched, "{what} at fix");
+                assert_eq!(at(Build { revision: Some(rev + 1), ..fix }).status, Status::Patched, "{what} above fix");
+                assert_eq!(base.fixed_build, Some(fix), "{what}");
+                // 2013+ hides the SU in 3 parts; 2010's third part is the rollup.
+                let want = if row.product == Product::Ex2010 { Status::Vulnerable } else { Status::SuUnknown };
+                assert_eq!(cu_only.status, want, "{what} CU precision");
+                assert_eq!(cu_only.cves, row.cves, "{what}");
+                assert!(cu_only.detail.contains(&fix.to_string()), "{what}: {}", cu_only.detail);
+            }
+            Fix::Included => {
+                assert_eq!(base.status, Status::Patched, "{what}");
+                assert_eq!(cu_only.status, Status::Patched, "{what} CU precision");
+                assert!(base.cves.is_empty());
+            }
+            Fix::None => {
+                assert_eq!(base.status, Status::Vulnerable, "{what}");
+                assert_eq!(cu_only.status, Status::Vulnerable, "{what} CU precision");
+                assert!(base.detail.contains("never received"), "{}", base.detail);
+                let target = base.fixed_build.expect("a CU to move to");
+                assert!(
+                    target > row.cu_build && judge(&target, &table).status == Status::Patched,
+                    "{what} -> {target}"
+                );
+            }
+        }
+        if base.status == Status::Vulnerable {
+            assert_eq!(base.cves, row.cves, "{what}");
+        }
+    }
+}
+
+#[test]
+fn pitfall_1_cu_released_with_the_fix_reports_builds_below_the_table() {
+    // 2019 CU9 servers report 15.2.858.2; 2016 CU20 servers 15.1.2242.5 or lower.
+    for build in ["15.2.858.2", "15.2.858.0", "15.1.2242.4", "15.1.2242.1", "15.2.858"] {
+        let v = check(build);
+        assert_eq!(v.status, Status::Patched, "{build}: {}", v.detail);
+        assert!(v.detail.contains("shipped with the March 2021 fix"), "{}", v.detail);
+        assert!(v.cves.is_empty());
+    }
+    assert_eq!(check("15.2.858.2").fixed_build, Some(b("15.2.858")));
+}
+
+#[test]
+fn pitfall_2_sources_disagree_on_2016_cu8_and_cu9() {
+    for (build, status) in [
+        ("15.1.1415.7", Status::Vulnerable),
+        ("15.1.1415.8", Status::Ambiguous),
+        ("15.1.1415.9", Status::Ambiguous),
+        ("15.1.1415.10", Status::Patched),
+        ("15.1.1466.12", Status::Vulnerable),
+        ("15.1.1466.13", Status::Ambiguous),
+        ("15.1.1466.15", Status::Ambiguous),
+        ("15.1.1466.16", Status::Patched),
+    ] {
+        let v = check(build);
+        assert_eq!(v.status, status, "{build}: {}", v.detail);
+        if status == Status::Ambiguous {
+            assert!(v.detail.contains("different sources"), "{}", v.detail);
+            assert_eq!(v.cves, ALL_FOUR);
+        }
+    }
+}
+
+#[test]
+fn pitfall_3_cu_only_evidence_is_su_unknown_with_the_build_it_needs() {
+    for input in ["15.1.2176", "Version 15.1 (Build 2176.2)"] {
+        let v = check(&b(input).to_string());
+        assert_eq!(v.status, Status::SuUnknown);
+        assert_eq!(v.build, Some(b("15.1.2176")));
+        assert_eq!(v.fixed_build, Some(b("15.1.2176.9")));
+        assert!(v.detail.contains("15.1.2176.9") && v.detail.contains("KB5000871"), "{}", v.detail);
+        assert_eq!(v.cves, ALL_FOUR);
+    }
+}
+
+#[test]
+fn pitfall_4_table_is_not_derived_from_the_cve_records() {
+    // The CVE-2021-26858 record gives a wrong bound for 2019 CU1 and swaps CU4 and CU6.
+    for (cu, fix) in [("15.2.330.5", "15.2.330.11"), ("15.2.529.5", "15.2.529.13"), ("15.2.659.4", "15.2.659.12")] {
+        let v = check(cu);
+        assert_eq!(v.fixed_build, Some(b(fix)), "{cu}");
+        assert_eq!(check(fix).status, Status::Patched);
+    }
+    assert_eq!(check("15.2.529.12").status, Status::Vulnerable);
+    assert_eq!(check("15.2.659.11").status, Status::Vulnerable);
+}
+
+#[test]
+fn pitfall_5_line_validation_is_in_the_table_tests() {
+    // The typo itself is caught by table::tests::pitfall_5_...; here: a 2010
+    // SP2 build is judged as SP2, never as SP3.
+    let v = check("14.2.328.5");
+    assert_eq!((v.status, v.cu.as_deref()), (Status::Vulnerable, Some("SP2")));
+    assert_eq!(v.fixed_build, Some(b("14.3.513.0")));
+}
+
+#[test]
+fn pitfall_6_zero_padding_is_not_significant() {
+    assert_eq!(check("15.02.0858.005"), check("15.2.858.5"));
+    assert_eq!(check("15.00.847.064").status, Status::Patched);
+    assert_eq!(check("15.01.2176.009").status, Status::Patched);
+    assert_eq!(check("15.01.2176.008").status, Status::Vulnerable);
+}
+
+#[test]
+fn pitfall_7_exchange_se_continues_the_2019_line_and_includes_the_fix() {
+    let v = check("15.2.2562.17");
+    assert_eq!((v.status, v.product), (Status::Patched, Some(Product::Se)));
+    assert_eq!(check("15.2.2562.37").status, Status::Patched);
+    let newer = check("15.2.2600.1");
+    assert_eq!((newer.status, newer.product), (Status::Patched, Some(Product::Se)));
+}
+
+#[test]
+fn exchange_2010_is_exposed_only_to_cve_2021_26857() {
+    let v = check("14.3.509.0");
+    assert_eq!(v.status, Status::Vulnerable);
+    assert_eq!(v.cves, ["CVE-2021-26857"]);
+    assert_eq!(v.fixed_build, Some(b("14.3.513.0")));
+    assert_eq!(check("14.3.513.0").status, Status::Patched);
+    assert_eq!(check("14.0.639.21").cves, ["CVE-2021-26857"]);
+}
+
+#[test]
+fn exchange_2013_sp1_lists_two_cves() {
+    let v = check("15.0.847.32");
+    assert_eq!(v.status, Status::Vulnerable);
+    assert_eq!(v.cves, ["CVE-2021-26857", "CVE-2021-27065"]);
+}
+
+#[test]
+fn builds_newer_than_the_table() {
+    let v = check("15.1.2600.1");
+    assert_eq!(v.status, Status::Patched);
+    assert!(v.detail.contains("newer than every CU"), "{}", v.detail);
+    // 2013 never got a CU with the fix built in: a CU after CU23 is not real.
+    assert_eq!(check("15.0.1600.1").status, Status::UnknownBuild);
+}
+
+#[test]
+fn cus_that_never_got_a_fix() {
+    let v = check("15.1.1261.35");
+    assert_eq!((v.status, v.cu.as_deref()), (Status::Vulnerable, Some("CU7")));
+    assert_eq!(v.fixed_build, Some(b("15.1.1415.10")));
+    assert!(v.detail.contains("CU23"), "{}", v.detail);
+    assert_eq!(check("15.0.1367.3").fixed_build, Some(b("15.0.1395.12")));
+}
+
+#[test]
+fn builds_that_do_not_exist() {
+    for build in ["15.0.0.0", "15.1.2177.0", "15.1.2177", "15.3.100.1", "16.0.1.1", "14.4.1.0", "0.0.0.0"] {
+        let v = check(build);
+        assert_eq!(v.status, Status::UnknownBuild, "{build}");
+        assert!(v.cves.is_empty());
+        assert!(v.detail.contains(&b(build).to_string()), "{}", v.detail);
+    }
+    let preview = check("15.2.196.0");
+    assert_eq!(preview.status, Status::UnknownBuild);
+    assert!(preview.detail.contains("Preview"), "{}", preview.detail);
+}
+
+#[test]
+fn lines_outside_the_advisory() {
+    let v = check("8.3.83.6");
+    assert_eq!((v.status, v.product), (Status::NotAffected, Some(Product::Ex2007)));
+    assert_eq!(v.cu.as_deref(), Some("SP3"));
+    assert_eq!(check("6.5.7638.1").status, Status::NotAffected);
+    let online = check("15.20.4128.22");
+    assert_eq!(online.status, Status::NotAffected);
+    assert!(online.detail.contains("Exchange Online"));
+}
+
+#[test]
+fn agreeing_evidence_merges_and_names_every_source() {
+    let t = Table::builtin();
+    let v = assess(
+        &[
+            ev("15.1.2176", Source::LogonPage, None),
+            ev("15.01.2176.009", Source::Header, None),
+            ev("15.1.2176.9", Source::ExportTool, None),
+        ],
+        &t,
+    );
+    assert_eq!(v.status, Status::Patched);
+    assert_eq!(v.build, Some(b("15.1.2176.9")));
+    assert_eq!(v.precision(), Some(Precision::Full));
+    assert_eq!(v.sources, [Source::LogonPage, Source::Header, Source::ExportTool]);
+}
+
+#[test]
+fn conflicting_cus_are_ambiguous_with_both_values() {
+    let t = Table::builtin();
+    // An administrator rewrote the header; the page tells another CU.
+    let v = assess(
+        &[ev("15.02.2562.037", Source::Header, Some("EX1")), ev("15.2.1748", Source::LogonPage, Some("EX1"))],
+        &t,
+    );
+    assert_eq!(v.status, Status::Ambiguous);
+    assert!(v.detail.contains("15.2.2562.37") && v.detail.contains("15.2.1748"), "{}", v.detail);
+    assert_eq!(v.cves, ALL_FOUR);
+    // A decoy manifest.
+    let v = assess(&[ev("15.1.2176", Source::LogonPage, None), ev("15.0.0.0", Source::ExportTool, None)], &t);
+    assert_eq!(v.status, Status::Ambiguous);
+    assert!(v.detail.contains("15.0.0.0"));
+}
+
+#[test]
+fn same_cu_different_revisions_is_ambiguous() {
+    let t = Table::builtin();
+    let v = assess(&[ev("15.1.2176.2", Source::Header, None), ev("15.1.2176.9", Source::ExportTool, None)], &t);
+    assert_eq!(v.status, Status::Ambiguous);
+    assert_eq!(v.cu.as_deref(), Some("CU19"));
+}
+
+#[test]
+fn a_provably_vulnerable_front_end_makes_the_address_vulnerable() {
+    let t = Table::builtin();
+    let v = assess(
+        &[
+            ev("15.1.2176.9", Source::Header, Some("EXA")),
+            ev("15.1.2176.2", Source::Header, Some("EXB")),
+            ev("15.1.2176", Source::LogonPage, Some("EXB")),
+        ],
+        &t,
+    );
+    assert_eq!(v.status, Status::Vulnerable);
+    assert!(
+        v.detail.contains("EXA runs 15.1.2176.9 (patched)") && v.detail.contains("EXB runs 15.1.2176.2"),
+        "{}",
+        v.detail
+    );
+    // Both patched but different: ambiguous, not vulnerable.
+    let v =
+        assess(&[ev("15.1.2176.9", Source::Header, Some("EXA")), ev("15.1.2176.12", Source::Header, Some("EXB"))], &t);
+    assert_eq!(v.status, Status::Ambiguous);
+}
+
+#[test]
+fn no_evidence_is_undetermined() {
+    let v = assess(&[], &Table::builtin());
+    assert_eq!(v.status, Status::Undetermined);
+    assert!(v.build.is_none());
+}
+
+#[test]
+fn statuses_round_trip() {
+    for s in Status::ALL {
+        assert_eq!(Status::parse(s.as_str()), Some(s));
+    }
+    assert_eq!(Status::parse("Vulnerable"), None);
+}

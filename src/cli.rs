@@ -1,0 +1,106 @@
+//! The command line as the user types it (clap derive; the doc comments are
+//! the help text). `config` turns it into validated settings.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+
+/// Finds Microsoft Exchange servers still exposed to the March 2021
+/// vulnerabilities (ProxyLogon: CVE-2021-26855, -26857, -26858, -27065).
+#[derive(Debug, Parser)]
+#[command(name = "exchange-exposure", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct Common {
+    /// Report format [default: csv; `check` on a terminal: an aligned table]
+    #[arg(long, global = true, value_enum)]
+    pub format: Option<Format>,
+    /// Exit 1 when any row has one of these statuses (comma-separated)
+    #[arg(long, global = true, value_delimiter = ',', default_value = "vulnerable")]
+    pub fail_on: Vec<String>,
+    /// Print nothing on stderr but errors
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Log each host's probe steps on stderr
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+    /// Use this fixed-build table file instead of the built-in one (same format, same validation)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub table: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Csv,
+    Jsonl,
+    /// Aligned columns for reading at a terminal
+    Table,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Classify build strings offline (arguments, or one per line on stdin)
+    Check {
+        /// Builds: 15.1.2176.9, 15.01.2176.009, 15.1.2176 or "Version 15.1 (Build 2176.2)"
+        builds: Vec<String>,
+    },
+    /// Print the fixed-build table in use, with its id and each row's source
+    Table,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Inventory CSV (`-` for stdin)
+    pub inventory: String,
+    /// Report file (`-` or absent: stdout); written atomically
+    #[arg(short, long)]
+    pub output: Option<String>,
+    #[command(flatten)]
+    pub probe: ProbeArgs,
+}
+
+/// How hosts are probed.
+#[derive(Debug, Clone, Args)]
+pub struct ProbeArgs {
+    /// Hosts probed at once
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Seconds allowed for each request; a host as a whole gets four times this
+    #[arg(long, default_value_t = 10.0)]
+    pub timeout: f64,
+    /// The User-Agent header sent
+    #[arg(long)]
+    pub user_agent: Option<String>,
+    /// Also trust the CA certificates in this PEM file
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// Treat hosts whose certificate does not verify as unreachable instead of probing them
+    #[arg(long)]
+    pub require_valid_tls: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// How many simulated servers (addresses from --first upward)
+    #[arg(long, default_value_t = 20)]
+    pub hosts: u32,
+    /// The first loopback address to bind
+    #[arg(long, default_value = "127.1.0.1")]
+    pub first: Ipv4Addr,
+    /// The port every server listens on (0: a free port each)
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Write an inventory of the fleet here, with an expected_status column
+    #[arg(long, value_name = "FILE")]
+    pub inventory_out: Option<PathBuf>,
+    /// Write the fleet's CA certificate here (PEM), for --ca-cert
+    #[arg(long, value_name = "FILE")]
+    pub ca_out: Option<PathBuf>,
+}

@@ -1,0 +1,118 @@
+//! The commands that need no network: `check` (classify builds offline) and
+//! `table` (print the table in use). Output goes to stdout.
+
+use crate::assess::{Source, Status, Verdict, judge};
+use crate::build::Build;
+use crate::cli::Format;
+use crate::config::Config;
+use crate::report::{self, Row};
+use crate::{Outcome, table::Table};
+use anyhow::{Context, Result};
+use std::io::{self, BufRead, IsTerminal, Write};
+
+/// `check`: one report row per build string; unreadable ones are
+/// `input-error` rows and make the exit status 2.
+pub fn check(config: &Config, builds: Vec<String>) -> Result<Outcome> {
+    let inputs = if builds.is_empty() { read_stdin_lines()? } else { builds };
+    let stdout = io::stdout();
+    let format = config.format.unwrap_or(if stdout.is_terminal() { Format::Table } else { Format::Csv });
+    let mut writer = report::Writer::new(stdout.lock(), format, Vec::new())?;
+    let now = jiff::Timestamp::now();
+    let mut statuses = Vec::new();
+    for input in &inputs {
+        let verdict = check_one(input, &config.table);
+        if verdict.status == Status::InputError && !config.quiet {
+            eprintln!("exchange-exposure: {}", report::printable(&verdict.detail));
+        }
+        statuses.push(verdict.status);
+        let row = Row {
+            host: String::new(),
+            port: None,
+            verdict,
+            tls: String::new(),
+            fe_servers: Vec::new(),
+            checked_at: now,
+            table: config.table.id.clone(),
+            extras: Vec::new(),
+        };
+        writer.write(&row)?;
+    }
+    drop(writer.finish()?);
+    Ok(if statuses.contains(&Status::InputError) {
+        Outcome::Incomplete
+    } else if config.fails(statuses) {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
+}
+
+/// Judges one build string; an unreadable one is an `input-error` verdict.
+pub fn check_one(input: &str, table: &Table) -> Verdict {
+    match Build::parse(input) {
+        Ok(build) => Verdict { sources: vec![Source::Input], ..judge(&build, table) },
+        Err(err) => Verdict::without_build(Status::InputError, err.to_string()),
+    }
+}
+
+fn read_stdin_lines() -> Result<Vec<String>> {
+    let mut lines = Vec::new();
+    for line in io::stdin().lock().lines() {
+        let line = line.context("cannot read builds from stdin")?;
+        if !line.trim().is_empty() {
+            lines.push(line);
+        }
+    }
+    Ok(lines)
+}
+
+/// `table`: the table in use, as CSV that `--table` can load back, or as
+/// aligned columns on a terminal.
+pub fn table(config: &Config) -> Result<Outcome> {
+    let t = &config.table;
+    let stdout = io::stdout();
+    let format = config.format.unwrap_or(if stdout.is_terminal() { Format::Table } else { Format::Csv });
+    let mut out = stdout.lock();
+    let rows: Vec<[String; 8]> = t
+        .rows
+        .iter()
+        .map(|r| {
+            [
+                r.product.code().to_string(),
+                r.cu.clone(),
+                r.cu_build.to_string(),
+                r.fix.to_string(),
+                r.alt_fix.map(|b| b.to_string()).unwrap_or_default(),
+                r.kb.clone(),
+                r.cves.join(";"),
+                r.source.clone(),
+            ]
+        })
+        .collect();
+    let header = ["product", "cu", "cu_build", "fix", "alt_fix", "kb", "cves", "source"];
+    match format {
+        Format::Table => {
+            writeln!(out, "table {} ({} rows)", t.id, t.rows.len())?;
+            report::write_aligned(&mut out, &header, &rows)?;
+        }
+        Format::Csv => {
+            writeln!(out, "# table: {}\n# id: {}", t.name, t.id)?;
+            let mut csv = csv::Writer::from_writer(&mut out);
+            csv.write_record(header)?;
+            for row in &rows {
+                csv.write_record(row)?;
+            }
+            csv.flush()?;
+        }
+        Format::Jsonl => {
+            for row in &rows {
+                let obj: serde_json::Map<String, serde_json::Value> =
+                    header.iter().zip(row).map(|(k, v)| ((*k).to_string(), v.clone().into())).collect();
+                serde_json::to_writer(&mut out, &obj)?;
+                writeln!(out)?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(Outcome::Clean)
+}

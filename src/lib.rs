@@ -1,0 +1,45 @@
+//! exchange-exposure: which Exchange servers are still exposed to the March
+//! 2021 vulnerabilities (ProxyLogon). The pipeline, as glue: read the
+//! inventory → probe each host → assess its evidence against the table →
+//! write the report. Each step is its own module; `run` dispatches commands
+//! and returns an `Outcome` that `main` turns into the exit status.
+
+pub mod assess;
+pub mod build;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod report;
+pub mod table;
+
+use anyhow::Result;
+
+/// How a command ended, for the exit status (the contract's table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Finished; no row has a `--fail-on` status. Exit 0.
+    Clean,
+    /// Finished; at least one row has a `--fail-on` status. Exit 1.
+    Findings,
+    /// The tool could not do all of its job (unreadable input, interrupted run). Exit 2.
+    Incomplete,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Clean => 0,
+            Outcome::Findings => 1,
+            Outcome::Incomplete => 2,
+        }
+    }
+}
+
+/// Runs one command line.
+pub fn run(cli: cli::Cli) -> Result<Outcome> {
+    let config = config::Config::from_cli(&cli.common)?;
+    match cli.command {
+        cli::Command::Check { builds } => commands::check(&config, builds),
+        cli::Command::Table => commands::table(&config),
+    }
+}

@@ -1,0 +1,78 @@
+use super::*;
+use crate::assess::{Source, judge};
+use crate::table::Table;
+
+fn row(build: &str, detail: Option<&str>, extras: &[&str]) -> Row {
+    let table = Table::builtin();
+    let mut verdict = judge(&build.parse().unwrap(), &table);
+    verdict.sources = vec![Source::Header, Source::LogonPage];
+    if let Some(d) = detail {
+        verdict.detail = d.into();
+    }
+    Row {
+        host: "mail.example.test".into(),
+        port: Some(443),
+        verdict,
+        tls: "unverified: self-signed".into(),
+        fe_servers: vec!["EX1".into(), "-EX2".into()],
+        checked_at: "2026-11-27T10:00:00Z".parse().unwrap(),
+        table: table.id,
+        extras: extras.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+fn write(format: Format, rows: &[Row], extras: &[&str]) -> String {
+    let mut w = Writer::new(Vec::new(), format, extras.iter().map(|s| s.to_string()).collect()).unwrap();
+    for r in rows {
+        w.write(r).unwrap();
+    }
+    String::from_utf8(w.finish().unwrap()).unwrap()
+}
+
+#[test]
+fn csv_has_the_contract_columns_then_the_inventory_columns() {
+    let out = write(Format::Csv, &[row("15.1.2176.2", None, &["alice", "=1+1"])], &["owner", "note"]);
+    let mut rdr = csv::Reader::from_reader(out.as_bytes());
+    let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(&header[..15], COLUMNS);
+    assert_eq!(&header[15..], ["owner", "note"]);
+    let rec = rdr.records().next().unwrap().unwrap();
+    assert_eq!(&rec[0], "mail.example.test");
+    assert_eq!(&rec[2], "vulnerable");
+    assert_eq!(&rec[6], "15.1.2176.2");
+    assert_eq!(&rec[7], "full");
+    assert_eq!(&rec[8], "header+logon-page");
+    assert_eq!(&rec[9], "15.1.2176.9");
+    assert_eq!(&rec[12], "EX1;-EX2");
+    assert_eq!(&rec[13], "2026-11-27T10:00:00Z");
+    assert!(rec[14].starts_with("proxylogon-2021-03@"));
+    // Inventory columns pass through unchanged.
+    assert_eq!(&rec[16], "=1+1");
+}
+
+#[test]
+fn server_text_cannot_become_a_formula() {
+    let out = write(Format::Csv, &[row("15.1.2176.9", Some("=cmd|' /C calc'!A0"), &[])], &[]);
+    let rec = csv::Reader::from_reader(out.as_bytes()).records().next().unwrap().unwrap();
+    assert_eq!(&rec[10], "'=cmd|' /C calc'!A0");
+}
+
+#[test]
+fn jsonl_has_the_same_fields_in_order() {
+    let out = write(Format::Jsonl, &[row("15.2.858.2", None, &["bob"])], &["owner"]);
+    let line = out.lines().next().unwrap();
+    let obj: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line).unwrap();
+    let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+    assert_eq!(&keys[..15], COLUMNS);
+    assert_eq!(obj["status"], "patched");
+    assert_eq!(obj["owner"], "bob");
+    assert_eq!(out.lines().count(), 1);
+}
+
+#[test]
+fn table_format_is_aligned_and_printable() {
+    let out = write(Format::Table, &[row("15.1.2176.2", Some("bad\u{1b}[2J"), &[])], &[]);
+    assert!(out.starts_with("build"));
+    assert!(out.contains("vulnerable") && out.contains("bad?[2J"), "{out}");
+    assert!(!out.contains('\u{1b}'));
+}

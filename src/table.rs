@@ -1,0 +1,495 @@
+//! The fixed-build table (one row per CU/SP of every affected product line)
+//! and the release catalog (every Exchange release the tool knows), both data
+//! files compiled into the binary, validated on load, and looked up by CU.
+//!
+//! Sources: `data/proxylogon-2021-03.csv` names each row's source;
+//! `data/exchange-releases.csv` comes from Microsoft's "Exchange Server build
+//! numbers and release dates" page (April 2022 revision) with the typo it
+//! prints for 2010 SP2 RU5 corrected (see that row's note).
+
+use crate::build::{Build, Precision};
+use anyhow::{Context, Result, bail, ensure};
+use std::fmt;
+use std::path::Path;
+
+const BUILTIN_TABLE: &str = include_str!("../data/proxylogon-2021-03.csv");
+const BUILTIN_RELEASES: &str = include_str!("../data/exchange-releases.csv");
+
+/// An Exchange product line, as far as build numbers tell it apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Product {
+    Ex2007,
+    Ex2010,
+    Ex2013,
+    Ex2016,
+    Ex2019,
+    Se,
+}
+
+/// First build of the 15.2 line that is Exchange SE rather than 2019.
+const SE_FIRST_BUILD: u32 = 2562;
+
+impl Product {
+    /// The short name used in data files: `2010`, `SE`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Product::Ex2007 => "2007",
+            Product::Ex2010 => "2010",
+            Product::Ex2013 => "2013",
+            Product::Ex2016 => "2016",
+            Product::Ex2019 => "2019",
+            Product::Se => "SE",
+        }
+    }
+
+    fn from_code(code: &str) -> Option<Product> {
+        [Product::Ex2007, Product::Ex2010, Product::Ex2013, Product::Ex2016, Product::Ex2019, Product::Se]
+            .into_iter()
+            .find(|p| p.code() == code)
+    }
+
+    /// The product a build number belongs to, if it is an on-premises line.
+    pub fn of(build: &Build) -> Option<Product> {
+        match (build.major, build.minor) {
+            (8, _) => Some(Product::Ex2007),
+            (14, _) => Some(Product::Ex2010),
+            (15, 0) => Some(Product::Ex2013),
+            (15, 1) => Some(Product::Ex2016),
+            (15, 2) if build.build >= SE_FIRST_BUILD => Some(Product::Se),
+            (15, 2) => Some(Product::Ex2019),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Product {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Exchange {}", self.code())
+    }
+}
+
+/// What identifies a CU or service pack in a build: on 2013 and later the
+/// first three parts; on 2010 and 2007 `major.minor` (the service pack), the
+/// third part being the update rollup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CuKey(u32, u32, Option<u32>);
+
+impl CuKey {
+    pub fn of(build: &Build) -> CuKey {
+        if build.major >= 15 {
+            CuKey(build.major, build.minor, Some(build.build))
+        } else {
+            CuKey(build.major, build.minor, None)
+        }
+    }
+}
+
+/// How a CU stands against the advisory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fix {
+    /// The lowest build on this CU that has the fix.
+    Build(Build),
+    /// The CU shipped with the fix.
+    Included,
+    /// The CU never got the fix.
+    None,
+}
+
+impl fmt::Display for Fix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fix::Build(b) => write!(f, "{b}"),
+            Fix::Included => f.write_str("included"),
+            Fix::None => f.write_str("none"),
+        }
+    }
+}
+
+/// One CU/SP of an affected product line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub product: Product,
+    pub cu: String,
+    pub cu_build: Build,
+    pub fix: Fix,
+    /// A lower fixed build that another source gives; builds from here up to
+    /// `fix` are ambiguous.
+    pub alt_fix: Option<Build>,
+    pub kb: String,
+    pub cves: Vec<String>,
+    pub source: String,
+}
+
+impl Row {
+    pub fn key(&self) -> CuKey {
+        CuKey::of(&self.cu_build)
+    }
+}
+
+/// One Exchange release (a CU, SP, RTM, security update or update rollup).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Release {
+    pub product: Product,
+    pub cu: String,
+    /// Empty for the CU/SP itself; `Mar21SU`, `RU32`, … for updates.
+    pub update: String,
+    pub build: Build,
+    pub date: String,
+    pub kb: String,
+    pub source: String,
+}
+
+/// The fixed-build table in use, with the release catalog beside it.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// The name its file gives (`# table: NAME`).
+    pub name: String,
+    /// Name and content hash, e.g. `proxylogon-2021-03@1a2b3c4d`: reports carry it.
+    pub id: String,
+    pub rows: Vec<Row>,
+    pub releases: Vec<Release>,
+}
+
+#[derive(serde::Deserialize)]
+struct RawRow {
+    product: String,
+    cu: String,
+    cu_build: String,
+    fix: String,
+    alt_fix: String,
+    kb: String,
+    cves: String,
+    source: String,
+}
+
+#[derive(serde::Deserialize)]
+struct RawRelease {
+    product: String,
+    cu: String,
+    update: String,
+    build: String,
+    date: String,
+    kb: String,
+    source: String,
+}
+
+impl Table {
+    /// The table compiled into the binary.
+    pub fn builtin() -> Table {
+        Table::parse(BUILTIN_TABLE).expect("the built-in table passes its own validation (tested)")
+    }
+
+    /// Loads another table file (`--table FILE`), with the same validation.
+    pub fn load(path: &Path) -> Result<Table> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read table {}", path.display()))?;
+        Table::parse(&text).with_context(|| format!("table {} is not valid", path.display()))
+    }
+
+    /// Parses and validates a table file against the built-in release catalog.
+    pub fn parse(text: &str) -> Result<Table> {
+        let releases = parse_releases(BUILTIN_RELEASES).context("built-in release catalog")?;
+        let name = text
+            .lines()
+            .find_map(|l| l.strip_prefix("# table:"))
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .context("missing a '# table: NAME' line")?;
+        let rows = parse_rows(text)?;
+        let id = format!("{name}@{:08x}", fnv1a(text.as_bytes()) as u32);
+        Ok(Table { name: name.to_string(), id, rows, releases })
+    }
+
+    /// The table row for the CU `build` is on.
+    pub fn row(&self, build: &Build) -> Option<&Row> {
+        let key = CuKey::of(build);
+        self.rows.iter().find(|r| r.key() == key)
+    }
+
+    /// Every row of one product, oldest first.
+    pub fn product_rows(&self, product: Product) -> impl Iterator<Item = &Row> {
+        self.rows.iter().filter(move |r| r.product == product)
+    }
+
+    /// The catalog's CU/SP release (not an update) that `build` is on.
+    pub fn release_cu(&self, build: &Build) -> Option<&Release> {
+        // Searching from the newest, so 2016 RTM wins over the Preview that shares its build.
+        let key = CuKey::of(build);
+        self.releases.iter().rev().find(|r| r.update.is_empty() && CuKey::of(&r.build) == key)
+    }
+}
+
+fn csv_reader(text: &str) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new().comment(Some(b'#')).from_reader(text.as_bytes())
+}
+
+fn parse_build(text: &str, what: &str) -> Result<Build> {
+    Build::parse(text).with_context(|| format!("column {what}"))
+}
+
+fn parse_rows(text: &str) -> Result<Vec<Row>> {
+    let mut rows: Vec<Row> = Vec::new();
+    for (i, raw) in csv_reader(text).deserialize::<RawRow>().enumerate() {
+        let at = || format!("table row {}", i + 1);
+        let raw = raw.with_context(at)?;
+        let row = parse_row(raw).with_context(at)?;
+        if let Some(prev) = rows.last() {
+            ensure!(prev.cu_build < row.cu_build, "{}: not sorted by cu_build after {}", at(), prev.cu_build);
+            ensure!(prev.key() != row.key(), "{}: a second row for the CU of {}", at(), row.cu_build);
+        }
+        rows.push(row);
+    }
+    ensure!(!rows.is_empty(), "the table has no rows");
+    Ok(rows)
+}
+
+fn parse_row(raw: RawRow) -> Result<Row> {
+    let product = Product::from_code(&raw.product).with_context(|| format!("unknown product {:?}", raw.product))?;
+    let cu_build = parse_build(&raw.cu_build, "cu_build")?;
+    ensure!(cu_build.precision() == Precision::Full, "cu_build {cu_build} needs all four parts");
+    check_line(product, &raw.cu, &cu_build)?;
+    let same_cu = |b: Build, what: &str| -> Result<Build> {
+        ensure!(CuKey::of(&b) == CuKey::of(&cu_build), "{what} {b} is not on the CU of {cu_build}");
+        ensure!(b.precision() == Precision::Full && b > cu_build, "{what} {b} must be a full build above {cu_build}");
+        Ok(b)
+    };
+    let fix = match raw.fix.as_str() {
+        "included" => Fix::Included,
+        "none" => Fix::None,
+        other => Fix::Build(same_cu(parse_build(other, "fix")?, "fix")?),
+    };
+    let alt_fix = match raw.alt_fix.as_str() {
+        "" => None,
+        text => {
+            let alt = same_cu(parse_build(text, "alt_fix")?, "alt_fix")?;
+            let Fix::Build(fixed) = fix else { bail!("alt_fix needs a fix build") };
+            ensure!(alt < fixed, "alt_fix {alt} must be below fix {fixed}");
+            Some(alt)
+        }
+    };
+    let cves: Vec<String> = raw.cves.split(';').map(|c| c.trim().to_string()).collect();
+    for cve in &cves {
+        ensure!(is_cve_id(cve), "{cve:?} is not a CVE id");
+    }
+    ensure!(!raw.source.trim().is_empty(), "every row needs a source");
+    Ok(Row { product, cu: raw.cu, cu_build, fix, alt_fix, kb: raw.kb, cves, source: raw.source })
+}
+
+fn is_cve_id(text: &str) -> bool {
+    let mut parts = text.split('-');
+    let digits =
+        |p: Option<&str>, min: usize| p.is_some_and(|p| p.len() >= min && p.bytes().all(|b| b.is_ascii_digit()));
+    parts.next() == Some("CVE") && digits(parts.next(), 4) && digits(parts.next(), 4) && parts.next().is_none()
+}
+
+/// A build must sit on its product's line; on 2007 and 2010 the minor number
+/// is the service pack. This is what catches Microsoft's `14.3.328.5` for
+/// 2010 SP2 RU5.
+fn check_line(product: Product, cu: &str, build: &Build) -> Result<()> {
+    ensure!(Product::of(build) == Some(product), "{build} is not on the {product} line ({cu})");
+    if matches!(product, Product::Ex2007 | Product::Ex2010) {
+        let sp = match cu {
+            "RTM" => 0,
+            sp => sp
+                .strip_prefix("SP")
+                .and_then(|n| n.parse().ok())
+                .with_context(|| format!("{product} has no {cu:?}"))?,
+        };
+        ensure!(build.minor == sp, "{build} is not on {product} {cu}: its minor number should be {sp}");
+    }
+    Ok(())
+}
+
+fn parse_releases(text: &str) -> Result<Vec<Release>> {
+    let mut out: Vec<Release> = Vec::new();
+    for (i, raw) in csv_reader(text).deserialize::<RawRelease>().enumerate() {
+        let at = || format!("release row {}", i + 1);
+        let raw = raw.with_context(at)?;
+        let product =
+            Product::from_code(&raw.product).with_context(|| format!("{}: unknown product {:?}", at(), raw.product))?;
+        let build = parse_build(&raw.build, "build").with_context(at)?;
+        check_line(product, &raw.cu, &build).with_context(at)?;
+        if let Some(prev) = out.last() {
+            ensure!(prev.build < build, "{}: not sorted by build after {}", at(), prev.build);
+        }
+        out.push(Release {
+            product,
+            cu: raw.cu,
+            update: raw.update,
+            build,
+            date: raw.date,
+            kb: raw.kb,
+            source: raw.source,
+        });
+    }
+    Ok(out)
+}
+
+/// FNV-1a, 64 bits: a stable content hash for the table id.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn b(s: &str) -> Build {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn builtin_table_loads_with_a_stable_named_id() {
+        let t = Table::builtin();
+        assert!(t.id.starts_with("proxylogon-2021-03@"), "{}", t.id);
+        assert_eq!(t.id, Table::builtin().id);
+        assert_eq!(t.id.len(), "proxylogon-2021-03@".len() + 8);
+    }
+
+    #[test]
+    fn id_changes_when_content_changes() {
+        let changed = BUILTIN_TABLE.replace("15.1.2176.9,", "15.1.2176.10,");
+        assert_ne!(Table::parse(&changed).unwrap().id, Table::builtin().id);
+    }
+
+    #[test]
+    fn rows_are_sorted_unique_and_on_their_line() {
+        // parse() enforces these; this restates them over the loaded data so a
+        // change to the validation cannot silently drop one.
+        let t = Table::builtin();
+        let mut seen = HashSet::new();
+        for pair in t.rows.windows(2) {
+            assert!(pair[0].cu_build < pair[1].cu_build);
+        }
+        for row in &t.rows {
+            assert!(seen.insert((row.product, row.cu.clone())), "duplicate {} {}", row.product, row.cu);
+            assert_eq!(Product::of(&row.cu_build), Some(row.product), "{} {}", row.product, row.cu);
+            if let Fix::Build(fix) = row.fix {
+                assert_eq!(CuKey::of(&fix), row.key(), "fix of {} {} off its CU", row.product, row.cu);
+            }
+        }
+    }
+
+    #[test]
+    fn every_cu_of_every_affected_line_has_a_row() {
+        let t = Table::builtin();
+        for rel in t.releases.iter().filter(|r| r.update.is_empty() && r.cu != "Preview") {
+            if rel.product == Product::Ex2007 {
+                continue;
+            }
+            let row = t.row(&rel.build).unwrap_or_else(|| panic!("no row for {} {}", rel.product, rel.cu));
+            assert_eq!((row.product, row.cu.as_str(), row.cu_build), (rel.product, rel.cu.as_str(), rel.build));
+        }
+    }
+
+    #[test]
+    fn every_fix_is_the_catalogs_march_2021_update_for_that_cu() {
+        let t = Table::builtin();
+        for row in &t.rows {
+            let Fix::Build(fix) = row.fix else { continue };
+            let rel = t.releases.iter().find(|r| r.build == fix).unwrap_or_else(|| panic!("{fix} not in catalog"));
+            assert_eq!((rel.product, rel.cu.as_str()), (row.product, row.cu.as_str()));
+            assert!(rel.update == "Mar21SU" || rel.update == "RU32", "{fix} is {}", rel.update);
+            assert_eq!(rel.date, "2021-03-02");
+        }
+    }
+
+    #[test]
+    fn cve_lists_per_line() {
+        let t = Table::builtin();
+        let all = ["CVE-2021-26855", "CVE-2021-26857", "CVE-2021-26858", "CVE-2021-27065"];
+        for row in &t.rows {
+            let want: &[&str] = match (row.product, row.cu.as_str()) {
+                (Product::Ex2010, _) => &["CVE-2021-26857"],
+                (Product::Ex2013, "SP1") => &["CVE-2021-26857", "CVE-2021-27065"],
+                _ => &all,
+            };
+            assert_eq!(row.cves, want, "{} {}", row.product, row.cu);
+        }
+    }
+
+    // Pitfall 5 of the reference: Microsoft's page prints 2010 SP2 RU5 as 14.3.328.5.
+    #[test]
+    fn pitfall_5_build_page_typo_is_caught_by_line_validation() {
+        let bad = BUILTIN_RELEASES.replace("2010,SP2,RU5,14.2.328.5", "2010,SP2,RU5,14.3.328.5");
+        assert_ne!(bad, BUILTIN_RELEASES);
+        let err = format!("{:#}", parse_releases(&bad).unwrap_err());
+        assert!(err.contains("14.3.328.5 is not on Exchange 2010 SP2"), "{err}");
+        let bad_row = BUILTIN_TABLE.replace("2010,SP2,14.2.247.5", "2010,SP2,14.3.247.5");
+        assert!(Table::parse(&bad_row).is_err());
+    }
+
+    #[test]
+    fn validation_rejects_broken_tables() {
+        let header = "# table: t\nproduct,cu,cu_build,fix,alt_fix,kb,cves,source\n";
+        let good = "2016,CU19,15.1.2176.2,15.1.2176.9,,KB5000871,CVE-2021-26855,x\n";
+        assert!(Table::parse(&format!("{header}{good}")).is_ok());
+        let cases = [
+            ("2016,CU19,15.1.2176.2,15.1.2177.9,,KB,CVE-2021-26855,x\n", "not on the CU"),
+            ("2016,CU19,15.1.2176.2,15.1.2176.1,,KB,CVE-2021-26855,x\n", "must be a full build above"),
+            ("2016,CU19,15.1.2176.2,15.1.2176.9,15.1.2176.9,KB,CVE-2021-26855,x\n", "must be below fix"),
+            ("2016,CU19,15.1.2176.2,included,15.1.2176.5,KB,CVE-2021-26855,x\n", "needs a fix build"),
+            ("2016,CU19,15.2.2176.2,included,,KB,CVE-2021-26855,x\n", "not on the Exchange 2016 line"),
+            ("2016,CU19,15.1.2176,included,,KB,CVE-2021-26855,x\n", "all four parts"),
+            ("2016,CU19,15.1.2176.2,soon,,KB,CVE-2021-26855,x\n", "column fix"),
+            ("2016,CU19,15.1.2176.2,included,,KB,CVE-2021-2685X,x\n", "not a CVE id"),
+            ("2016,CU19,15.1.2176.2,included,,KB,CVE-2021-26855, \n", "needs a source"),
+            ("2017,CU19,15.1.2176.2,included,,KB,CVE-2021-26855,x\n", "unknown product"),
+            (&format!("{good}{good}"), "not sorted"),
+            (
+                "2016,CU18,15.1.2106.2,included,,KB,CVE-2021-26855,x\n2016,CU17,15.1.2044.4,included,,KB,CVE-2021-26855,x\n",
+                "not sorted",
+            ),
+            (
+                "2016,CU19,15.1.2176.2,included,,KB,CVE-2021-26855,x\n2016,CU19b,15.1.2176.3,included,,KB,CVE-2021-26855,x\n",
+                "a second row",
+            ),
+            ("", "no rows"),
+        ];
+        for (body, want) in cases {
+            let err = format!("{:#}", Table::parse(&format!("{header}{body}")).unwrap_err());
+            assert!(err.contains(want), "{body:?}: {err}");
+        }
+        let err = format!(
+            "{:#}",
+            Table::parse(&format!("product,cu,cu_build,fix,alt_fix,kb,cves,source\n{good}")).unwrap_err()
+        );
+        assert!(err.contains("# table"), "{err}");
+    }
+
+    #[test]
+    fn names_the_cu_of_any_real_build() {
+        let t = Table::builtin();
+        let cases = [
+            ("15.1.2176.9", "2016", "CU19"),
+            ("15.2.858.2", "2019", "CU9"),
+            ("15.0.847.40", "2013", "SP1"),
+            ("14.3.509.0", "2010", "SP3"),
+            ("8.3.83.6", "2007", "SP3"),
+            ("15.2.2562.17", "SE", "RTM"),
+        ];
+        for (build, product, cu) in cases {
+            let rel = t.release_cu(&b(build)).unwrap_or_else(|| panic!("{build}"));
+            assert_eq!((rel.product.code(), rel.cu.as_str()), (product, cu), "{build}");
+        }
+        assert!(t.release_cu(&b("15.1.2177.0")).is_none());
+    }
+
+    #[test]
+    fn product_of_build() {
+        let cases = [
+            ("8.3.83.6", Some(Product::Ex2007)),
+            ("14.3.513.0", Some(Product::Ex2010)),
+            ("15.0.1497.2", Some(Product::Ex2013)),
+            ("15.1.2176.9", Some(Product::Ex2016)),
+            ("15.2.1748.10", Some(Product::Ex2019)),
+            ("15.2.2562.17", Some(Product::Se)),
+            ("15.20.4000.1", None),
+            ("15.3.1.1", None),
+            ("6.5.7638.1", None),
+        ];
+        for (build, want) in cases {
+            assert_eq!(Product::of(&b(build)), want, "{build}");
+        }
+    }
+}

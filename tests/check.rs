@@ -1,0 +1,98 @@
+//! End-to-end: the real binary's `check` and `table` commands.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn run(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_exchange-exposure"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn records(out: &Output) -> Vec<csv::StringRecord> {
+    csv::Reader::from_reader(&out.stdout[..]).records().map(Result::unwrap).collect()
+}
+
+#[test]
+fn the_four_builds_from_the_issue() {
+    let out = run(&["check", "15.1.2176.2", "15.2.858.2", "Version 15.1 (Build 2176.2)", "14.3.509.0"], "");
+    assert_eq!(out.status.code(), Some(1), "vulnerable rows exit 1");
+    let rows = records(&out);
+    let got: Vec<(&str, &str, &str)> = rows.iter().map(|r| (&r[2], &r[6], &r[9])).collect();
+    assert_eq!(
+        got,
+        [
+            ("vulnerable", "15.1.2176.2", "15.1.2176.9"),
+            ("patched", "15.2.858.2", "15.2.858"),
+            ("su-unknown", "15.1.2176", "15.1.2176.9"),
+            ("vulnerable", "14.3.509.0", "14.3.513.0"),
+        ]
+    );
+    assert_eq!(&rows[3][3], "CVE-2021-26857");
+    assert!(rows.iter().all(|r| r[0].is_empty() && r[1].is_empty()), "host columns empty");
+}
+
+#[test]
+fn reads_stdin_when_no_arguments() {
+    let out = run(&["check", "--format", "jsonl"], "15.01.2176.009\n\n15.2.2562.17\n");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let statuses: Vec<String> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["status"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(statuses, ["patched", "patched"]);
+}
+
+#[test]
+fn fail_on_decides_exit_status() {
+    assert_eq!(run(&["check", "15.1.2176"], "").status.code(), Some(0));
+    assert_eq!(run(&["check", "--fail-on", "su-unknown", "15.1.2176"], "").status.code(), Some(1));
+    let bad = run(&["check", "--fail-on", "nope", "15.1.2176"], "");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown status \"nope\""));
+}
+
+#[test]
+fn unreadable_build_is_named_and_exits_2_without_losing_the_others() {
+    let out = run(&["check", "15.1.2176.9", "15.1.21x6.9"], "");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("\"15.1.21x6.9\""), "{stderr}");
+    let rows = records(&out);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(&rows[1][2], "input-error");
+}
+
+#[test]
+fn table_output_loads_back_with_the_same_rows() {
+    let out = run(&["table", "--format", "csv"], "");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("# table: proxylogon-2021-03\n# id: proxylogon-2021-03@"));
+    assert!(text.contains("2016,CU8,15.1.1415.2,15.1.1415.10,15.1.1415.8,KB5000871"));
+    let dir = std::env::temp_dir().join(format!("xx-table-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("t.csv");
+    std::fs::write(&path, &text).unwrap();
+    let again = run(&["--table", path.to_str().unwrap(), "table", "--format", "csv"], "");
+    assert_eq!(again.status.code(), Some(0));
+    let again = String::from_utf8(again.stdout).unwrap();
+    assert_eq!(again.lines().skip(2).collect::<Vec<_>>(), text.lines().skip(2).collect::<Vec<_>>());
+    // A broken table is refused with the reason.
+    std::fs::write(&path, text.replace("15.1.1415.10,15.1.1415.8", "15.1.1415.10,15.1.1415.11")).unwrap();
+    let bad = run(&["--table", path.to_str().unwrap(), "check", "15.1.2176.9"], "");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("must be below fix"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
