@@ -9,6 +9,8 @@ pub mod build;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod inventory;
+pub mod probe;
 pub mod report;
 pub mod table;
 

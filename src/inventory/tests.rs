@@ -1,0 +1,132 @@
+use super::*;
+
+fn read(text: &str) -> (Vec<String>, Vec<Entry>) {
+    let reader = Reader::new(Box::new(std::io::Cursor::new(text.as_bytes().to_vec()))).unwrap();
+    let extras = reader.extra_columns.clone();
+    (extras, reader.map(Result::unwrap).collect())
+}
+
+fn ep(host: &str, port: u16, https: bool) -> Endpoint {
+    Endpoint { host: host.into(), port, https }
+}
+
+fn endpoint(e: &Entry) -> &Endpoint {
+    match &e.kind {
+        Kind::Probe { endpoint, .. } => endpoint,
+        other => panic!("line {}: {other:?}", e.line),
+    }
+}
+
+fn why(e: &Entry) -> &str {
+    match &e.kind {
+        Kind::Invalid(why) => why,
+        other => panic!("line {}: {other:?}", e.line),
+    }
+}
+
+#[test]
+fn header_columns_and_pass_through() {
+    let (extras, rows) = read(
+        "hostname,owner,port,site,build\nmail1.corp.test,alice,8443,Berlin,\nmail2.corp.test,bob,,Paris,15.1.2176.9\n",
+    );
+    assert_eq!(extras, ["owner", "site"]);
+    assert_eq!(endpoint(&rows[0]), &ep("mail1.corp.test", 8443, true));
+    assert_eq!(rows[0].extras, ["alice", "Berlin"]);
+    assert_eq!((rows[0].line, rows[1].line), (2, 3));
+    match &rows[1].kind {
+        Kind::Probe { endpoint, build } => {
+            assert_eq!(endpoint, &ep("mail2.corp.test", 443, true));
+            assert_eq!(build.unwrap().to_string(), "15.1.2176.9");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn every_host_column_name_is_recognised() {
+    for name in ["host", "Hostname", "FQDN", "address", "ip"] {
+        let (_, rows) = read(&format!("{name},note\n127.0.0.1,x\n"));
+        assert_eq!(endpoint(&rows[0]), &ep("127.0.0.1", 443, true), "{name}");
+    }
+}
+
+#[test]
+fn url_overrides_host_port_and_scheme() {
+    let (_, rows) = read("host,port,url\nmail,8443,http://127.0.0.2:8080/owa/\nmail,,https://[::1]/\n");
+    assert_eq!(endpoint(&rows[0]), &ep("127.0.0.2", 8080, false));
+    assert_eq!(rows[0].host, "mail", "the report shows the inventory's host");
+    assert_eq!(endpoint(&rows[1]), &ep("::1", 443, true));
+}
+
+#[test]
+fn build_without_host_is_assessed_offline() {
+    let (_, rows) = read("host,build\n,15.2.858.2\n");
+    assert!(matches!(rows[0].kind, Kind::Offline(b) if b.to_string() == "15.2.858.2"));
+}
+
+#[test]
+fn messy_files() {
+    let text = "\u{feff}host;port;owner\r\n127.0.0.1;8443;\"a;b\"\r\n\r\n[::1]:9443;;c\r\n::1;444;d\r\n";
+    let (extras, rows) = read(text);
+    assert_eq!(extras, ["owner"]);
+    assert_eq!(rows.len(), 3, "blank lines are not rows");
+    assert_eq!(endpoint(&rows[0]), &ep("127.0.0.1", 8443, true));
+    assert_eq!(rows[0].extras, ["a;b"]);
+    assert_eq!(endpoint(&rows[1]), &ep("::1", 9443, true));
+    assert_eq!(endpoint(&rows[2]), &ep("::1", 444, true));
+    assert_eq!(rows[2].line, 5);
+    let (_, tabs) = read("host\tport\n127.0.0.1\t8443\n");
+    assert_eq!(endpoint(&tabs[0]), &ep("127.0.0.1", 8443, true));
+}
+
+#[test]
+fn headerless_one_target_per_line() {
+    let (extras, rows) = read("127.0.0.1\n127.0.0.2:8443\nhttps://127.0.0.3:9443/\n\nmail.corp.test\n");
+    assert!(extras.is_empty());
+    let got: Vec<&Endpoint> = rows.iter().map(endpoint).collect();
+    assert_eq!(
+        got,
+        [
+            &ep("127.0.0.1", 443, true),
+            &ep("127.0.0.2", 8443, true),
+            &ep("127.0.0.3", 9443, true),
+            &ep("mail.corp.test", 443, true)
+        ]
+    );
+    assert_eq!(rows[0].line, 1);
+    assert_eq!(rows[3].line, 5);
+}
+
+#[test]
+fn bad_rows_become_errors_naming_line_and_problem() {
+    let text = "host,port,build,owner\n,,,a\n127.0.0.1,70000,,b\n127.0.0.1,0,,c\n127.0.0.1,x,,d\nbad host,,,e\n127.0.0.1,,15.x,f\nhttps://,,,g\nftp://127.0.0.1/,,,h\n[::1,,,i\n127.0.0.1,443,,j,extra\n127.0.0.1:99999,,,k\n::zz,,,l\n";
+    let (_, rows) = read(text);
+    let cases = [
+        "no host, url or build",
+        "port \"70000\" is not a number from 1 to 65535",
+        "port \"0\"",
+        "port \"x\"",
+        "\"bad host\" is not a host name",
+        "build column: cannot read build \"15.x\"",
+        "not a URL",
+        "only http and https",
+        "unclosed '['",
+        "5 fields where the header has 4",
+        "port \"99999\"",
+        "not an IPv6 address",
+    ];
+    assert_eq!(rows.len(), cases.len());
+    for (i, (row, want)) in rows.iter().zip(cases).enumerate() {
+        let why = why(row);
+        assert!(why.starts_with(&format!("line {}: ", i + 2)), "{why}");
+        assert!(why.contains(want), "{why} / {want}");
+    }
+    assert_eq!(rows[0].extras, ["a"], "an invalid row keeps its pass-through cells");
+}
+
+#[test]
+fn invalid_utf8_is_read_lossily_not_fatal() {
+    let reader = Reader::new(Box::new(std::io::Cursor::new(b"host,owner\n127.0.0.1,\xff\xfe\n".to_vec()))).unwrap();
+    let rows: Vec<Entry> = reader.map(Result::unwrap).collect();
+    assert_eq!(rows[0].extras, ["\u{fffd}\u{fffd}"]);
+}

@@ -1,0 +1,225 @@
+//! One HTTP/1.1 connection to one host, over TLS or plain TCP: DNS, connect,
+//! handshake (with the certificate's verdict recorded), then GETs on the same
+//! connection with capped headers and bodies. Failures are typed so the
+//! report can say which step failed.
+
+use super::tls::Tls;
+use bytes::{Bytes, BytesMut};
+use http_body_util::{BodyExt, Empty};
+use hyper::client::conn::http1::SendRequest;
+use hyper::header::{HeaderMap, HeaderValue};
+use hyper::{Request, StatusCode};
+use hyper_util::rt::TokioIo;
+use rustls::pki_types::ServerName;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio::task::JoinHandle;
+use tokio::time::timeout;
+
+/// The most of a body that is read; the rest is never fetched.
+pub const MAX_BODY: usize = 1024 * 1024;
+/// The most header bytes accepted in one response.
+const MAX_HEADER_BYTES: usize = 64 * 1024;
+const MAX_HEADERS: usize = 200;
+
+/// Why a request got no response.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum HttpError {
+    #[error("DNS lookup failed: {0}")]
+    Dns(String),
+    #[error("TCP connect failed: {0}")]
+    Connect(String),
+    #[error("TLS handshake failed: {0}")]
+    Tls(String),
+    #[error("certificate not trusted: {0}")]
+    Untrusted(String),
+    #[error("timed out after {secs}s during {stage}")]
+    Timeout { stage: &'static str, secs: f64 },
+    #[error("HTTP error: {0}")]
+    Http(String),
+}
+
+/// Where to connect and what to call the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Name for DNS, SNI and the Host header (IPv6 without brackets).
+    pub host: String,
+    pub port: u16,
+    pub https: bool,
+}
+
+impl Endpoint {
+    fn host_header(&self) -> String {
+        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
+        let default = if self.https { 443 } else { 80 };
+        if self.port == default { host } else { format!("{host}:{}", self.port) }
+    }
+}
+
+/// A response, with its body capped at `MAX_BODY`.
+#[derive(Debug)]
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// How the certificate of a TLS connection fared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsState {
+    PlainHttp,
+    Verified,
+    Unverified(String),
+}
+
+impl TlsState {
+    pub fn describe(&self) -> String {
+        match self {
+            TlsState::PlainHttp => "plain-http".into(),
+            TlsState::Verified => "verified".into(),
+            TlsState::Unverified(why) => format!("unverified: {why}"),
+        }
+    }
+}
+
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+/// One open connection; dropping it closes the socket.
+pub struct Connection {
+    sender: SendRequest<Empty<Bytes>>,
+    driver: JoinHandle<()>,
+    /// False once a body was left unread or the server closed.
+    reusable: bool,
+    pub tls: TlsState,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.driver.abort();
+    }
+}
+
+/// Settings for one connection's requests.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub request_timeout: Duration,
+    pub user_agent: HeaderValue,
+    pub require_valid_tls: bool,
+}
+
+fn timed_out(stage: &'static str, limit: Duration) -> HttpError {
+    HttpError::Timeout { stage, secs: limit.as_secs_f64() }
+}
+
+/// Resolves the endpoint's name (once per host).
+pub async fn resolve(ep: &Endpoint, limits: &Limits) -> Result<SocketAddr, HttpError> {
+    let lookup = tokio::net::lookup_host((ep.host.as_str(), ep.port));
+    let mut addrs = timeout(limits.request_timeout, lookup)
+        .await
+        .map_err(|_| timed_out("DNS lookup", limits.request_timeout))?
+        .map_err(|e| HttpError::Dns(e.to_string()))?;
+    addrs.next().ok_or_else(|| HttpError::Dns(format!("no address for {}", ep.host)))
+}
+
+/// Opens a connection: TCP, then TLS if the endpoint wants it, then HTTP/1.1.
+pub async fn connect(ep: &Endpoint, addr: SocketAddr, tls: &Tls, limits: &Limits) -> Result<Connection, HttpError> {
+    let limit = limits.request_timeout;
+    let tcp = timeout(limit, TcpStream::connect(addr))
+        .await
+        .map_err(|_| timed_out("TCP connect", limit))?
+        .map_err(|e| HttpError::Connect(e.to_string()))?;
+    let _ = tcp.set_nodelay(true);
+    let (io, state): (Box<dyn Io>, TlsState) = if ep.https {
+        let name = server_name(&ep.host)?;
+        let connector = tokio_rustls::TlsConnector::from(tls.config.clone());
+        let stream = timeout(limit, connector.connect(name.clone(), tcp))
+            .await
+            .map_err(|_| timed_out("TLS handshake", limit))?
+            .map_err(|e| HttpError::Tls(error_chain(&e)))?;
+        let chain = stream.get_ref().1.peer_certificates().unwrap_or_default();
+        let state = match tls.verify(chain, &name) {
+            Ok(()) => TlsState::Verified,
+            Err(why) if limits.require_valid_tls => return Err(HttpError::Untrusted(why)),
+            Err(why) => TlsState::Unverified(why),
+        };
+        (Box::new(stream), state)
+    } else {
+        (Box::new(tcp), TlsState::PlainHttp)
+    };
+    let (sender, conn) = hyper::client::conn::http1::Builder::new()
+        .max_buf_size(MAX_HEADER_BYTES.max(8192))
+        .max_headers(MAX_HEADERS)
+        .handshake(TokioIo::new(io))
+        .await
+        .map_err(|e| HttpError::Http(error_chain(&e)))?;
+    let driver = tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Ok(Connection { sender, driver, reusable: true, tls: state })
+}
+
+fn server_name(host: &str) -> Result<ServerName<'static>, HttpError> {
+    ServerName::try_from(host.to_string())
+        .map_err(|_| HttpError::Tls(format!("{host:?} is not a valid TLS server name")))
+}
+
+impl Connection {
+    /// Whether another request can go over this connection.
+    pub fn is_usable(&self) -> bool {
+        self.reusable && !self.sender.is_closed()
+    }
+
+    /// GET `path`, not following redirects; the body is read up to `MAX_BODY`.
+    /// Header and body together must arrive within the request timeout.
+    pub async fn get(&mut self, ep: &Endpoint, path: &str, limits: &Limits) -> Result<Response, HttpError> {
+        let limit = limits.request_timeout;
+        let request = Request::get(path)
+            .header(hyper::header::HOST, ep.host_header())
+            .header(hyper::header::USER_AGENT, limits.user_agent.clone())
+            .header(hyper::header::ACCEPT, "*/*")
+            .body(Empty::<Bytes>::new())
+            .map_err(|e| HttpError::Http(e.to_string()))?;
+        let exchange = async {
+            self.sender.ready().await.map_err(|e| HttpError::Http(error_chain(&e)))?;
+            let response = self.sender.send_request(request).await.map_err(|e| HttpError::Http(error_chain(&e)))?;
+            let (parts, mut body) = response.into_parts();
+            let mut buf = BytesMut::new();
+            while let Some(frame) = body.frame().await {
+                let frame = frame.map_err(|e| HttpError::Http(format!("body: {}", error_chain(&e))))?;
+                if let Some(data) = frame.data_ref() {
+                    let room = MAX_BODY - buf.len();
+                    buf.extend_from_slice(&data[..data.len().min(room)]);
+                    if buf.len() >= MAX_BODY {
+                        // The rest stays unread: this connection cannot carry another request.
+                        self.reusable = false;
+                        break;
+                    }
+                }
+            }
+            Ok(Response { status: parts.status, headers: parts.headers, body: buf.freeze() })
+        };
+        let result = timeout(limit, exchange).await.map_err(|_| timed_out("HTTP request", limit)).and_then(|r| r);
+        if result.is_err() {
+            self.reusable = false;
+        }
+        result
+    }
+}
+
+/// An error and its causes, joined: hyper's and rustls' top-level messages
+/// hide the reason ("error trying to connect" … "received fatal alert").
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    super::markers::clean_long(&parts.join(": "))
+}

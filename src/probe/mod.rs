@@ -1,0 +1,289 @@
+//! Probing one host: the request sequence from `reference/probing.md` over
+//! as few connections as possible (one, normally), each response passed to
+//! the pure extractors in `markers`, everything seen kept in an
+//! `Observation`; then `verdict` turns an observation into a report verdict.
+
+pub mod http;
+pub mod markers;
+pub mod tls;
+
+use crate::assess::{Evidence, Source, Status, Verdict, assess};
+use crate::table::Table;
+use http::{Connection, Endpoint, HttpError, Limits, Response, TlsState};
+use hyper::header::HeaderValue;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// The first response of `/owa/`, read without following its redirect (the
+/// header is on it; a Microsoft script missed it by following).
+pub const OWA: &str = "/owa/";
+pub const LOGON: &str = "/owa/auth/logon.aspx";
+pub const EXPORT_TOOL: &str = "/ecp/Current/exporttool/microsoft.exchange.ediscovery.exporttool.application";
+/// Asked only when no `X-OWA-Version` came with the above: they answer 401 with it.
+pub const FALLBACKS: [&str; 2] = ["/EWS/Exchange.asmx", "/Autodiscover/Autodiscover.xml"];
+const MAX_REDIRECTS: usize = 3;
+/// Connections opened for one host at most (a server that closes after each
+/// response needs one per request).
+const MAX_CONNECTIONS: usize = 6;
+
+/// Everything one host showed.
+#[derive(Debug, Default, Clone)]
+pub struct Observation {
+    /// Some HTTP response arrived.
+    pub answered: bool,
+    /// Some response carried an Exchange marker.
+    pub exchange: bool,
+    pub evidence: Vec<Evidence>,
+    pub tls: Option<TlsState>,
+    pub fe_servers: Vec<String>,
+    /// Things worth a clause in `detail`: unreadable markers, redirects elsewhere, failed requests.
+    pub notes: Vec<String>,
+    /// What stopped the probe before any response.
+    pub failure: Option<HttpError>,
+}
+
+/// Probe settings, validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub request_timeout: Duration,
+    pub host_timeout: Duration,
+    pub user_agent: String,
+    pub require_valid_tls: bool,
+}
+
+/// Probes hosts; one per scan, shared by every task.
+#[derive(Debug, Clone)]
+pub struct Prober {
+    tls: tls::Tls,
+    limits: Limits,
+    host_timeout: Duration,
+}
+
+impl Prober {
+    pub fn new(settings: &Settings, tls: tls::Tls) -> anyhow::Result<Prober> {
+        let user_agent = HeaderValue::from_str(&settings.user_agent)
+            .map_err(|_| anyhow::anyhow!("--user-agent {:?} is not a valid header value", settings.user_agent))?;
+        let limits = Limits {
+            request_timeout: settings.request_timeout,
+            user_agent,
+            require_valid_tls: settings.require_valid_tls,
+        };
+        Ok(Prober { tls, limits, host_timeout: settings.host_timeout })
+    }
+
+    /// Probes one host within the host deadline; what was seen before the
+    /// deadline is kept.
+    pub async fn probe(&self, ep: &Endpoint) -> Observation {
+        let mut obs = Observation::default();
+        let deadline = self.host_timeout;
+        if tokio::time::timeout(deadline, self.run(ep, &mut obs)).await.is_err() {
+            if obs.answered {
+                obs.notes
+                    .push(format!("host deadline of {}s reached before every request was made", deadline.as_secs()));
+            } else {
+                obs.failure = Some(HttpError::Timeout { stage: "the host's probe", secs: deadline.as_secs_f64() });
+            }
+        }
+        obs
+    }
+
+    async fn run(&self, ep: &Endpoint, obs: &mut Observation) {
+        let addr = match http::resolve(ep, &self.limits).await {
+            Ok(addr) => addr,
+            Err(err) => return obs.failure = Some(err),
+        };
+        let mut session = Session { prober: self, ep, addr, conn: None, opened: 0 };
+        for path in [OWA, LOGON, EXPORT_TOOL] {
+            if !session.fetch(path, obs).await {
+                return;
+            }
+        }
+        for path in FALLBACKS {
+            let has_header = obs.evidence.iter().any(|e| e.source == Source::Header);
+            if has_header || !obs.exchange {
+                break;
+            }
+            if !session.fetch(path, obs).await {
+                return;
+            }
+        }
+    }
+}
+
+/// The requests to one host, sharing a connection while it lasts.
+struct Session<'a> {
+    prober: &'a Prober,
+    ep: &'a Endpoint,
+    addr: SocketAddr,
+    conn: Option<Connection>,
+    opened: usize,
+}
+
+impl Session<'_> {
+    /// Fetches `path` (following same-host redirects, except from `/owa/`)
+    /// and records what it shows. False when probing this host must stop.
+    async fn fetch(&mut self, path: &str, obs: &mut Observation) -> bool {
+        let mut path = path.to_string();
+        for _ in 0..=MAX_REDIRECTS {
+            let response = match self.get(&path).await {
+                Ok(response) => response,
+                Err(err) => {
+                    if obs.answered {
+                        // One failed request does not void what the others showed.
+                        obs.notes.push(format!("GET {} failed: {err}", markers::clean(&path)));
+                        return true;
+                    }
+                    obs.failure = Some(err);
+                    return false;
+                }
+            };
+            if obs.tls.is_none() {
+                obs.tls = self.conn.as_ref().map(|c| c.tls.clone());
+            }
+            record(&path, &response, obs);
+            match redirect_target(self.ep, &response) {
+                Some(Redirect::SameHost(next)) if path != OWA => path = next,
+                Some(Redirect::Elsewhere(to)) => {
+                    obs.notes.push(format!("{} redirects to {to} (recorded, not followed)", markers::clean(&path)));
+                    return true;
+                }
+                _ => return true,
+            }
+        }
+        obs.notes.push(format!("more than {MAX_REDIRECTS} redirects from {}", markers::clean(&path)));
+        true
+    }
+
+    async fn get(&mut self, path: &str) -> Result<Response, HttpError> {
+        let limits = &self.prober.limits;
+        let usable = self.conn.as_ref().is_some_and(Connection::is_usable);
+        if !usable {
+            if self.opened >= MAX_CONNECTIONS {
+                return Err(HttpError::Http(format!("the server closed {MAX_CONNECTIONS} connections")));
+            }
+            self.conn = None;
+            self.opened += 1;
+            self.conn = Some(http::connect(self.ep, self.addr, &self.prober.tls, limits).await?);
+        }
+        let conn = self.conn.as_mut().expect("connected above");
+        conn.get(self.ep, path, limits).await
+    }
+}
+
+/// Takes the markers out of one response.
+fn record(path: &str, response: &Response, obs: &mut Observation) {
+    obs.answered = true;
+    let front_end = markers::front_end(&response.headers);
+    if let Some(fe) = &front_end {
+        if !obs.fe_servers.contains(fe) {
+            obs.fe_servers.push(fe.clone());
+        }
+    }
+    let mut add = |build, source| {
+        let e = Evidence { build, source, front_end: front_end.clone() };
+        if !obs.evidence.contains(&e) {
+            obs.evidence.push(e);
+        }
+    };
+    let (builds, notes) = markers::header_builds(&response.headers);
+    for build in builds {
+        add(build, Source::Header);
+    }
+    let ok = response.status.is_success();
+    let is_logon = path.to_ascii_lowercase().starts_with(LOGON);
+    if ok && is_logon {
+        let html = String::from_utf8_lossy(&response.body);
+        for build in markers::page_builds(&html) {
+            add(build, Source::LogonPage);
+        }
+    }
+    let mut exchange = markers::looks_like_exchange(&response.headers, &response.body);
+    if ok && path == EXPORT_TOOL && looks_like_xml(&response.body) {
+        match markers::manifest_build(&response.body) {
+            markers::Manifest::Build(build) => {
+                exchange = true;
+                add(build, Source::ExportTool);
+            }
+            markers::Manifest::Unreadable(why) => obs.notes.push(why),
+        }
+    }
+    obs.exchange |= exchange;
+    for note in notes {
+        if !obs.notes.contains(&note) {
+            obs.notes.push(note);
+        }
+    }
+}
+
+fn looks_like_xml(body: &[u8]) -> bool {
+    let start = body.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(body.len());
+    body[start..].starts_with(b"<?xml")
+        || body[start..].starts_with(b"<asm")
+        || body.len() < 64 * 1024 && {
+            let text = String::from_utf8_lossy(body);
+            text.contains("assemblyIdentity")
+        }
+}
+
+enum Redirect {
+    SameHost(String),
+    Elsewhere(String),
+}
+
+/// Where a 3xx points: a path on this host, or somewhere else (another host,
+/// port or scheme — recorded, never followed).
+fn redirect_target(ep: &Endpoint, response: &Response) -> Option<Redirect> {
+    if !response.status.is_redirection() {
+        return None;
+    }
+    let location = response.headers.get(hyper::header::LOCATION)?.to_str().ok()?.trim();
+    if location.starts_with('/') && !location.starts_with("//") {
+        return Some(Redirect::SameHost(location.to_string()));
+    }
+    let uri: hyper::Uri = match location.parse() {
+        Ok(uri) => uri,
+        Err(_) => return Some(Redirect::Elsewhere(markers::clean(location))),
+    };
+    let scheme_ok = uri.scheme_str() == Some(if ep.https { "https" } else { "http" });
+    let default = if ep.https { 443 } else { 80 };
+    let host = uri.host().map(|h| h.trim_start_matches('[').trim_end_matches(']'));
+    let same = scheme_ok
+        && host.is_some_and(|h| h.eq_ignore_ascii_case(&ep.host))
+        && uri.port_u16().unwrap_or(default) == ep.port;
+    if same {
+        let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        Some(Redirect::SameHost(path.to_string()))
+    } else {
+        Some(Redirect::Elsewhere(markers::clean(location)))
+    }
+}
+
+/// The verdict for one probed host: unreachable, not Exchange, or the
+/// assessment of what it showed (plus any build the inventory gives).
+pub fn verdict(obs: &Observation, inventory: Option<&Evidence>, table: &Table) -> Verdict {
+    let notes = obs.notes.join("; ");
+    let mut verdict = if !obs.answered {
+        let why = obs.failure.as_ref().map(|f| f.to_string()).unwrap_or_else(|| "no response".into());
+        let mut v = Verdict::without_build(Status::Unreachable, why);
+        if let Some(inv) = inventory {
+            v.detail.push_str(&format!("; the inventory lists build {}", inv.build));
+        }
+        return v;
+    } else if !obs.exchange && obs.evidence.is_empty() {
+        Verdict::without_build(
+            Status::NotExchange,
+            "answered over HTTP but shows no Exchange marker (X-OWA-Version, X-FEServer, OWA sign-in page, export-tool manifest)",
+        )
+    } else {
+        let mut evidence = obs.evidence.clone();
+        evidence.extend(inventory.cloned());
+        assess(&evidence, table)
+    };
+    if !notes.is_empty() {
+        verdict.detail = format!("{}; also: {notes}", verdict.detail);
+    }
+    verdict
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,131 @@
+//! TLS for probing: one handshake per connection that accepts any
+//! certificate (Exchange servers mostly have self-signed or internal-CA ones)
+//! while still checking the handshake signatures, then a separate
+//! verification of the chain the server sent, against the system roots plus
+//! `--ca-cert`, whose outcome goes into the report's `tls` column.
+
+use anyhow::{Context, Result};
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use std::path::Path;
+use std::sync::Arc;
+
+/// The provider, installed once per process (ring: no C toolchain needed).
+pub fn provider() -> Arc<CryptoProvider> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    CryptoProvider::get_default().cloned().unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()))
+}
+
+/// The client side of probing: the handshake config and the verifier whose
+/// verdict is recorded.
+#[derive(Debug, Clone)]
+pub struct Tls {
+    pub config: Arc<ClientConfig>,
+    /// `None` when no trust anchors could be loaded at all.
+    verifier: Option<Arc<WebPkiServerVerifier>>,
+}
+
+impl Tls {
+    /// System roots plus the PEM certificates in `extra_ca`.
+    pub fn new(extra_ca: Option<&Path>) -> Result<Tls> {
+        let provider = provider();
+        let mut roots = RootCertStore::empty();
+        // Unreadable system certificates are skipped: they only mean fewer hosts verify.
+        let native = rustls_native_certs::load_native_certs();
+        roots.add_parsable_certificates(native.certs);
+        if let Some(path) = extra_ca {
+            let pem = std::fs::read(path).with_context(|| format!("cannot read --ca-cert {}", path.display()))?;
+            let certs: Vec<CertificateDer> = rustls_pemfile::certs(&mut &pem[..])
+                .collect::<Result<_, _>>()
+                .with_context(|| format!("--ca-cert {} is not PEM", path.display()))?;
+            anyhow::ensure!(!certs.is_empty(), "--ca-cert {} holds no certificate", path.display());
+            for cert in certs {
+                roots.add(cert).with_context(|| format!("--ca-cert {}: unusable certificate", path.display()))?;
+            }
+        }
+        let verifier = if roots.is_empty() {
+            None
+        } else {
+            Some(WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build()?)
+        };
+        let accept = Arc::new(RecordLater { algorithms: provider.signature_verification_algorithms });
+        let mut config = ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .dangerous()
+            .with_custom_certificate_verifier(accept)
+            .with_no_client_auth();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Tls { config: Arc::new(config), verifier })
+    }
+
+    /// Verifies the chain a server sent; `Err` holds a short reason.
+    pub fn verify(&self, chain: &[CertificateDer<'_>], name: &ServerName<'_>) -> Result<(), String> {
+        let verifier = self.verifier.as_ref().ok_or("no trusted root certificates are available")?;
+        let (leaf, intermediates) = chain.split_first().ok_or("the server sent no certificate")?;
+        verifier.verify_server_cert(leaf, intermediates, name, &[], UnixTime::now()).map(|_| ()).map_err(|e| reason(&e))
+    }
+}
+
+fn reason(err: &rustls::Error) -> String {
+    match err {
+        rustls::Error::InvalidCertificate(cert) => match cert {
+            CertificateError::UnknownIssuer => "issuer not trusted (self-signed or internal CA)".into(),
+            CertificateError::Expired | CertificateError::ExpiredContext { .. } => "certificate expired".into(),
+            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+                "certificate not valid yet".into()
+            }
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                "certificate not issued for this host".into()
+            }
+            CertificateError::Revoked => "certificate revoked".into(),
+            other => format!("certificate invalid ({other:?})"),
+        },
+        other => other.to_string(),
+    }
+}
+
+/// Accepts any certificate in the handshake (its verdict is taken after it,
+/// by `Tls::verify`), but checks the handshake signatures, so the peer must
+/// hold the key of the certificate it shows.
+#[derive(Debug)]
+struct RecordLater {
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ServerCertVerifier for RecordLater {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
