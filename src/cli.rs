@@ -46,6 +46,8 @@ pub enum Format {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Probe every inventory row and write the exposure report
+    Scan(ScanArgs),
     /// Classify build strings offline (arguments, or one per line on stdin)
     Check {
         /// Builds: 15.1.2176.9, 15.01.2176.009, 15.1.2176 or "Version 15.1 (Build 2176.2)"
@@ -53,6 +55,17 @@ pub enum Command {
     },
     /// Print the fixed-build table in use, with its id and each row's source
     Table,
+    /// Run a lab fleet of simulated Exchange servers on loopback
+    Simulate(SimulateArgs),
+    /// Start the lab fleet, scan inventory.example.csv against it, write exposure.csv
+    Demo {
+        /// The inventory to scan (it must list only lab fleet addresses on loopback)
+        #[arg(long, default_value = "inventory.example.csv")]
+        inventory: PathBuf,
+        /// Where to write the report
+        #[arg(short, long, default_value = "exposure.csv")]
+        output: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -12,6 +12,8 @@ pub mod config;
 pub mod inventory;
 pub mod probe;
 pub mod report;
+pub mod scan;
+pub mod sim;
 pub mod table;
 
 use anyhow::Result;
@@ -43,5 +45,8 @@ pub fn run(cli: cli::Cli) -> Result<Outcome> {
     match cli.command {
         cli::Command::Check { builds } => commands::check(&config, builds),
         cli::Command::Table => commands::table(&config),
+        cli::Command::Scan(args) => commands::live::scan(&config, args),
+        cli::Command::Simulate(args) => commands::live::simulate(args),
+        cli::Command::Demo { inventory, output } => commands::live::demo(&config, &inventory, &output),
     }
 }

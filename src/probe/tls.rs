@@ -10,7 +10,6 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
-use std::path::Path;
 use std::sync::Arc;
 
 /// The provider, installed once per process (ring: no C toolchain needed).
@@ -29,21 +28,21 @@ pub struct Tls {
 }
 
 impl Tls {
-    /// System roots plus the PEM certificates in `extra_ca`.
-    pub fn new(extra_ca: Option<&Path>) -> Result<Tls> {
+    /// System roots plus the PEM certificates in `extra_ca` (`label` names
+    /// where they came from, for errors).
+    pub fn new(extra_ca: Option<&[u8]>, label: &str) -> Result<Tls> {
         let provider = provider();
         let mut roots = RootCertStore::empty();
         // Unreadable system certificates are skipped: they only mean fewer hosts verify.
         let native = rustls_native_certs::load_native_certs();
         roots.add_parsable_certificates(native.certs);
-        if let Some(path) = extra_ca {
-            let pem = std::fs::read(path).with_context(|| format!("cannot read --ca-cert {}", path.display()))?;
+        if let Some(pem) = extra_ca {
             let certs: Vec<CertificateDer> = rustls_pemfile::certs(&mut &pem[..])
                 .collect::<Result<_, _>>()
-                .with_context(|| format!("--ca-cert {} is not PEM", path.display()))?;
-            anyhow::ensure!(!certs.is_empty(), "--ca-cert {} holds no certificate", path.display());
+                .with_context(|| format!("{label} is not PEM"))?;
+            anyhow::ensure!(!certs.is_empty(), "{label} holds no certificate");
             for cert in certs {
-                roots.add(cert).with_context(|| format!("--ca-cert {}: unusable certificate", path.display()))?;
+                roots.add(cert).with_context(|| format!("{label}: unusable certificate"))?;
             }
         }
         let verifier = if roots.is_empty() {

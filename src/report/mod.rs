@@ -2,11 +2,13 @@
 //! Lines or an aligned terminal table, generic over `io::Write`; cells that
 //! may carry server text are neutralised for spreadsheets and terminals.
 
+mod output;
 mod text;
 
 use crate::assess::{Status, Verdict};
 use crate::cli::Format;
 use anyhow::Result;
+pub use output::Output;
 use std::io::Write;
 pub use text::{neutralise_formula, printable, write_aligned};
 

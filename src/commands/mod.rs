@@ -1,6 +1,8 @@
 //! The commands that need no network: `check` (classify builds offline) and
 //! `table` (print the table in use). Output goes to stdout.
 
+pub mod live;
+
 use crate::assess::{Source, Status, Verdict, judge};
 use crate::build::Build;
 use crate::cli::Format;

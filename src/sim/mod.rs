@@ -1,0 +1,199 @@
+//! The lab fleet: simulated Exchange servers on loopback addresses, over TLS
+//! with certificates from a CA made at start-up, each playing one
+//! personality. Response bodies come from `fixtures/`. For trying the tool,
+//! tests and benchmarks; it binds loopback addresses only.
+
+pub mod personalities;
+
+use anyhow::{Context, Result, ensure};
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use personalities::{Behaviour, FrontEnd, Page, Personality};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, SanType};
+use rustls::ServerConfig;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+
+const LOGON_2013: &str = include_str!("../../fixtures/logon-2013.html");
+const LOGON_2010: &str = include_str!("../../fixtures/logon-2010.html");
+const LOGON_NO_VERSION: &str = include_str!("../../fixtures/logon-noversion.html");
+const MANIFEST: &str = include_str!("../../fixtures/exporttool.application");
+const IIS_DEFAULT: &str = include_str!("../../fixtures/iis-default.html");
+
+/// One simulated server.
+#[derive(Debug, Clone)]
+pub struct SimHost {
+    pub addr: SocketAddr,
+    pub personality: &'static Personality,
+}
+
+/// A running fleet; dropping it stops every server.
+pub struct Fleet {
+    pub hosts: Vec<SimHost>,
+    /// The CA that signed every server's certificate (PEM), for `--ca-cert`.
+    pub ca_pem: String,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// The address of host `index` of a fleet starting at `first`.
+pub fn host_addr(first: Ipv4Addr, index: u32) -> Result<Ipv4Addr> {
+    let ip = u32::from(first).checked_add(index).map(Ipv4Addr::from).context("address range overflows")?;
+    ensure!(ip.is_loopback(), "the lab fleet binds loopback addresses only; {ip} is not in 127.0.0.0/8");
+    Ok(ip)
+}
+
+/// Starts `count` servers on consecutive addresses from `first`, all on
+/// `port` (0: a free port each). Host `i` plays `personalities::of_host(i)`.
+pub async fn start(first: Ipv4Addr, count: u32, port: u16) -> Result<Fleet> {
+    let hosts: Vec<(SocketAddrV4, usize)> =
+        (0..count).map(|i| Ok((SocketAddrV4::new(host_addr(first, i)?, port), i as usize))).collect::<Result<_>>()?;
+    start_hosts(&hosts).await
+}
+
+/// Starts one server per `(address, host index)`; port 0 picks a free port.
+pub async fn start_hosts(hosts: &[(SocketAddrV4, usize)]) -> Result<Fleet> {
+    let _ = crate::probe::tls::provider();
+    let ca_key = KeyPair::generate().context("CA key")?;
+    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(DnType::CommonName, "exchange-exposure lab fleet CA");
+    let ca = ca_params.self_signed(&ca_key).context("CA certificate")?;
+    let leaf_key = KeyPair::generate().context("server key")?;
+    let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
+
+    let mut fleet = Fleet { hosts: Vec::new(), ca_pem: ca.pem(), tasks: Vec::new() };
+    for &(sock, index) in hosts {
+        let (ip, port) = (*sock.ip(), sock.port());
+        ensure!(ip.is_loopback(), "the lab fleet binds loopback addresses only; {ip} is not in 127.0.0.0/8");
+        let personality = personalities::of_host(index);
+        if matches!(personality.behaviour, Behaviour::Down) {
+            // Nothing listens; the port reported is the one asked for (or 9, discard, when any will do).
+            let port = if port == 0 { 9 } else { port };
+            fleet.hosts.push(SimHost { addr: SocketAddr::new(IpAddr::V4(ip), port), personality });
+            continue;
+        }
+        let listener = TcpListener::bind((ip, port)).await.with_context(|| format!("cannot listen on {ip}:{port}"))?;
+        let addr = listener.local_addr()?;
+        let mut params = CertificateParams::new(Vec::<String>::new())?;
+        params.subject_alt_names = vec![SanType::IpAddress(IpAddr::V4(ip))];
+        params.distinguished_name.push(DnType::CommonName, format!("{ip}"));
+        let cert = params.signed_by(&leaf_key, &ca, &ca_key).context("server certificate")?;
+        let chain: Vec<CertificateDer<'static>> = vec![cert.der().clone()];
+        let config = ServerConfig::builder().with_no_client_auth().with_single_cert(chain, key_der.clone_key())?;
+        let acceptor = TlsAcceptor::from(Arc::new(config));
+        let state = Arc::new(HostState { personality, turn: AtomicUsize::new(0), addr });
+        fleet.tasks.push(tokio::spawn(serve(listener, acceptor, state)));
+        fleet.hosts.push(SimHost { addr, personality });
+    }
+    Ok(fleet)
+}
+
+struct HostState {
+    personality: &'static Personality,
+    /// Which front end takes the next request.
+    turn: AtomicUsize,
+    addr: SocketAddr,
+}
+
+async fn serve(listener: TcpListener, acceptor: TlsAcceptor, state: Arc<HostState>) {
+    loop {
+        let Ok((tcp, _)) = listener.accept().await else {
+            // Out of descriptors, most likely: let connections close first.
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            continue;
+        };
+        let acceptor = acceptor.clone();
+        let state = state.clone();
+        tokio::spawn(async move {
+            let Ok(tls) = acceptor.accept(tcp).await else { return };
+            let service = hyper::service::service_fn(move |req| {
+                let state = state.clone();
+                async move { Ok::<_, std::convert::Infallible>(respond(&state, &req)) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tls), service).await;
+        });
+    }
+}
+
+fn respond(state: &HostState, req: &Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
+    let path = req.uri().path().to_ascii_lowercase();
+    let host = req.headers().get(hyper::header::HOST).and_then(|h| h.to_str().ok()).map(crate::probe::markers::clean);
+    let host = host.unwrap_or_else(|| state.addr.to_string());
+    match state.personality.behaviour {
+        Behaviour::Exchange(front_ends) => {
+            let fe = &front_ends[state.turn.fetch_add(1, Ordering::Relaxed) % front_ends.len()];
+            exchange_response(fe, &path, &host)
+        }
+        _ => match path.as_str() {
+            "/" => reply(StatusCode::OK, "text/html", IIS_DEFAULT.to_string()),
+            _ => reply(StatusCode::NOT_FOUND, "text/html", "<h1>404 - File or directory not found.</h1>".into()),
+        },
+    }
+}
+
+fn reply(status: StatusCode, content_type: &str, body: String) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(hyper::header::CONTENT_TYPE, content_type.parse().expect("static content type"));
+    headers.insert(hyper::header::SERVER, "Microsoft-IIS/10.0".parse().expect("static"));
+    response
+}
+
+fn exchange_response(fe: &FrontEnd, path: &str, host: &str) -> Response<Full<Bytes>> {
+    let mut response = match path {
+        "/owa" | "/owa/" => {
+            let mut r = reply(StatusCode::FOUND, "text/html", String::new());
+            let location = format!("https://{host}/owa/auth/logon.aspx?url=https%3a%2f%2f{host}%2fowa%2f&reason=0");
+            if let Ok(value) = location.parse() {
+                r.headers_mut().insert(hyper::header::LOCATION, value);
+            }
+            r
+        }
+        "/owa/auth/logon.aspx" => reply(StatusCode::OK, "text/html; charset=utf-8", logon_page(&fe.page, host)),
+        "/ecp/current/exporttool/microsoft.exchange.ediscovery.exporttool.application" => match fe.manifest {
+            Some(version) => reply(
+                StatusCode::OK,
+                "application/x-ms-application",
+                MANIFEST.replace("{{BUILD}}", version).replace("{{TOKEN}}", "b03f5f7f11d50a3a"),
+            ),
+            None => reply(StatusCode::NOT_FOUND, "text/html", String::new()),
+        },
+        "/ews/exchange.asmx" | "/autodiscover/autodiscover.xml" => {
+            let mut r = reply(StatusCode::UNAUTHORIZED, "text/html", String::new());
+            r.headers_mut().insert(hyper::header::WWW_AUTHENTICATE, "Negotiate".parse().expect("static"));
+            r
+        }
+        _ => reply(StatusCode::NOT_FOUND, "text/html", String::new()),
+    };
+    let headers = response.headers_mut();
+    headers.insert("x-feserver", fe.name.parse().expect("static front-end name"));
+    if let Some(version) = fe.header {
+        headers.insert("x-owa-version", version.parse().expect("static version"));
+    }
+    response
+}
+
+fn logon_page(page: &Page, host: &str) -> String {
+    let host = host.replace(['"', '<', '>', '&'], "");
+    match page {
+        Page::Modern(cu) => LOGON_2013.replace("{{CU}}", cu).replace("{{HOST}}", &host),
+        Page::Legacy(build) => LOGON_2010.replace("{{BUILD}}", build).replace("{{HOST}}", &host),
+        Page::NoVersion => LOGON_NO_VERSION.to_string(),
+    }
+}

@@ -1,0 +1,166 @@
+//! End-to-end: the real binary's `simulate`, `scan` and `demo` against the
+//! lab fleet over TLS on loopback. Each test uses its own 127.x range.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_exchange-exposure");
+
+/// A running `simulate`; killed on drop.
+struct Fleet {
+    child: Child,
+    inventory: PathBuf,
+    ca: PathBuf,
+}
+
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("xx-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn simulate(dir: &Path, first: &str, hosts: u32) -> Fleet {
+    let inventory = dir.join("fleet.csv");
+    let ca = dir.join("ca.pem");
+    let mut child = Command::new(BIN)
+        .args(["simulate", "--hosts", &hosts.to_string(), "--first", first, "--inventory-out"])
+        .arg(&inventory)
+        .arg("--ca-out")
+        .arg(&ca)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert!(line.starts_with("ready:"), "simulate said {line:?}");
+    Fleet { child, inventory, ca }
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().unwrap()
+}
+
+fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {
+    let mut rdr = csv::Reader::from_path(path).unwrap();
+    let headers = rdr.headers().unwrap().clone();
+    rdr.records().map(|r| headers.iter().map(String::from).zip(r.unwrap().iter().map(String::from)).collect()).collect()
+}
+
+#[test]
+fn every_lab_host_is_judged_as_its_personality_expects() {
+    let dir = temp_dir("fleet");
+    let fleet = simulate(&dir, "127.3.0.1", 44);
+    let report = dir.join("report.csv");
+    let out = run(&[
+        "scan",
+        fleet.inventory.to_str().unwrap(),
+        "-o",
+        report.to_str().unwrap(),
+        "--ca-cert",
+        fleet.ca.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "vulnerable hosts exit 1; stderr: {stderr}");
+    assert!(stderr.contains("44 rows:") && stderr.contains("VULNERABLE 127.3.0.1:"), "{stderr}");
+    let rows = read_csv(&report);
+    assert_eq!(rows.len(), 44, "rows in = rows out");
+    let inventory = read_csv(&fleet.inventory);
+    for (row, inv) in rows.iter().zip(&inventory) {
+        assert_eq!((&row["host"], &row["port"]), (&inv["host"], &inv["port"]), "inventory order");
+        assert_eq!(row["status"], inv["expected_status"], "{}: {}", inv["personality"], row["detail"]);
+        assert_eq!(row["personality"], inv["personality"], "pass-through column");
+        assert!(row["table"].starts_with("proxylogon-2021-03@"));
+        assert!(row["checked_at"].ends_with('Z'));
+        if row["status"] != "unreachable" {
+            assert_eq!(row["tls"], "verified", "{}", inv["personality"]);
+        }
+    }
+    let by_name = |name: &str| rows.iter().find(|r| r["personality"] == name).unwrap();
+    let unpatched = by_name("ex2016-cu19-unpatched");
+    assert_eq!(
+        (&*unpatched["build"], &*unpatched["source"], &*unpatched["fixed_build"], &*unpatched["fe_servers"]),
+        ("15.1.2176.2", "header+logon-page+exporttool", "15.1.2176.9", "EX16A")
+    );
+    assert_eq!(by_name("header-stripped")["precision"], "cu");
+    assert_eq!(by_name("header-stripped")["build"], "15.1.2176");
+    assert_eq!(by_name("manifest-only")["source"], "exporttool");
+    assert_eq!(by_name("zero-padded-header")["build"], "15.1.2176.9");
+    assert_eq!(by_name("ex2010-sp3-ru31")["cves"], "CVE-2021-26857");
+    let pair = by_name("load-balanced-pair");
+    assert_eq!(pair["fe_servers"], "EX16G;EX16H");
+    assert!(pair["detail"].contains("EX16H runs 15.1.2176.2 (vulnerable)"), "{}", pair["detail"]);
+    let conflict = by_name("header-page-conflict");
+    assert!(conflict["detail"].contains("15.2.2562.37") && conflict["detail"].contains("15.2.1748"));
+    assert!(by_name("down")["detail"].contains("Connection refused"), "{}", by_name("down")["detail"]);
+    drop(fleet);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn tls_is_recorded_unverified_without_the_ca_and_refused_when_required() {
+    let dir = temp_dir("tls");
+    let fleet = simulate(&dir, "127.4.0.1", 2);
+    let inv = fleet.inventory.to_str().unwrap();
+    let out = run(&["scan", inv, "--format", "jsonl"]);
+    let rows: Vec<serde_json::Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 2);
+    for row in &rows {
+        assert_eq!(row["tls"], "unverified: issuer not trusted (self-signed or internal CA)");
+    }
+    assert_eq!(rows[0]["status"], "vulnerable", "an unverified host is still probed");
+    let strict = run(&["scan", inv, "--require-valid-tls", "--fail-on", "unreachable"]);
+    assert_eq!(strict.status.code(), Some(1));
+    let rows = csv::Reader::from_reader(&strict.stdout[..]).records().map(Result::unwrap).collect::<Vec<_>>();
+    assert!(rows.iter().all(|r| &r[2] == "unreachable" && r[10].starts_with("certificate not trusted")), "{rows:?}");
+    drop(fleet);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn unusable_output_or_inventory_exits_2_before_probing() {
+    let dir = temp_dir("exit2");
+    let inv = dir.join("inv.csv");
+    std::fs::write(&inv, "host\n127.0.0.1\n").unwrap();
+    let out = run(&["scan", inv.to_str().unwrap(), "-o", "/nonexistent-dir/report.csv"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent-dir/report.csv"));
+    let out = run(&["scan", dir.join("missing.csv").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open inventory"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn demo_scans_the_example_inventory_on_loopback_only() {
+    let dir = temp_dir("demo");
+    // The example inventory, moved to a free port so a running demo does not collide.
+    let port = std::net::TcpListener::bind("127.1.0.1:0").unwrap().local_addr().unwrap().port();
+    let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/inventory.example.csv")).unwrap();
+    let inv = dir.join("inventory.csv");
+    std::fs::write(&inv, example.replace(",9443,", &format!(",{port},"))).unwrap();
+    let report = dir.join("exposure.csv");
+    let out = run(&["demo", "--inventory", inv.to_str().unwrap(), "-o", report.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("report: ") && stderr.contains("VULNERABLE"), "{stderr}");
+    let rows = read_csv(&report);
+    assert_eq!(rows.len(), example.lines().count() - 1);
+    assert!(rows.iter().any(|r| r["status"] == "input-error"));
+    // A non-loopback address is refused before anything is started.
+    std::fs::write(&inv, "host,port\n10.0.0.1,443\n").unwrap();
+    let out = run(&["demo", "--inventory", inv.to_str().unwrap(), "-o", report.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("loopback"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
