@@ -97,6 +97,9 @@ pub struct ProbeArgs {
     /// Treat hosts whose certificate does not verify as unreachable instead of probing them
     #[arg(long)]
     pub require_valid_tls: bool,
+    /// Tunnel through this HTTP proxy (CONNECT), e.g. http://proxy.corp.example:3128; none by default
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -164,3 +164,68 @@ fn demo_scans_the_example_inventory_on_loopback_only() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("loopback"));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A minimal CONNECT proxy on loopback that counts the tunnels it opened.
+fn connect_proxy() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    use std::sync::atomic::Ordering;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let tunnels = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = tunnels.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { continue };
+            let count = count.clone();
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    if client.read(&mut byte).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let target = head.split_whitespace().nth(1).unwrap_or_default().to_string();
+                assert!(head.starts_with("CONNECT "), "{head}");
+                let Ok(mut server) = std::net::TcpStream::connect(&target) else {
+                    let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n");
+                    return;
+                };
+                count.fetch_add(1, Ordering::SeqCst);
+                client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").unwrap();
+                let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut c2, &mut s2);
+                    let _ = s2.shutdown(std::net::Shutdown::Write);
+                });
+                let _ = std::io::copy(&mut server, &mut client);
+                let _ = client.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+    (url, tunnels)
+}
+
+#[test]
+fn proxy_is_used_only_when_asked() {
+    let dir = temp_dir("proxy");
+    let fleet = simulate(&dir, "127.6.0.1", 3);
+    let (proxy, tunnels) = connect_proxy();
+    let inv = fleet.inventory.to_str().unwrap();
+    let out = run(&["scan", inv, "--proxy", &proxy, "--ca-cert", fleet.ca.to_str().unwrap()]);
+    let rows = csv::Reader::from_reader(&out.stdout[..]).records().map(Result::unwrap).collect::<Vec<_>>();
+    let statuses: Vec<&str> = rows.iter().map(|r| &r[2]).collect();
+    assert_eq!(statuses, ["vulnerable", "patched", "vulnerable"]);
+    assert!(rows.iter().all(|r| &r[11] == "verified"), "TLS runs end to end inside the tunnel");
+    let through_proxy = tunnels.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(through_proxy >= 3, "{through_proxy} tunnels");
+    // The proxy variables other tools honour do not redirect a scan.
+    let direct =
+        Command::new(BIN).args(["scan", inv]).env("HTTPS_PROXY", &proxy).env("https_proxy", &proxy).output().unwrap();
+    assert_eq!(direct.status.code(), Some(1));
+    assert_eq!(tunnels.load(std::sync::atomic::Ordering::SeqCst), through_proxy, "no proxy without --proxy");
+    drop(fleet);
+    std::fs::remove_dir_all(dir).unwrap();
+}

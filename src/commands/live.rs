@@ -43,6 +43,7 @@ fn prober(args: &ProbeArgs, extra_ca_pem: Option<&[u8]>) -> Result<Prober> {
             .clone()
             .unwrap_or_else(|| format!("exchange-exposure/{}", env!("CARGO_PKG_VERSION"))),
         require_valid_tls: args.require_valid_tls,
+        proxy: args.proxy.as_deref().map(proxy_endpoint).transpose()?,
     };
     let tls = match (&args.ca_cert, extra_ca_pem) {
         (Some(path), _) => Tls::new(Some(&read_ca(path)?), &path.display().to_string())?,
@@ -50,6 +51,11 @@ fn prober(args: &ProbeArgs, extra_ca_pem: Option<&[u8]>) -> Result<Prober> {
         (None, None) => Tls::new(None, "")?,
     };
     Prober::new(&settings, tls)
+}
+
+fn proxy_endpoint(url: &str) -> Result<crate::probe::http::Endpoint> {
+    ensure!(url.starts_with("http://"), "--proxy {url:?}: give an http:// URL (the tunnel inside it carries TLS)");
+    inventory::parse_target(url, None).map_err(|why| anyhow::anyhow!("--proxy: {why}"))
 }
 
 fn read_ca(path: &Path) -> Result<Vec<u8>> {
@@ -165,8 +171,14 @@ pub fn demo(config: &Config, inventory_path: &Path, output_path: &Path) -> Resul
         if !config.quiet {
             eprintln!("lab fleet: {} simulated Exchange servers on loopback; scanning {path}", fleet.hosts.len());
         }
-        let args =
-            ProbeArgs { concurrency: 32, timeout: 5.0, user_agent: None, ca_cert: None, require_valid_tls: false };
+        let args = ProbeArgs {
+            concurrency: 32,
+            timeout: 5.0,
+            user_agent: None,
+            ca_cert: None,
+            require_valid_tls: false,
+            proxy: None,
+        };
         let job = scan::Job {
             inventory: open_inventory(&path)?,
             prober: prober(&args, Some(fleet.ca_pem.as_bytes()))?,

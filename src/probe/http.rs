@@ -108,14 +108,21 @@ pub struct Limits {
     pub request_timeout: Duration,
     pub user_agent: HeaderValue,
     pub require_valid_tls: bool,
+    /// An HTTP proxy to tunnel through with CONNECT (`--proxy`); none by default.
+    pub proxy: Option<Endpoint>,
 }
+
+/// The longest answer to CONNECT read from a proxy.
+const MAX_PROXY_REPLY: usize = 16 * 1024;
 
 fn timed_out(stage: &'static str, limit: Duration) -> HttpError {
     HttpError::Timeout { stage, secs: limit.as_secs_f64() }
 }
 
-/// Resolves the endpoint's name (once per host).
+/// Resolves where to connect for the endpoint (once per host): the proxy if
+/// there is one (it resolves the target itself), else the endpoint.
 pub async fn resolve(ep: &Endpoint, limits: &Limits) -> Result<SocketAddr, HttpError> {
+    let ep = limits.proxy.as_ref().unwrap_or(ep);
     let lookup = tokio::net::lookup_host((ep.host.as_str(), ep.port));
     let mut addrs = timeout(limits.request_timeout, lookup)
         .await
@@ -132,6 +139,10 @@ pub async fn connect(ep: &Endpoint, addr: SocketAddr, tls: &Tls, limits: &Limits
         .map_err(|_| timed_out("TCP connect", limit))?
         .map_err(|e| HttpError::Connect(e.to_string()))?;
     let _ = tcp.set_nodelay(true);
+    let mut tcp = tcp;
+    if limits.proxy.is_some() {
+        timeout(limit, tunnel(&mut tcp, ep, limits)).await.map_err(|_| timed_out("proxy CONNECT", limit))??;
+    }
     let (io, state): (Box<dyn Io>, TlsState) = if ep.https {
         let name = server_name(&ep.host)?;
         let connector = tokio_rustls::TlsConnector::from(tls.config.clone());
@@ -159,6 +170,34 @@ pub async fn connect(ep: &Endpoint, addr: SocketAddr, tls: &Tls, limits: &Limits
         let _ = conn.await;
     });
     Ok(Connection { sender, driver, reusable: true, tls: state })
+}
+
+/// Asks the proxy for a tunnel to the endpoint.
+async fn tunnel(tcp: &mut TcpStream, ep: &Endpoint, limits: &Limits) -> Result<(), HttpError> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let target =
+        format!("{}:{}", if ep.host.contains(':') { format!("[{}]", ep.host) } else { ep.host.clone() }, ep.port);
+    let ua = limits.user_agent.to_str().unwrap_or("exchange-exposure");
+    let request = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\nUser-Agent: {ua}\r\n\r\n");
+    let proxy_err = |why: String| HttpError::Connect(format!("proxy: {why}"));
+    tcp.write_all(request.as_bytes()).await.map_err(|e| proxy_err(e.to_string()))?;
+    let mut reply = Vec::new();
+    let mut byte = [0u8; 1];
+    // Byte by byte: nothing past the blank line may be consumed, it belongs to the tunnel.
+    while !reply.ends_with(b"\r\n\r\n") {
+        if reply.len() >= MAX_PROXY_REPLY {
+            return Err(proxy_err("reply to CONNECT too long".into()));
+        }
+        match tcp.read(&mut byte).await.map_err(|e| proxy_err(e.to_string()))? {
+            0 => return Err(proxy_err("closed the connection".into())),
+            _ => reply.push(byte[0]),
+        }
+    }
+    let status_line = String::from_utf8_lossy(reply.split(|&b| b == b'\r').next().unwrap_or_default()).into_owned();
+    match status_line.split_whitespace().nth(1) {
+        Some("200") => Ok(()),
+        _ => Err(proxy_err(format!("refused CONNECT to {target}: {:?}", super::markers::clean(&status_line)))),
+    }
 }
 
 fn server_name(host: &str) -> Result<ServerName<'static>, HttpError> {

@@ -49,6 +49,7 @@ pub struct Settings {
     pub host_timeout: Duration,
     pub user_agent: String,
     pub require_valid_tls: bool,
+    pub proxy: Option<Endpoint>,
 }
 
 /// Probes hosts; one per scan, shared by every task.
@@ -67,6 +68,7 @@ impl Prober {
             request_timeout: settings.request_timeout,
             user_agent,
             require_valid_tls: settings.require_valid_tls,
+            proxy: settings.proxy.clone(),
         };
         Ok(Prober { tls, limits, host_timeout: settings.host_timeout })
     }
