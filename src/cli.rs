@@ -55,6 +55,18 @@ pub enum Command {
     },
     /// Print the fixed-build table in use, with its id and each row's source
     Table,
+    /// Join shard reports (from `scan --shard`) into one report in inventory order
+    Merge {
+        /// The inventory the shards were cut from
+        #[arg(long)]
+        inventory: String,
+        /// The shard reports (CSV or JSONL, all the same format)
+        #[arg(required = true)]
+        reports: Vec<PathBuf>,
+        /// Where to write the merged report (`-` or absent: stdout)
+        #[arg(short, long)]
+        output: Option<String>,
+    },
     /// Run a lab fleet of simulated Exchange servers on loopback
     Simulate(SimulateArgs),
     /// Start the lab fleet, scan inventory.example.csv against it, write exposure.csv
@@ -75,6 +87,15 @@ pub struct ScanArgs {
     /// Report file (`-` or absent: stdout); written atomically
     #[arg(short, long)]
     pub output: Option<String>,
+    /// Exit 2 before probing if any inventory row is unusable
+    #[arg(long)]
+    pub strict: bool,
+    /// An earlier report (CSV or JSONL): adds a `change` column and lists hosts gone from the inventory
+    #[arg(long, value_name = "REPORT")]
+    pub baseline: Option<PathBuf>,
+    /// Scan only part K of N (K from 0) of the inventory, split by a stable hash of host and port
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
     #[command(flatten)]
     pub probe: ProbeArgs,
 }

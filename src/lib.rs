@@ -25,7 +25,8 @@ pub enum Outcome {
     Clean,
     /// Finished; at least one row has a `--fail-on` status. Exit 1.
     Findings,
-    /// The tool could not do all of its job (unreadable input, interrupted run). Exit 2.
+    /// The tool could not do all of its job (unreadable input, an interrupted
+    /// run, a merge missing rows). Exit 2.
     Incomplete,
 }
 
@@ -46,6 +47,9 @@ pub fn run(cli: cli::Cli) -> Result<Outcome> {
         cli::Command::Check { builds } => commands::check(&config, builds),
         cli::Command::Table => commands::table(&config),
         cli::Command::Scan(args) => commands::live::scan(&config, args),
+        cli::Command::Merge { inventory, reports, output } => {
+            commands::merge::merge(&config, &inventory, &reports, output.as_deref())
+        }
         cli::Command::Simulate(args) => commands::live::simulate(args),
         cli::Command::Demo { inventory, output } => commands::live::demo(&config, &inventory, &output),
     }

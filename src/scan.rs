@@ -1,25 +1,37 @@
 //! The scan: stream inventory rows, probe the hosts with bounded
-//! concurrency, judge each, and write one report row per inventory row in
-//! inventory order, then a summary on stderr.
+//! concurrency (each distinct host once), judge each row, and write one
+//! report row per inventory row in inventory order. A stop request (SIGINT,
+//! SIGTERM) ends probing; every row still gets written, as `not-scanned`.
 
 use crate::assess::{Evidence, Source, Status, Verdict, assess};
+use crate::build::Build;
 use crate::cli::Format;
 use crate::config::Config;
-use crate::inventory::{self, Entry, Kind};
-use crate::probe::{self, Prober};
+use crate::inventory::{Entry, Kind};
+use crate::probe::http::Endpoint;
+use crate::probe::{self, Observation, Prober};
+use crate::report::baseline::Baseline;
 use crate::report::{self, Row};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use futures_util::StreamExt;
-use std::collections::BTreeMap;
+use futures_util::future::{BoxFuture, FutureExt, Shared};
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::sync::Arc;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
+
+/// The inventory's rows, as they stream in.
+pub type Entries = Box<dyn Iterator<Item = Result<Entry>> + Send>;
 
 /// What a scan needs besides the common config.
 pub struct Job {
-    pub inventory: inventory::Reader,
+    pub entries: Entries,
     pub prober: Prober,
     pub concurrency: usize,
+    /// Becomes `true` when probing must stop.
+    pub stop: watch::Receiver<bool>,
+    pub baseline: Option<Baseline>,
+    pub progress: Option<indicatif::ProgressBar>,
 }
 
 /// Counts for the summary and the exit status.
@@ -29,11 +41,17 @@ pub struct Summary {
     pub by_product: BTreeMap<String, usize>,
     /// Host, build seen and build needed, for each vulnerable row.
     pub vulnerable: Vec<(String, String, String)>,
+    pub changes: BTreeMap<&'static str, usize>,
+    /// Baseline hosts this inventory no longer lists.
+    pub gone: Vec<String>,
 }
 
 impl Summary {
     fn add(&mut self, row: &Row) {
         *self.by_status.entry(row.status()).or_default() += 1;
+        if let Some(change) = row.change {
+            *self.changes.entry(change.as_str()).or_default() += 1;
+        }
         let v = &row.verdict;
         if let Some(product) = v.product {
             let name = format!("{product} {}", v.cu.as_deref().unwrap_or("")).trim().to_string();
@@ -45,7 +63,7 @@ impl Summary {
                 None if row.host.is_empty() => "(inventory row without host)".into(),
                 None => row.host.clone(),
             };
-            let show = |b: Option<crate::build::Build>| b.map(|b| b.to_string()).unwrap_or_default();
+            let show = |b: Option<Build>| b.map(|b| b.to_string()).unwrap_or_default();
             self.vulnerable.push((host, show(v.build), show(v.fixed_build)));
         }
     }
@@ -62,6 +80,13 @@ impl Summary {
             let products: Vec<String> = self.by_product.iter().map(|(p, n)| format!("{n} {p}")).collect();
             writeln!(out, "by product: {}", products.join(", "))?;
         }
+        if !self.changes.is_empty() {
+            let changes: Vec<String> = self.changes.iter().map(|(c, n)| format!("{n} {c}")).collect();
+            writeln!(out, "since the baseline: {}", changes.join(", "))?;
+        }
+        for gone in &self.gone {
+            writeln!(out, "  GONE from the inventory: {}", report::printable(gone))?;
+        }
         for (host, build, needs) in &self.vulnerable {
             writeln!(out, "  VULNERABLE {} runs {build}, needs {needs}", report::printable(host))?;
         }
@@ -69,54 +94,101 @@ impl Summary {
     }
 }
 
-/// Runs the scan, writing rows to `writer` as they come (in inventory order).
+/// One host's probe, shared by every inventory row that names the host;
+/// `None` when the scan stopped before it finished.
+type SharedProbe = Shared<BoxFuture<'static, Option<Arc<Observation>>>>;
+
+/// Runs the scan, writing rows to `writer` in inventory order as they come.
 pub async fn run<W: Write>(config: &Config, job: Job, writer: &mut report::Writer<W>) -> Result<Summary> {
-    let Job { inventory, prober, concurrency } = job;
+    let Job { entries, prober, concurrency, stop, mut baseline, progress } = job;
     let prober = Arc::new(prober);
-    let table = Arc::new(config.table.clone());
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
-    // Up to `window` rows are in progress or waiting for their turn to be
+    let mut probes: HashMap<Endpoint, SharedProbe> = HashMap::new();
+    let verbose = config.verbose;
+    // Up to `window` rows are in progress or wait for their turn to be
     // written; only `concurrency` of them probe at once.
     let window = concurrency.max(1) * 4;
-    let verbose = config.verbose;
-    let mut rows = futures_util::stream::iter(inventory)
+    let mut rows = futures_util::stream::iter(entries)
         .map(|entry| {
-            let (prober, table, permits) = (prober.clone(), table.clone(), permits.clone());
-            tokio::spawn(async move {
-                let entry = entry?;
-                let _permit = permits.acquire_owned().await.context("scan stopped")?;
-                Ok::<Row, anyhow::Error>(judge_entry(entry, &prober, &table, verbose).await)
-            })
+            let entry = entry?;
+            let observation = match &entry.kind {
+                Kind::Probe { endpoint, .. } => Some(
+                    probes
+                        .entry(endpoint.clone())
+                        .or_insert_with(|| spawn_probe(endpoint.clone(), &prober, &permits, stop.clone(), verbose))
+                        .clone(),
+                ),
+                _ => None,
+            };
+            Ok((entry, observation))
+        })
+        .map(|item: Result<(Entry, Option<SharedProbe>)>| async move {
+            let (entry, observation) = item?;
+            let observation = match observation {
+                Some(probe) => Some(probe.await),
+                None => None,
+            };
+            Ok::<_, anyhow::Error>((entry, observation))
         })
         .buffered(window);
     let mut summary = Summary::default();
-    while let Some(joined) = rows.next().await {
-        let row = joined.context("a probe task failed")??;
+    while let Some(item) = rows.next().await {
+        let (entry, observation) = item?;
+        let mut row = judge_entry(entry, observation, &config.table);
+        if let Some(baseline) = &mut baseline {
+            row.change = Some(baseline.change(&row.host, row.port, row.status()));
+        }
         summary.add(&row);
         writer.write(&row)?;
+        if let Some(bar) = &progress {
+            bar.inc(1);
+        }
     }
+    if let Some(bar) = &progress {
+        bar.finish_and_clear();
+    }
+    summary.gone = baseline.map(|b| b.gone()).unwrap_or_default();
     Ok(summary)
 }
 
-async fn judge_entry(entry: Entry, prober: &Prober, table: &crate::table::Table, verbose: bool) -> Row {
-    let (verdict, tls, fe_servers) = match &entry.kind {
-        Kind::Invalid(why) => (Verdict::without_build(Status::InputError, why.clone()), String::new(), Vec::new()),
-        Kind::Offline(build) => (assess(&[Evidence::new(*build, Source::Inventory)], table), String::new(), Vec::new()),
-        Kind::Probe { endpoint, build } => {
-            let obs = prober.probe(endpoint).await;
+fn spawn_probe(
+    endpoint: Endpoint,
+    prober: &Arc<Prober>,
+    permits: &Arc<Semaphore>,
+    mut stop: watch::Receiver<bool>,
+    verbose: bool,
+) -> SharedProbe {
+    let (prober, permits) = (prober.clone(), permits.clone());
+    let task = tokio::spawn(async move {
+        let work = async {
+            let _permit = permits.acquire_owned().await.ok()?;
+            let obs = prober.probe(&endpoint).await;
+            if verbose {
+                tracing::info!(host = %endpoint.host, port = endpoint.port, tls = ?obs.tls, evidence = obs.evidence.len(), "probed");
+            }
+            Some(Arc::new(obs))
+        };
+        tokio::select! {
+            obs = work => obs,
+            _ = stop.wait_for(|stopped| *stopped) => None,
+        }
+    });
+    task.map(|joined| joined.ok().flatten()).boxed().shared()
+}
+
+/// One report row from an inventory entry and what its host showed.
+fn judge_entry(entry: Entry, observation: Option<Option<Arc<Observation>>>, table: &crate::table::Table) -> Row {
+    let none = (String::new(), Vec::new());
+    let (verdict, (tls, fe_servers)) = match (&entry.kind, observation) {
+        (Kind::Invalid(why), _) => (Verdict::without_build(Status::InputError, why.clone()), none),
+        (Kind::Offline(build), _) => (assess(&[Evidence::new(*build, Source::Inventory)], table), none),
+        (Kind::Probe { .. }, Some(None) | None) => {
+            (Verdict::without_build(Status::NotScanned, "the run was stopped before this host was probed"), none)
+        }
+        (Kind::Probe { build, .. }, Some(Some(obs))) => {
             let inventory = build.map(|b| Evidence::new(b, Source::Inventory));
             let verdict = probe::verdict(&obs, inventory.as_ref(), table);
-            if verbose {
-                eprintln!(
-                    "{}:{} -> {} (tls: {}; evidence: {})",
-                    endpoint.host,
-                    endpoint.port,
-                    verdict.status,
-                    obs.tls.as_ref().map(|t| t.describe()).unwrap_or_else(|| "-".into()),
-                    obs.evidence.len()
-                );
-            }
-            (verdict, obs.tls.map(|t| t.describe()).unwrap_or_default(), obs.fe_servers)
+            (verdict, (obs.tls.as_ref().map(|t| t.describe()).unwrap_or_default(), obs.fe_servers.clone()))
         }
     };
     Row {
@@ -127,6 +199,8 @@ async fn judge_entry(entry: Entry, prober: &Prober, table: &crate::table::Table,
         fe_servers,
         checked_at: jiff::Timestamp::now(),
         table: table.id.clone(),
+        line: Some(entry.line),
+        change: None,
         extras: entry.extras,
     }
 }

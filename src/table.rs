@@ -324,8 +324,9 @@ fn parse_releases(text: &str) -> Result<Vec<Release>> {
     Ok(out)
 }
 
-/// FNV-1a, 64 bits: a stable content hash for the table id.
-fn fnv1a(bytes: &[u8]) -> u64 {
+/// FNV-1a, 64 bits: a stable hash (the table id, inventory shards) that
+/// does not change between runs, builds or machines.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 

@@ -3,8 +3,10 @@
 
 use crate::cli::{ProbeArgs, ScanArgs, SimulateArgs};
 use crate::config::Config;
+use crate::inventory::Shard;
 use crate::inventory::{self, Kind};
 use crate::probe::{Prober, Settings, tls::Tls};
+use crate::report::baseline::Baseline;
 use crate::report::{self, Output};
 use crate::{Outcome, scan, sim};
 use anyhow::{Context, Result, bail, ensure};
@@ -12,6 +14,7 @@ use std::io::{self, BufRead, BufReader, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddrV4};
 use std::path::Path;
 use std::time::Duration;
+use tokio::sync::watch;
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
@@ -64,16 +67,95 @@ fn read_ca(path: &Path) -> Result<Vec<u8>> {
 
 /// `scan`.
 pub fn scan(config: &Config, args: ScanArgs) -> Result<Outcome> {
+    let shard = args.shard.as_deref().map(Shard::parse).transpose().map_err(anyhow::Error::msg)?;
+    let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let output = Output::open(args.output.as_deref())?;
     let inventory = open_inventory(&args.inventory)?;
+    let extra_columns = inventory.extra_columns.clone();
+    let in_shard = move |e: &Result<inventory::Entry>| match (shard, e) {
+        (Some(shard), Ok(entry)) => shard.has(entry),
+        _ => true,
+    };
+    let entries: scan::Entries = if args.strict {
+        let all: Vec<_> = inventory.filter(in_shard).collect::<Result<_>>()?;
+        refuse_input_errors(&all)?;
+        Box::new(all.into_iter().map(Ok))
+    } else {
+        Box::new(inventory.filter(in_shard))
+    };
     let prober = prober(&args.probe, None)?;
-    let job = scan::Job { inventory, prober, concurrency: args.probe.concurrency };
-    runtime()?.block_on(scan_to(config, job, output))
+    if config.verbose {
+        init_logging();
+    }
+    let progress = progress_bar(config, &args.inventory, shard);
+    let runtime = runtime()?;
+    let _guard = runtime.enter();
+    let job =
+        scan::Job { entries, prober, concurrency: args.probe.concurrency, stop: stop_on_signal(), baseline, progress };
+    runtime.block_on(scan_to(config, job, extra_columns, output))
 }
 
-async fn scan_to(config: &Config, job: scan::Job, output: Output) -> Result<Outcome> {
-    let extra = job.inventory.extra_columns.clone();
-    let mut writer = report::Writer::new(output, scan::format(config), extra)?;
+/// `--strict`: every unusable row is named, and nothing is probed.
+fn refuse_input_errors(entries: &[inventory::Entry]) -> Result<()> {
+    let errors: Vec<&str> = entries
+        .iter()
+        .filter_map(|e| match &e.kind {
+            Kind::Invalid(why) => Some(why.as_str()),
+            _ => None,
+        })
+        .collect();
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let shown: Vec<String> = errors.iter().take(10).map(|e| format!("  {}", report::printable(e))).collect();
+    let more = if errors.len() > 10 { format!("\n  … and {} more", errors.len() - 10) } else { String::new() };
+    bail!("--strict: {} unusable inventory rows, nothing probed:\n{}{more}", errors.len(), shown.join("\n"))
+}
+
+/// A stop flag raised by SIGINT or SIGTERM.
+fn stop_on_signal() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        eprintln!("exchange-exposure: stopping; rows not yet probed are reported as not-scanned");
+        let _ = tx.send(true);
+    });
+    rx
+}
+
+fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(io::stderr)
+        .with_target(false)
+        .with_max_level(tracing::Level::DEBUG)
+        .try_init();
+}
+
+/// A progress bar on stderr when it is a terminal (not with `--quiet` or `-v`).
+fn progress_bar(config: &Config, inventory: &str, shard: Option<Shard>) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if config.quiet || config.verbose || !io::stderr().is_terminal() {
+        return None;
+    }
+    // A file is counted first (cheap next to probing); stdin cannot be.
+    let total = (inventory != "-").then(|| open_inventory(inventory).ok()).flatten().map(|rows| {
+        rows.filter(|e| matches!((shard, e), (Some(s), Ok(entry)) if s.has(entry)) || shard.is_none()).count()
+    });
+    let bar = match total {
+        Some(n) => indicatif::ProgressBar::new(n as u64),
+        None => indicatif::ProgressBar::new_spinner(),
+    };
+    let template = "{spinner} {pos}/{len} hosts  {per_sec}  ETA {eta}  {wide_bar}";
+    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    Some(bar)
+}
+
+async fn scan_to(config: &Config, job: scan::Job, extra_columns: Vec<String>, output: Output) -> Result<Outcome> {
+    let stop = job.stop.clone();
+    let mut writer = report::Writer::new(output, scan::format(config), job.baseline.is_some(), extra_columns)?;
     let summary = scan::run(config, job, &mut writer).await?;
     let output = writer.finish()?;
     let place = output.describe();
@@ -81,7 +163,13 @@ async fn scan_to(config: &Config, job: scan::Job, output: Output) -> Result<Outc
     if !config.quiet {
         summary.write(&mut io::stderr().lock(), &place)?;
     }
-    Ok(if config.fails(summary.by_status.keys().copied()) { Outcome::Findings } else { Outcome::Clean })
+    Ok(if *stop.borrow() {
+        Outcome::Incomplete
+    } else if config.fails(summary.by_status.keys().copied()) {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
 }
 
 /// `simulate`: the fleet runs until SIGINT or SIGTERM.
@@ -179,12 +267,17 @@ pub fn demo(config: &Config, inventory_path: &Path, output_path: &Path) -> Resul
             require_valid_tls: false,
             proxy: None,
         };
+        let inventory = open_inventory(&path)?;
+        let extra_columns = inventory.extra_columns.clone();
         let job = scan::Job {
-            inventory: open_inventory(&path)?,
+            entries: Box::new(inventory),
             prober: prober(&args, Some(fleet.ca_pem.as_bytes()))?,
-            concurrency: 32,
+            concurrency: args.concurrency,
+            stop: stop_on_signal(),
+            baseline: None,
+            progress: None,
         };
-        let outcome = scan_to(config, job, output).await;
+        let outcome = scan_to(config, job, extra_columns, output).await;
         drop(fleet);
         outcome
     })

@@ -2,6 +2,7 @@
 //! `table` (print the table in use). Output goes to stdout.
 
 pub mod live;
+pub mod merge;
 
 use crate::assess::{Source, Status, Verdict, judge};
 use crate::build::Build;
@@ -18,10 +19,10 @@ pub fn check(config: &Config, builds: Vec<String>) -> Result<Outcome> {
     let inputs = if builds.is_empty() { read_stdin_lines()? } else { builds };
     let stdout = io::stdout();
     let format = config.format.unwrap_or(if stdout.is_terminal() { Format::Table } else { Format::Csv });
-    let mut writer = report::Writer::new(stdout.lock(), format, Vec::new())?;
+    let mut writer = report::Writer::new(stdout.lock(), format, false, Vec::new())?;
     let now = jiff::Timestamp::now();
     let mut statuses = Vec::new();
-    for input in &inputs {
+    for (i, input) in inputs.iter().enumerate() {
         let verdict = check_one(input, &config.table);
         if verdict.status == Status::InputError && !config.quiet {
             eprintln!("exchange-exposure: {}", report::printable(&verdict.detail));
@@ -35,6 +36,8 @@ pub fn check(config: &Config, builds: Vec<String>) -> Result<Outcome> {
             fe_servers: Vec::new(),
             checked_at: now,
             table: config.table.id.clone(),
+            line: Some(i as u64 + 1),
+            change: None,
             extras: Vec::new(),
         };
         writer.write(&row)?;

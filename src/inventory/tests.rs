@@ -130,3 +130,26 @@ fn invalid_utf8_is_read_lossily_not_fatal() {
     let rows: Vec<Entry> = reader.map(Result::unwrap).collect();
     assert_eq!(rows[0].extras, ["\u{fffd}\u{fffd}"]);
 }
+
+#[test]
+fn shards_split_exactly_once_and_keep_a_host_together() {
+    let mut text = String::from("host,port\n");
+    for i in 0..300 {
+        text.push_str(&format!("10.0.{}.{},443\n", i / 200, i % 200));
+    }
+    text.push_str("10.0.0.5,443\n,\n");
+    let (_, rows) = read(&text);
+    for n in [1, 2, 3, 7] {
+        let shards: Vec<Shard> = (0..n).map(|k| Shard::parse(&format!("{k}/{n}")).unwrap()).collect();
+        for row in &rows {
+            assert_eq!(shards.iter().filter(|s| s.has(row)).count(), 1, "{row:?} in {n} shards");
+        }
+        let sizes: Vec<usize> = shards.iter().map(|s| rows.iter().filter(|r| s.has(r)).count()).collect();
+        assert!(sizes.iter().all(|&c| c > 302 / n / 2), "uneven split {sizes:?}");
+    }
+    let two = Shard::parse("1/2").unwrap();
+    assert_eq!(two.has(&rows[5]), two.has(&rows[300]), "duplicate host, same shard");
+    for bad in ["", "1", "2/2", "0/0", "a/b", "-1/2"] {
+        assert!(Shard::parse(bad).is_err(), "{bad}");
+    }
+}

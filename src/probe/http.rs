@@ -42,7 +42,7 @@ pub enum HttpError {
 }
 
 /// Where to connect and what to call the host.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Endpoint {
     /// Name for DNS, SNI and the Host header (IPv6 without brackets).
     pub host: String,

@@ -130,6 +130,7 @@ impl Session<'_> {
             let response = match self.get(&path).await {
                 Ok(response) => response,
                 Err(err) => {
+                    tracing::debug!(host = %self.ep.host, port = self.ep.port, path = %path, error = %err, "GET failed");
                     if obs.answered {
                         // One failed request does not void what the others showed.
                         obs.notes.push(format!("GET {} failed: {err}", markers::clean(&path)));
@@ -139,6 +140,7 @@ impl Session<'_> {
                     return false;
                 }
             };
+            tracing::debug!(host = %self.ep.host, port = self.ep.port, path = %path, status = response.status.as_u16(), bytes = response.body.len(), "GET");
             if obs.tls.is_none() {
                 obs.tls = self.conn.as_ref().map(|c| c.tls.clone());
             }

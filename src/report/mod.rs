@@ -2,7 +2,9 @@
 //! Lines or an aligned terminal table, generic over `io::Write`; cells that
 //! may carry server text are neutralised for spreadsheets and terminals.
 
+pub mod baseline;
 mod output;
+pub mod read;
 mod text;
 
 use crate::assess::{Status, Verdict};
@@ -12,8 +14,9 @@ pub use output::Output;
 use std::io::Write;
 pub use text::{neutralise_formula, printable, write_aligned};
 
-/// The contract's columns, in order; inventory pass-through columns follow.
-pub const COLUMNS: [&str; 15] = [
+/// The contract's columns and `line`, in order; then `change` (with a
+/// baseline) and the inventory's pass-through columns.
+pub const COLUMNS: [&str; 16] = [
     "host",
     "port",
     "status",
@@ -29,6 +32,7 @@ pub const COLUMNS: [&str; 15] = [
     "fe_servers",
     "checked_at",
     "table",
+    "line",
 ];
 
 /// One report row.
@@ -42,6 +46,10 @@ pub struct Row {
     pub fe_servers: Vec<String>,
     pub checked_at: jiff::Timestamp,
     pub table: String,
+    /// The inventory line (or `check` input) the row comes from.
+    pub line: Option<u64>,
+    /// How the status moved since `--baseline`, when one was given.
+    pub change: Option<baseline::Change>,
     /// Inventory columns passed through, in inventory order.
     pub extras: Vec<String>,
 }
@@ -52,7 +60,7 @@ impl Row {
     }
 
     /// The contract's cells, as text.
-    pub fn cells(&self) -> [String; 15] {
+    pub fn cells(&self) -> [String; 16] {
         let v = &self.verdict;
         let opt = |o: Option<String>| o.unwrap_or_default();
         [
@@ -71,6 +79,7 @@ impl Row {
             self.fe_servers.join(";"),
             self.checked_at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
             self.table.clone(),
+            opt(self.line.map(|l| l.to_string())),
         ]
     }
 }
@@ -78,6 +87,7 @@ impl Row {
 /// Writes rows in one format. `extra_columns` are the inventory's own columns.
 pub struct Writer<W: Write> {
     sink: Sink<W>,
+    with_change: bool,
     extra_columns: Vec<String>,
 }
 
@@ -88,33 +98,41 @@ enum Sink<W: Write> {
 }
 
 impl<W: Write> Writer<W> {
-    pub fn new(out: W, format: Format, extra_columns: Vec<String>) -> Result<Writer<W>> {
+    /// `with_change` adds the `change` column (a run with `--baseline`).
+    pub fn new(out: W, format: Format, with_change: bool, extra_columns: Vec<String>) -> Result<Writer<W>> {
         let sink = match format {
             Format::Csv => {
                 let mut csv = csv::Writer::from_writer(out);
-                csv.write_record(COLUMNS.iter().copied().chain(extra_columns.iter().map(String::as_str)))?;
+                let change = with_change.then_some("change");
+                csv.write_record(
+                    COLUMNS.iter().copied().chain(change).chain(extra_columns.iter().map(String::as_str)),
+                )?;
                 csv.flush()?;
                 Sink::Csv(Box::new(csv))
             }
             Format::Jsonl => Sink::Jsonl(out),
             Format::Table => Sink::Table(out, Vec::new()),
         };
-        Ok(Writer { sink, extra_columns })
+        Ok(Writer { sink, with_change, extra_columns })
     }
 
     /// Writes one row; CSV and JSONL rows reach the output at once.
     pub fn write(&mut self, row: &Row) -> Result<()> {
         let cells = row.cells();
+        let change = self.with_change.then(|| row.change.map(|c| c.as_str()).unwrap_or("").to_string());
         match &mut self.sink {
             Sink::Csv(csv) => {
                 let safe = cells.iter().map(|c| neutralise_formula(c));
-                csv.write_record(safe.chain(row.extras.iter().cloned()))?;
+                csv.write_record(safe.chain(change).chain(row.extras.iter().cloned()))?;
                 csv.flush()?;
             }
             Sink::Jsonl(out) => {
                 let mut obj = serde_json::Map::new();
                 for (name, cell) in COLUMNS.iter().zip(cells) {
                     obj.insert((*name).into(), cell.into());
+                }
+                if let Some(change) = change {
+                    obj.insert("change".into(), change.into());
                 }
                 for (name, cell) in self.extra_columns.iter().zip(&row.extras) {
                     obj.entry(name.clone()).or_insert_with(|| cell.clone().into());

@@ -17,12 +17,14 @@ fn row(build: &str, detail: Option<&str>, extras: &[&str]) -> Row {
         fe_servers: vec!["EX1".into(), "-EX2".into()],
         checked_at: "2026-11-27T10:00:00Z".parse().unwrap(),
         table: table.id,
+        line: Some(7),
+        change: None,
         extras: extras.iter().map(|s| s.to_string()).collect(),
     }
 }
 
 fn write(format: Format, rows: &[Row], extras: &[&str]) -> String {
-    let mut w = Writer::new(Vec::new(), format, extras.iter().map(|s| s.to_string()).collect()).unwrap();
+    let mut w = Writer::new(Vec::new(), format, false, extras.iter().map(|s| s.to_string()).collect()).unwrap();
     for r in rows {
         w.write(r).unwrap();
     }
@@ -34,8 +36,8 @@ fn csv_has_the_contract_columns_then_the_inventory_columns() {
     let out = write(Format::Csv, &[row("15.1.2176.2", None, &["alice", "=1+1"])], &["owner", "note"]);
     let mut rdr = csv::Reader::from_reader(out.as_bytes());
     let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
-    assert_eq!(&header[..15], COLUMNS);
-    assert_eq!(&header[15..], ["owner", "note"]);
+    assert_eq!(&header[..16], COLUMNS);
+    assert_eq!(&header[16..], ["owner", "note"]);
     let rec = rdr.records().next().unwrap().unwrap();
     assert_eq!(&rec[0], "mail.example.test");
     assert_eq!(&rec[2], "vulnerable");
@@ -46,8 +48,9 @@ fn csv_has_the_contract_columns_then_the_inventory_columns() {
     assert_eq!(&rec[12], "EX1;-EX2");
     assert_eq!(&rec[13], "2026-11-27T10:00:00Z");
     assert!(rec[14].starts_with("proxylogon-2021-03@"));
+    assert_eq!(&rec[15], "7");
     // Inventory columns pass through unchanged.
-    assert_eq!(&rec[16], "=1+1");
+    assert_eq!(&rec[17], "=1+1");
 }
 
 #[test]
@@ -63,7 +66,7 @@ fn jsonl_has_the_same_fields_in_order() {
     let line = out.lines().next().unwrap();
     let obj: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line).unwrap();
     let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
-    assert_eq!(&keys[..15], COLUMNS);
+    assert_eq!(&keys[..16], COLUMNS);
     assert_eq!(obj["status"], "patched");
     assert_eq!(obj["owner"], "bob");
     assert_eq!(out.lines().count(), 1);

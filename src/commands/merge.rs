@@ -1,0 +1,124 @@
+//! `merge`: shard reports (from `scan --shard K/N`) joined into one report
+//! in inventory order. A row no shard report has is written as
+//! `not-scanned`, and the exit status is then 2.
+
+use crate::Outcome;
+use crate::assess::Status;
+use crate::config::Config;
+use crate::inventory::{self, Entry};
+use crate::report::Output;
+use crate::report::read::{ReadReport, read_report_raw};
+use anyhow::{Context, Result, ensure};
+use std::collections::HashMap;
+use std::io::{self, BufReader, Write};
+use std::path::PathBuf;
+
+pub fn merge(config: &Config, inventory: &str, reports: &[PathBuf], output: Option<&str>) -> Result<Outcome> {
+    let output = Output::open(output)?;
+    let file = std::fs::File::open(inventory).with_context(|| format!("cannot open inventory {inventory}"))?;
+    let entries: Vec<Entry> = inventory::Reader::new(Box::new(BufReader::new(file)))?.collect::<Result<_>>()?;
+    let mut read = Vec::new();
+    for path in reports {
+        let (report, jsonl) = read_report_raw(path)?;
+        read.push((path, report, jsonl));
+    }
+    let (first_path, first, jsonl) = read.first().context("no reports to merge")?;
+    for (path, report, format) in &read {
+        ensure!(
+            report.columns == first.columns && format == jsonl,
+            "{} does not have the columns and format of {}",
+            path.display(),
+            first_path.display()
+        );
+    }
+    let merged = join(&entries, read.iter().map(|(_, r, _)| r), &first.columns)?;
+    let missing = merged.missing;
+    let status_at = first.column("status")?;
+    let mut out = output;
+    write_rows(&mut out, &first.columns, &merged.rows, *jsonl)?;
+    let place = out.describe();
+    out.commit()?;
+    if !config.quiet {
+        eprintln!(
+            "{} rows merged from {} reports into {place}; {missing} rows missing from every report",
+            merged.rows.len(),
+            reports.len()
+        );
+    }
+    let statuses = merged.rows.iter().filter_map(|r| Status::parse(&r[status_at]));
+    Ok(if missing > 0 {
+        Outcome::Incomplete
+    } else if config.fails(statuses) {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
+}
+
+struct Merged {
+    rows: Vec<Vec<String>>,
+    missing: usize,
+}
+
+/// The reports' rows in inventory order, matched by inventory line; a
+/// missing row is made from the inventory entry.
+fn join<'a>(entries: &[Entry], reports: impl Iterator<Item = &'a ReadReport>, columns: &[String]) -> Result<Merged> {
+    let line_at = columns.iter().position(|c| c == "line").context("the reports have no \"line\" column")?;
+    let mut by_line: HashMap<String, Vec<String>> = HashMap::new();
+    for report in reports {
+        for row in &report.rows {
+            ensure!(
+                by_line.insert(row[line_at].clone(), row.clone()).is_none(),
+                "inventory line {} is in two reports",
+                row[line_at]
+            );
+        }
+    }
+    let mut missing = 0;
+    let rows = entries
+        .iter()
+        .map(|entry| {
+            by_line.remove(&entry.line.to_string()).unwrap_or_else(|| {
+                missing += 1;
+                missing_row(entry, columns)
+            })
+        })
+        .collect();
+    Ok(Merged { rows, missing })
+}
+
+fn missing_row(entry: &Entry, columns: &[String]) -> Vec<String> {
+    let fixed = 16 + usize::from(columns.iter().any(|c| c == "change"));
+    columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| match c.as_str() {
+            "host" if i < fixed => entry.host.clone(),
+            "port" if i < fixed => entry.port.map(|p| p.to_string()).unwrap_or_default(),
+            "status" if i < fixed => Status::NotScanned.to_string(),
+            "detail" if i < fixed => "no shard report has this inventory row".into(),
+            "line" if i < fixed => entry.line.to_string(),
+            _ if i >= fixed => entry.extras.get(i - fixed).cloned().unwrap_or_default(),
+            _ => String::new(),
+        })
+        .collect()
+}
+
+fn write_rows(out: &mut impl Write, columns: &[String], rows: &[Vec<String>], jsonl: bool) -> Result<()> {
+    if jsonl {
+        for row in rows {
+            let obj: serde_json::Map<String, serde_json::Value> =
+                columns.iter().cloned().zip(row.iter().map(|c| serde_json::Value::from(c.as_str()))).collect();
+            serde_json::to_writer(&mut *out, &obj)?;
+            out.write_all(b"\n")?;
+        }
+    } else {
+        let mut csv = csv::Writer::from_writer(&mut *out);
+        csv.write_record(columns)?;
+        for row in rows {
+            csv.write_record(row)?;
+        }
+        csv.flush()?;
+    }
+    out.flush().map_err(|e: io::Error| e.into())
+}

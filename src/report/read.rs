@@ -1,0 +1,98 @@
+//! Reading reports back (for `--baseline` and `merge`): CSV or JSON Lines,
+//! told apart by the first character.
+
+use anyhow::{Context, Result, bail};
+use std::path::Path;
+
+/// A report as text: its column names and rows of cells.
+#[derive(Debug, Default)]
+pub struct ReadReport {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl ReadReport {
+    /// The index of a column, or an error naming it.
+    pub fn column(&self, name: &str) -> Result<usize> {
+        self.columns.iter().position(|c| c == name).with_context(|| format!("the report has no {name:?} column"))
+    }
+}
+
+/// Reads a report, cells as they were before formula neutralisation.
+pub fn read_report(path: &Path) -> Result<ReadReport> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read report {}", path.display()))?;
+    parse_report(&text, false).with_context(|| format!("report {}", path.display()))
+}
+
+/// Reads a report, cells exactly as written; also says whether it is JSONL.
+pub fn read_report_raw(path: &Path) -> Result<(ReadReport, bool)> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read report {}", path.display()))?;
+    let report = parse_report(&text, true).with_context(|| format!("report {}", path.display()))?;
+    Ok((report, is_jsonl(&text)))
+}
+
+fn is_jsonl(text: &str) -> bool {
+    text.strip_prefix('\u{feff}').unwrap_or(text).trim_start().starts_with('{')
+}
+
+fn parse_report(text: &str, raw: bool) -> Result<ReadReport> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if is_jsonl(text) {
+        return parse_jsonl(text);
+    }
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let columns: Vec<String> = rdr.headers()?.iter().map(String::from).collect();
+    let mut rows = Vec::new();
+    for record in rdr.records() {
+        let record = record?;
+        // Cells were written formula-safe; read them back as they were.
+        rows.push(record.iter().map(|c| if raw { c } else { unneutralise(c) }.to_string()).collect());
+    }
+    Ok(ReadReport { columns, rows })
+}
+
+fn unneutralise(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => cell,
+    }
+}
+
+fn parse_jsonl(text: &str) -> Result<ReadReport> {
+    let mut report = ReadReport::default();
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let obj: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(line).with_context(|| format!("line {}: not a JSON object", i + 1))?;
+        if report.columns.is_empty() {
+            report.columns = obj.keys().cloned().collect();
+        }
+        let mut row = Vec::with_capacity(report.columns.len());
+        for name in &report.columns {
+            match obj.get(name) {
+                Some(serde_json::Value::String(s)) => row.push(s.clone()),
+                Some(other) => row.push(other.to_string()),
+                None => bail!("line {}: no {name:?} field", i + 1),
+            }
+        }
+        report.rows.push(row);
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_both_formats_alike() {
+        let csv = "host,port,status,detail\na,443,vulnerable,'=x\n";
+        let jsonl = "{\"host\":\"a\",\"port\":\"443\",\"status\":\"vulnerable\",\"detail\":\"=x\"}\n";
+        for text in [csv, jsonl] {
+            let r = parse_report(text, false).unwrap();
+            assert_eq!(r.columns, ["host", "port", "status", "detail"]);
+            assert_eq!(r.rows, [["a", "443", "vulnerable", "=x"]]);
+        }
+        assert!(parse_report("{\"host\":1}\n{\"x\":2}\n", false).is_err());
+        assert_eq!(parse_report(csv, true).unwrap().rows[0][3], "'=x");
+    }
+}
