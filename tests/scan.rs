@@ -1,60 +1,10 @@
 //! End-to-end: the real binary's `simulate`, `scan` and `demo` against the
 //! lab fleet over TLS on loopback. Each test uses its own 127.x range.
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+mod common;
 
-const BIN: &str = env!("CARGO_BIN_EXE_exchange-exposure");
-
-/// A running `simulate`; killed on drop.
-struct Fleet {
-    child: Child,
-    inventory: PathBuf,
-    ca: PathBuf,
-}
-
-impl Drop for Fleet {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("xx-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn simulate(dir: &Path, first: &str, hosts: u32) -> Fleet {
-    let inventory = dir.join("fleet.csv");
-    let ca = dir.join("ca.pem");
-    let mut child = Command::new(BIN)
-        .args(["simulate", "--hosts", &hosts.to_string(), "--first", first, "--inventory-out"])
-        .arg(&inventory)
-        .arg("--ca-out")
-        .arg(&ca)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    assert!(line.starts_with("ready:"), "simulate said {line:?}");
-    Fleet { child, inventory, ca }
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().unwrap()
-}
-
-fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {
-    let mut rdr = csv::Reader::from_path(path).unwrap();
-    let headers = rdr.headers().unwrap().clone();
-    rdr.records().map(|r| headers.iter().map(String::from).zip(r.unwrap().iter().map(String::from)).collect()).collect()
-}
+use common::*;
+use std::process::Command;
 
 #[test]
 fn every_lab_host_is_judged_as_its_personality_expects() {

@@ -96,7 +96,7 @@ pub async fn start_hosts(hosts: &[(SocketAddrV4, usize)]) -> Result<Fleet> {
         let chain: Vec<CertificateDer<'static>> = vec![cert.der().clone()];
         let config = ServerConfig::builder().with_no_client_auth().with_single_cert(chain, key_der.clone_key())?;
         let acceptor = TlsAcceptor::from(Arc::new(config));
-        let state = Arc::new(HostState { personality, turn: AtomicUsize::new(0), addr });
+        let state = Arc::new(HostState { personality, addr });
         fleet.tasks.push(tokio::spawn(serve(listener, acceptor, state)));
         fleet.hosts.push(SimHost { addr, personality });
     }
@@ -105,8 +105,6 @@ pub async fn start_hosts(hosts: &[(SocketAddrV4, usize)]) -> Result<Fleet> {
 
 struct HostState {
     personality: &'static Personality,
-    /// Which front end takes the next request.
-    turn: AtomicUsize,
     addr: SocketAddr,
 }
 
@@ -121,22 +119,25 @@ async fn serve(listener: TcpListener, acceptor: TlsAcceptor, state: Arc<HostStat
         let state = state.clone();
         tokio::spawn(async move {
             let Ok(tls) = acceptor.accept(tcp).await else { return };
+            // Front ends take requests in turn, counted per connection, like a
+            // balancer that spreads requests; per connection, so runs repeat.
+            let turn = Arc::new(AtomicUsize::new(0));
             let service = hyper::service::service_fn(move |req| {
-                let state = state.clone();
-                async move { Ok::<_, std::convert::Infallible>(respond(&state, &req)) }
+                let (state, turn) = (state.clone(), turn.clone());
+                async move { Ok::<_, std::convert::Infallible>(respond(&state, &turn, &req)) }
             });
             let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tls), service).await;
         });
     }
 }
 
-fn respond(state: &HostState, req: &Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
+fn respond(state: &HostState, turn: &AtomicUsize, req: &Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
     let path = req.uri().path().to_ascii_lowercase();
     let host = req.headers().get(hyper::header::HOST).and_then(|h| h.to_str().ok()).map(crate::probe::markers::clean);
     let host = host.unwrap_or_else(|| state.addr.to_string());
     match state.personality.behaviour {
         Behaviour::Exchange(front_ends) => {
-            let fe = &front_ends[state.turn.fetch_add(1, Ordering::Relaxed) % front_ends.len()];
+            let fe = &front_ends[turn.fetch_add(1, Ordering::Relaxed) % front_ends.len()];
             exchange_response(fe, &path, &host)
         }
         _ => match path.as_str() {

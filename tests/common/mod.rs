@@ -1,0 +1,58 @@
+//! Helpers shared by the end-to-end tests: the binary, temporary folders,
+//! a running lab fleet, reading reports.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_exchange-exposure");
+
+/// A running `simulate`; killed on drop.
+pub struct Fleet {
+    pub child: Child,
+    pub inventory: PathBuf,
+    pub ca: PathBuf,
+}
+
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("xx-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn simulate(dir: &Path, first: &str, hosts: u32) -> Fleet {
+    let inventory = dir.join("fleet.csv");
+    let ca = dir.join("ca.pem");
+    let mut child = Command::new(BIN)
+        .args(["simulate", "--hosts", &hosts.to_string(), "--first", first, "--inventory-out"])
+        .arg(&inventory)
+        .arg("--ca-out")
+        .arg(&ca)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert!(line.starts_with("ready:"), "simulate said {line:?}");
+    Fleet { child, inventory, ca }
+}
+
+pub fn run(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().unwrap()
+}
+
+pub fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {
+    let mut rdr = csv::Reader::from_path(path).unwrap();
+    let headers = rdr.headers().unwrap().clone();
+    rdr.records().map(|r| headers.iter().map(String::from).zip(r.unwrap().iter().map(String::from)).collect()).collect()
+}

@@ -1,0 +1,240 @@
+//! End-to-end: what operations and auditors rely on — messy inventories,
+//! exit statuses, baselines, interrupted runs, shards and merge.
+
+mod common;
+
+use common::*;
+use std::collections::HashMap;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn fleet_hosts(fleet: &Fleet) -> Vec<HashMap<String, String>> {
+    read_csv(&fleet.inventory)
+}
+
+#[test]
+fn messy_inventory_of_200_rows_with_20_bad_ones_gives_200_rows() {
+    let dir = temp_dir("messy");
+    let fleet = simulate(&dir, "127.7.0.1", 22);
+    let hosts = fleet_hosts(&fleet);
+    let bad = [
+        ";;owner-only",
+        "127.7.0.1;70000;x",
+        "127.7.0.1;0;x",
+        "127.7.0.1;http;x",
+        "bad host name;;x",
+        "https://;;x",
+        "ftp://127.7.0.1/;;x",
+        "[::1;;x",
+        "127.7.0.1;443;x;surplus",
+        "127.7.0.1:99999;;x",
+    ];
+    let mut text = String::from("\u{feff}host;port;owner\r\n");
+    let mut expected: Vec<String> = Vec::new();
+    let mut good = 0;
+    for i in 0..200 {
+        if i % 10 == 3 {
+            text.push_str(bad[(i / 10) % bad.len()]);
+            expected.push("input-error".into());
+        } else {
+            let h = &hosts[good % hosts.len()];
+            good += 1;
+            // Vary the spelling of the same targets: host;port, host:port, URL; quoted owners.
+            let line = match good % 3 {
+                0 => format!("{};{};\"ops; team {i}\"", h["host"], h["port"]),
+                1 => format!("{}:{};;", h["host"], h["port"]),
+                _ => format!("https://{}:{}/owa/;;owner {i}", h["host"], h["port"]),
+            };
+            text.push_str(&line);
+            expected.push(h["expected_status"].clone());
+        }
+        text.push_str("\r\n");
+        if i % 50 == 0 {
+            text.push_str("\r\n"); // blank lines are not rows
+        }
+    }
+    let inv = dir.join("messy.csv");
+    std::fs::write(&inv, &text).unwrap();
+    let report = dir.join("report.csv");
+    let out = Command::new(BIN)
+        .args([
+            "scan",
+            inv.to_str().unwrap(),
+            "-v",
+            "-o",
+            report.to_str().unwrap(),
+            "--ca-cert",
+            fleet.ca.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let rows = read_csv(&report);
+    assert_eq!(rows.len(), 200, "rows in = rows out");
+    let got: Vec<&str> = rows.iter().map(|r| r["status"].as_str()).collect();
+    assert_eq!(got, expected);
+    let errors: Vec<&HashMap<String, String>> = rows.iter().filter(|r| r["status"] == "input-error").collect();
+    assert_eq!(errors.len(), 20);
+    for e in &errors {
+        assert!(e["detail"].starts_with(&format!("line {}: ", e["line"])), "{}", e["detail"]);
+    }
+    assert!(rows.iter().any(|r| r["owner"].starts_with("ops; team")), "quoted field with the delimiter");
+    // 180 good rows name 22 hosts: each is probed once.
+    let log = String::from_utf8_lossy(&out.stderr);
+    let probed = log.lines().filter(|l| l.contains(" probed")).count();
+    assert_eq!(probed, 22, "{log}");
+    drop(fleet);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn exit_status_per_contract() {
+    let dir = temp_dir("exits");
+    let fleet = simulate(&dir, "127.7.1.1", 2);
+    let hosts = fleet_hosts(&fleet);
+    let patched = dir.join("patched.csv");
+    std::fs::write(&patched, format!("host,port\n{},{}\n", hosts[1]["host"], hosts[1]["port"])).unwrap();
+    let all = fleet.inventory.to_str().unwrap();
+    assert_eq!(run(&["scan", patched.to_str().unwrap(), "-q"]).status.code(), Some(0));
+    assert_eq!(run(&["scan", all, "-q"]).status.code(), Some(1));
+    assert_eq!(run(&["scan", all, "-q", "--fail-on", "input-error"]).status.code(), Some(0));
+    assert_eq!(run(&["scan", all, "-q", "--fail-on", "patched"]).status.code(), Some(1));
+    assert_eq!(run(&["scan", all, "--timeout", "0"]).status.code(), Some(2));
+    assert_eq!(run(&["scan"]).status.code(), Some(2));
+    // --strict refuses before probing, and an existing report survives the failed run.
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, "host,port\n127.7.1.1,99999\n").unwrap();
+    let report = dir.join("report.csv");
+    std::fs::write(&report, "previous report").unwrap();
+    let out = run(&["scan", bad.to_str().unwrap(), "--strict", "-o", report.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2: port \"99999\""));
+    assert_eq!(std::fs::read_to_string(&report).unwrap(), "previous report");
+    let out = run(&["scan", bad.to_str().unwrap(), "-q", "-o", report.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "without --strict a bad row is a row");
+    assert_eq!(read_csv(&report)[0]["status"], "input-error");
+    drop(fleet);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn baseline_marks_each_rows_change_and_lists_hosts_gone() {
+    let dir = temp_dir("baseline");
+    let fleet = simulate(&dir, "127.7.2.1", 4);
+    let inv = fleet.inventory.to_str().unwrap();
+    let first = dir.join("first.csv");
+    run(&["scan", inv, "-q", "-o", first.to_str().unwrap()]);
+    // Edit the earlier report: host 0 (vulnerable now) was patched, host 1
+    // (patched now) was vulnerable, and a host that is no longer listed.
+    let text = std::fs::read_to_string(&first).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    lines[1] = lines[1].replacen(",vulnerable,", ",patched,", 1);
+    lines[2] = lines[2].replacen(",patched,", ",vulnerable,", 1);
+    lines.push(lines[3].replacen("127.7.2.3", "127.7.2.200", 1));
+    let edited = dir.join("edited.csv");
+    std::fs::write(&edited, lines.join("\n")).unwrap();
+    let out = run(&["scan", inv, "--baseline", edited.to_str().unwrap(), "--format", "jsonl"]);
+    let rows: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let changes: Vec<&str> = rows.iter().map(|r| r["change"].as_str().unwrap()).collect();
+    assert_eq!(changes, ["regressed", "fixed", "unchanged", "unchanged"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("GONE from the inventory: 127.7.2.200:"), "{stderr}");
+    assert!(stderr.contains("since the baseline: 1 fixed, 1 regressed, 2 unchanged"), "{stderr}");
+    // A JSONL baseline reads the same; a host not in it is new.
+    let jsonl = dir.join("first.jsonl");
+    run(&["scan", inv, "-q", "--format", "jsonl", "-o", jsonl.to_str().unwrap()]);
+    let more = dir.join("more.csv");
+    std::fs::write(&more, format!("{}127.7.2.9,443\n", std::fs::read_to_string(&fleet.inventory).unwrap())).unwrap();
+    let out = run(&["scan", more.to_str().unwrap(), "--timeout", "1", "--baseline", jsonl.to_str().unwrap()]);
+    let rows = csv::Reader::from_reader(&out.stdout[..]).records().map(Result::unwrap).collect::<Vec<_>>();
+    let change_at =
+        csv::Reader::from_reader(&out.stdout[..]).headers().unwrap().iter().position(|h| h == "change").unwrap();
+    let changes: Vec<&str> = rows.iter().map(|r| &r[change_at]).collect();
+    assert_eq!(changes, ["unchanged", "unchanged", "unchanged", "unchanged", "new"]);
+    drop(fleet);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Loopback listeners that accept and never answer.
+fn silent_servers(n: u8) -> (Vec<std::net::TcpListener>, String) {
+    let mut listeners = Vec::new();
+    let mut inventory = String::from("host,port\n");
+    for i in 1..=n {
+        let l = std::net::TcpListener::bind(("127.7.3.".to_string() + &i.to_string(), 0)).unwrap();
+        inventory.push_str(&format!("127.7.3.{i},{}\n", l.local_addr().unwrap().port()));
+        listeners.push(l);
+    }
+    (listeners, inventory)
+}
+
+#[test]
+fn an_interrupted_run_still_writes_every_row() {
+    let dir = temp_dir("interrupt");
+    let (listeners, inventory) = silent_servers(20);
+    let inv = dir.join("inv.csv");
+    std::fs::write(&inv, inventory).unwrap();
+    let report = dir.join("report.csv");
+    let started = Instant::now();
+    let child = Command::new(BIN)
+        .args(["scan", inv.to_str().unwrap(), "--timeout", "60", "--concurrency", "4", "-o", report.to_str().unwrap()])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(20), "stopped promptly: {:?}", started.elapsed());
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows = read_csv(&report);
+    assert_eq!(rows.len(), 20, "every row written");
+    assert!(
+        rows.iter().all(|r| r["status"] == "not-scanned"),
+        "{:?}",
+        rows.iter().map(|r| &r["status"]).collect::<Vec<_>>()
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stopping"));
+    drop(listeners);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn shards_merged_equal_one_full_scan() {
+    let dir = temp_dir("shards");
+    let fleet = simulate(&dir, "127.7.4.1", 30);
+    let inv = fleet.inventory.to_str().unwrap();
+    let full = dir.join("full.csv");
+    run(&["scan", inv, "-q", "-o", full.to_str().unwrap()]);
+    let mut shards = Vec::new();
+    for k in 0..3 {
+        let path = dir.join(format!("shard{k}.csv"));
+        run(&["scan", inv, "-q", "--shard", &format!("{k}/3"), "-o", path.to_str().unwrap()]);
+        shards.push(path);
+    }
+    let sizes: Vec<usize> = shards.iter().map(|s| read_csv(s).len()).collect();
+    assert_eq!(sizes.iter().sum::<usize>(), 30, "{sizes:?}");
+    assert!(sizes.iter().all(|&n| n > 0), "{sizes:?}");
+    let merged = dir.join("merged.csv");
+    let mut args = vec!["merge", "--inventory", inv, "-o", merged.to_str().unwrap()];
+    args.extend(shards.iter().map(|s| s.to_str().unwrap()));
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let strip = |rows: Vec<HashMap<String, String>>| {
+        rows.into_iter()
+            .map(|mut r| {
+                r.remove("checked_at");
+                r
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(strip(read_csv(&merged)), strip(read_csv(&full)));
+    // A missing shard: its rows are not-scanned and the merge exits 2.
+    let out = run(&["merge", "--inventory", inv, "-o", merged.to_str().unwrap(), shards[0].to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let rows = read_csv(&merged);
+    assert_eq!(rows.len(), 30);
+    assert_eq!(rows.iter().filter(|r| r["status"] == "not-scanned").count(), 30 - sizes[0]);
+    drop(fleet);
+    std::fs::remove_dir_all(dir).unwrap();
+}
