@@ -238,3 +238,34 @@ fn shards_merged_equal_one_full_scan() {
     drop(fleet);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn the_nightly_script_keeps_reports_compares_and_alerts() {
+    let dir = temp_dir("nightly");
+    let fleet = simulate(&dir, "127.7.5.1", 3);
+    let state = dir.join("state");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/nightly.sh");
+    let nightly = || {
+        Command::new("bash")
+            .arg(script)
+            .env("BIN", BIN)
+            .env("INVENTORY", &fleet.inventory)
+            .env("STATE_DIR", &state)
+            .env("EXTRA_ARGS", format!("--ca-cert {}", fleet.ca.display()))
+            .output()
+            .unwrap()
+    };
+    let first = nightly();
+    assert_eq!(first.status.code(), Some(1), "vulnerable hosts: the scheduler's alert");
+    assert!(String::from_utf8_lossy(&first.stderr).contains("VULNERABLE"), "the summary goes to the alert");
+    let latest = state.join("latest.csv");
+    let rows = read_csv(&latest);
+    assert_eq!(rows.len(), 3);
+    assert!(!rows[0].contains_key("change"), "no baseline on the first night");
+    let second = nightly();
+    assert_eq!(second.status.code(), Some(1));
+    let rows = read_csv(&latest);
+    assert!(rows.iter().all(|r| r["change"] == "unchanged"), "the second night compares with the first");
+    drop(fleet);
+    std::fs::remove_dir_all(dir).unwrap();
+}
