@@ -15,7 +15,7 @@ use crate::report::{self, Row};
 use anyhow::Result;
 use futures_util::StreamExt;
 use futures_util::future::{BoxFuture, FutureExt, Shared};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::Write;
 use std::sync::Arc;
 use tokio::sync::{Semaphore, watch};
@@ -44,6 +44,10 @@ pub struct Summary {
     pub changes: BTreeMap<&'static str, usize>,
     /// Baseline hosts this inventory no longer lists.
     pub gone: Vec<String>,
+    /// Each probe's duration, in microseconds.
+    pub probe_micros: Vec<u32>,
+    /// The whole run's duration.
+    pub elapsed: std::time::Duration,
 }
 
 impl Summary {
@@ -90,20 +94,77 @@ impl Summary {
         for (host, build, needs) in &self.vulnerable {
             writeln!(out, "  VULNERABLE {} runs {build}, needs {needs}", report::printable(host))?;
         }
+        writeln!(out, "{}", self.timing())?;
         writeln!(out, "report: {report}")
     }
+
+    /// Probes, rate, per-host time percentiles and peak memory, on one line.
+    pub fn timing(&self) -> String {
+        let mut times = self.probe_micros.clone();
+        times.sort_unstable();
+        let pct =
+            |p: usize| times.get((times.len() * p / 100).min(times.len().saturating_sub(1))).copied().unwrap_or(0);
+        let secs = self.elapsed.as_secs_f64();
+        let rate = if secs > 0.0 { times.len() as f64 / secs } else { 0.0 };
+        let memory = peak_rss_mib().map(|m| format!("; peak memory {m:.1} MiB")).unwrap_or_default();
+        format!(
+            "timing: {} probes in {secs:.2} s ({rate:.0} hosts/s); per host p50 {:.1} ms, p99 {:.1} ms{memory}",
+            times.len(),
+            f64::from(pct(50)) / 1000.0,
+            f64::from(pct(99)) / 1000.0
+        )
+    }
+}
+
+/// This process's peak resident memory (Linux: VmHWM), in MiB.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
 }
 
 /// One host's probe, shared by every inventory row that names the host;
 /// `None` when the scan stopped before it finished.
 type SharedProbe = Shared<BoxFuture<'static, Option<Arc<Observation>>>>;
 
+/// How many hosts' probes are remembered for duplicate rows. Duplicates
+/// within this many distinct hosts of each other share one probe; farther
+/// apart, the host is probed again. It bounds memory: without it, every
+/// host's observation stays until the end (measured: 72 MiB at 50,000 hosts).
+const REMEMBERED_PROBES: usize = 4096;
+
+/// The most recent hosts' probes, oldest forgotten first.
+#[derive(Default)]
+struct Remembered {
+    probes: HashMap<Endpoint, SharedProbe>,
+    order: VecDeque<Endpoint>,
+}
+
+impl Remembered {
+    /// The host's probe, and whether it was started just now.
+    fn get_or_start(&mut self, endpoint: &Endpoint, start: impl FnOnce() -> SharedProbe) -> (SharedProbe, bool) {
+        if let Some(probe) = self.probes.get(endpoint) {
+            return (probe.clone(), false);
+        }
+        if self.order.len() >= REMEMBERED_PROBES {
+            if let Some(oldest) = self.order.pop_front() {
+                self.probes.remove(&oldest);
+            }
+        }
+        let probe = start();
+        self.probes.insert(endpoint.clone(), probe.clone());
+        self.order.push_back(endpoint.clone());
+        (probe, true)
+    }
+}
+
 /// Runs the scan, writing rows to `writer` in inventory order as they come.
 pub async fn run<W: Write>(config: &Config, job: Job, writer: &mut report::Writer<W>) -> Result<Summary> {
     let Job { entries, prober, concurrency, stop, mut baseline, progress } = job;
     let prober = Arc::new(prober);
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
-    let mut probes: HashMap<Endpoint, SharedProbe> = HashMap::new();
+    let mut probes = Remembered::default();
     let verbose = config.verbose;
     // Up to `window` rows are in progress or wait for their turn to be
     // written; only `concurrency` of them probe at once.
@@ -111,29 +172,30 @@ pub async fn run<W: Write>(config: &Config, job: Job, writer: &mut report::Write
     let mut rows = futures_util::stream::iter(entries)
         .map(|entry| {
             let entry = entry?;
-            let observation = match &entry.kind {
-                Kind::Probe { endpoint, .. } => Some(
-                    probes
-                        .entry(endpoint.clone())
-                        .or_insert_with(|| spawn_probe(endpoint.clone(), &prober, &permits, stop.clone(), verbose))
-                        .clone(),
-                ),
+            let probe = match &entry.kind {
+                Kind::Probe { endpoint, .. } => Some(probes.get_or_start(endpoint, || {
+                    spawn_probe(endpoint.clone(), &prober, &permits, stop.clone(), verbose)
+                })),
                 _ => None,
             };
-            Ok((entry, observation))
+            Ok((entry, probe))
         })
-        .map(|item: Result<(Entry, Option<SharedProbe>)>| async move {
-            let (entry, observation) = item?;
-            let observation = match observation {
-                Some(probe) => Some(probe.await),
-                None => None,
+        .map(|item: Result<(Entry, Option<(SharedProbe, bool)>)>| async move {
+            let (entry, probe) = item?;
+            let (observation, first) = match probe {
+                Some((probe, first)) => (Some(probe.await), first),
+                None => (None, false),
             };
-            Ok::<_, anyhow::Error>((entry, observation))
+            Ok::<_, anyhow::Error>((entry, observation, first))
         })
         .buffered(window);
+    let started = std::time::Instant::now();
     let mut summary = Summary::default();
     while let Some(item) = rows.next().await {
-        let (entry, observation) = item?;
+        let (entry, observation, first) = item?;
+        if let (Some(Some(obs)), true) = (&observation, first) {
+            summary.probe_micros.push(u32::try_from(obs.elapsed.as_micros()).unwrap_or(u32::MAX));
+        }
         let mut row = judge_entry(entry, observation, &config.table);
         if let Some(baseline) = &mut baseline {
             row.change = Some(baseline.change(&row.host, row.port, row.status()));
@@ -148,6 +210,7 @@ pub async fn run<W: Write>(config: &Config, job: Job, writer: &mut report::Write
         bar.finish_and_clear();
     }
     summary.gone = baseline.map(|b| b.gone()).unwrap_or_default();
+    summary.elapsed = started.elapsed();
     Ok(summary)
 }
 

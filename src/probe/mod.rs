@@ -40,6 +40,8 @@ pub struct Observation {
     pub notes: Vec<String>,
     /// What stopped the probe before any response.
     pub failure: Option<HttpError>,
+    /// How long the probe took.
+    pub elapsed: Duration,
 }
 
 /// Probe settings, validated.
@@ -76,6 +78,7 @@ impl Prober {
     /// Probes one host within the host deadline; what was seen before the
     /// deadline is kept.
     pub async fn probe(&self, ep: &Endpoint) -> Observation {
+        let started = std::time::Instant::now();
         let mut obs = Observation::default();
         let deadline = self.host_timeout;
         if tokio::time::timeout(deadline, self.run(ep, &mut obs)).await.is_err() {
@@ -86,6 +89,7 @@ impl Prober {
                 obs.failure = Some(HttpError::Timeout { stage: "the host's probe", secs: deadline.as_secs_f64() });
             }
         }
+        obs.elapsed = started.elapsed();
         obs
     }
 
