@@ -149,7 +149,7 @@ pub async fn connect(ep: &Endpoint, addr: SocketAddr, tls: &Tls, limits: &Limits
         let stream = timeout(limit, connector.connect(name.clone(), tcp))
             .await
             .map_err(|_| timed_out("TLS handshake", limit))?
-            .map_err(|e| HttpError::Tls(error_chain(&e)))?;
+            .map_err(|e| HttpError::Tls(tls_failure(&e)))?;
         let chain = stream.get_ref().1.peer_certificates().unwrap_or_default();
         let state = match tls.verify(chain, &name) {
             Ok(()) => TlsState::Verified,
@@ -197,6 +197,17 @@ async fn tunnel(tcp: &mut TcpStream, ep: &Endpoint, limits: &Limits) -> Result<(
     match status_line.split_whitespace().nth(1) {
         Some("200") => Ok(()),
         _ => Err(proxy_err(format!("refused CONNECT to {target}: {:?}", super::markers::clean(&status_line)))),
+    }
+}
+
+/// A handshake failure in words, naming the common case of a port that
+/// does not speak TLS at all.
+fn tls_failure(err: &std::io::Error) -> String {
+    let text = error_chain(err);
+    if text.contains("InvalidContentType") || text.contains("corrupt message") {
+        format!("{text} (the port answers, but not with TLS: plain HTTP or another protocol?)")
+    } else {
+        text
     }
 }
 

@@ -135,13 +135,20 @@ impl Session<'_> {
                 Ok(response) => response,
                 Err(err) => {
                     tracing::debug!(host = %self.ep.host, port = self.ep.port, path = %path, error = %err, "GET failed");
+                    if obs.tls.is_none() {
+                        // The handshake may have completed even if the request did not.
+                        obs.tls = self.conn.as_ref().map(|c| c.tls.clone());
+                    }
                     if obs.answered {
                         // One failed request does not void what the others showed.
                         obs.notes.push(format!("GET {} failed: {err}", markers::clean(&path)));
                         return true;
                     }
-                    obs.failure = Some(err);
-                    return false;
+                    // A malformed answer may be one path's problem: try the
+                    // others. Anything else (DNS, connect, TLS, silence) ends the host.
+                    let go_on = matches!(err, HttpError::Http(_));
+                    obs.failure.get_or_insert(err);
+                    return go_on;
                 }
             };
             tracing::debug!(host = %self.ep.host, port = self.ep.port, path = %path, status = response.status.as_u16(), bytes = response.body.len(), "GET");

@@ -101,6 +101,9 @@ fn reason(err: &rustls::Error) -> String {
                 "certificate not issued for this host".into()
             }
             CertificateError::Revoked => "certificate revoked".into(),
+            CertificateError::BadSignature => {
+                "certificate signature does not verify (forged, or a wrong issuer)".into()
+            }
             other => format!("certificate invalid ({other:?})"),
         },
         other => other.to_string(),
