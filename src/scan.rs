@@ -126,7 +126,17 @@ fn peak_rss_mib() -> Option<f64> {
 
 /// One host's probe, shared by every inventory row that names the host;
 /// `None` when the scan stopped before it finished.
-type SharedProbe = Shared<BoxFuture<'static, Option<Arc<Observation>>>>;
+type SharedProbe = Shared<BoxFuture<'static, Probed>>;
+
+/// How a host's probe ended.
+#[derive(Clone)]
+enum Probed {
+    Done(Arc<Observation>),
+    /// The run was stopped first.
+    Stopped,
+    /// A bug: the probe task panicked. The row says so rather than vanish.
+    Failed(String),
+}
 
 /// How many hosts' probes are remembered for duplicate rows. Duplicates
 /// within this many distinct hosts of each other share one probe; farther
@@ -193,7 +203,7 @@ pub async fn run<W: Write>(config: &Config, job: Job, writer: &mut report::Write
     let mut summary = Summary::default();
     while let Some(item) = rows.next().await {
         let (entry, observation, first) = item?;
-        if let (Some(Some(obs)), true) = (&observation, first) {
+        if let (Some(Probed::Done(obs)), true) = (&observation, first) {
             summary.probe_micros.push(u32::try_from(obs.elapsed.as_micros()).unwrap_or(u32::MAX));
         }
         let mut row = judge_entry(entry, observation, &config.table);
@@ -236,19 +246,32 @@ fn spawn_probe(
             _ = stop.wait_for(|stopped| *stopped) => None,
         }
     });
-    task.map(|joined| joined.ok().flatten()).boxed().shared()
+    task.map(|joined| match joined {
+        Ok(Some(obs)) => Probed::Done(obs),
+        Ok(None) => Probed::Stopped,
+        Err(err) => Probed::Failed(err.to_string()),
+    })
+    .boxed()
+    .shared()
 }
 
 /// One report row from an inventory entry and what its host showed.
-fn judge_entry(entry: Entry, observation: Option<Option<Arc<Observation>>>, table: &crate::table::Table) -> Row {
+fn judge_entry(entry: Entry, observation: Option<Probed>, table: &crate::table::Table) -> Row {
     let none = (String::new(), Vec::new());
     let (verdict, (tls, fe_servers)) = match (&entry.kind, observation) {
         (Kind::Invalid(why), _) => (Verdict::without_build(Status::InputError, why.clone()), none),
         (Kind::Offline(build), _) => (assess(&[Evidence::new(*build, Source::Inventory)], table), none),
-        (Kind::Probe { .. }, Some(None) | None) => {
+        (Kind::Probe { .. }, Some(Probed::Failed(why))) => (
+            Verdict::without_build(
+                Status::Undetermined,
+                format!("internal error while probing this host (a bug; please report it): {why}"),
+            ),
+            none,
+        ),
+        (Kind::Probe { .. }, Some(Probed::Stopped) | None) => {
             (Verdict::without_build(Status::NotScanned, "the run was stopped before this host was probed"), none)
         }
-        (Kind::Probe { build, .. }, Some(Some(obs))) => {
+        (Kind::Probe { build, .. }, Some(Probed::Done(obs))) => {
             let inventory = build.map(|b| Evidence::new(b, Source::Inventory));
             let verdict = probe::verdict(&obs, inventory.as_ref(), table);
             (verdict, (obs.tls.as_ref().map(|t| t.describe()).unwrap_or_default(), obs.fe_servers.clone()))

@@ -121,7 +121,12 @@ fn path_build(path: &str) -> Option<Build> {
     let lower = path.to_ascii_lowercase();
     let start = lower.find("/owa/")? + "/owa/".len();
     let rest = &path[start..];
-    let rest = if rest.len() >= 5 && rest[..5].eq_ignore_ascii_case("auth/") { &rest[5..] } else { rest };
+    // `get`, not slicing: the path is server text, and byte 5 may fall
+    // inside a character (found by the markers fuzz target).
+    let rest = match rest.get(..5) {
+        Some(head) if head.eq_ignore_ascii_case("auth/") => &rest[5..],
+        _ => rest,
+    };
     let segment = rest.split('/').next()?;
     if segment.is_empty() || !segment.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         return None;

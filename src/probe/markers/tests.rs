@@ -133,3 +133,10 @@ fn manifest_entities_are_not_expanded() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn multibyte_text_after_owa_does_not_panic() {
+    // Regression: the markers fuzz target's first crash (fuzz/regressions/).
+    assert!(page_builds("<a href='/owa/\u{fffd}\u{fffd}/x'>").is_empty());
+    assert!(page_builds("<a href='/owa/a\u{e9}th/15.1.1/'>").is_empty());
+}
