@@ -59,8 +59,26 @@ impl Status {
         Status::ALL.into_iter().find(|s| s.as_str() == text)
     }
 
+    /// Worst first: the order in which statuses lead when several verdicts
+    /// are combined (CVE groups, advisories).
+    pub fn severity(self) -> u8 {
+        match self {
+            Status::Vulnerable => 0,
+            Status::Ambiguous => 1,
+            Status::SuUnknown => 2,
+            Status::UnknownBuild => 3,
+            Status::Undetermined => 4,
+            Status::Unreachable => 5,
+            Status::NotScanned => 6,
+            Status::InputError => 7,
+            Status::NotExchange => 8,
+            Status::Patched => 9,
+            Status::NotAffected => 10,
+        }
+    }
+
     /// Statuses whose row lists the CVEs the server may be exposed to.
-    fn lists_cves(self) -> bool {
+    pub fn lists_cves(self) -> bool {
         matches!(self, Status::Vulnerable | Status::SuUnknown | Status::Ambiguous)
     }
 }
@@ -238,7 +256,7 @@ fn union_cves(judged: &[Verdict], table: &Table, evidence: &[Evidence]) -> Vec<S
     // Sides judged patched or unknown list no CVEs; the CU's own list still says
     // what the server may be exposed to.
     for e in evidence {
-        if let Some(row) = table.row(&e.build) {
+        for row in table.rows_for(&e.build) {
             cves.extend(row.cves.iter().cloned());
         }
     }
@@ -260,7 +278,8 @@ pub fn judge(build: &Build, table: &Table) -> Verdict {
             v.status = Status::NotAffected;
             v.cu = table.release_cu(build).map(|r| r.cu.clone());
             v.detail = format!(
-                "{build} is {name}, which the March 2021 advisory does not cover (no update exists); it is long out of support"
+                "{build} is {name}, which {} does not cover (no update exists); it is long out of support",
+                table.update
             );
         }
         Line::Online => {
@@ -270,17 +289,43 @@ pub fn judge(build: &Build, table: &Table) -> Verdict {
         Line::Unknown => {
             v.detail = format!("{build} is not the build number of any Exchange product line this tool knows");
         }
-        Line::Affected => match table.row(build) {
-            Some(row) => judge_on_row(build, row, table, &mut v),
-            None => judge_unknown_cu(build, table, &mut v),
+        Line::Affected => match table.rows_for(build).as_slice() {
+            [] if v.product.is_some_and(|p| !table.covers(p)) => {
+                v.status = Status::NotAffected;
+                let product = v.product.map(|p| p.to_string()).unwrap_or_default();
+                v.detail = format!("{build} is {product}, which {} does not concern", table.update);
+            }
+            [] => judge_unknown_cu(build, table, &mut v),
+            [row] => judge_on_row(build, row, table, &mut v),
+            rows => v = judge_groups(build, rows, table, v),
         },
     }
-    if v.status.lists_cves() {
-        if let Some(row) = table.row(build) {
-            v.cves = row.cves.clone();
-        }
-    }
     v
+}
+
+/// A CU whose CVEs were fixed by different updates (ProxyShell: April and
+/// May 2021): each group is judged on its own; the worst one leads, the
+/// CVEs still open are listed, and the build needed is the highest fix.
+fn judge_groups(build: &Build, rows: &[&Row], table: &Table, base: Verdict) -> Verdict {
+    let judged: Vec<Verdict> = rows
+        .iter()
+        .map(|row| {
+            let mut v = base.clone();
+            judge_on_row(build, row, table, &mut v);
+            v
+        })
+        .collect();
+    let exposed: Vec<&Verdict> = judged.iter().filter(|v| v.status.lists_cves()).collect();
+    let mut verdict = judged.iter().min_by_key(|v| v.status.severity()).cloned().unwrap_or(base);
+    verdict.fixed_build = judged.iter().filter_map(|v| v.fixed_build).max();
+    if !exposed.is_empty() {
+        let mut cves: Vec<String> = exposed.iter().flat_map(|v| v.cves.iter().cloned()).collect();
+        cves.sort();
+        cves.dedup();
+        verdict.cves = cves;
+        verdict.detail = exposed.iter().map(|v| v.detail.as_str()).collect::<Vec<_>>().join("; ");
+    }
+    verdict
 }
 
 enum Line {
@@ -305,7 +350,14 @@ fn name(row: &Row) -> String {
     format!("{} {}", row.product, row.cu)
 }
 
+/// Judges a build against one row of its CU; the row's CVEs are listed
+/// when the status says the server may be exposed.
 fn judge_on_row(build: &Build, row: &Row, table: &Table, v: &mut Verdict) {
+    judge_against(build, row, table, v);
+    v.cves = if v.status.lists_cves() { row.cves.clone() } else { Vec::new() };
+}
+
+fn judge_against(build: &Build, row: &Row, table: &Table, v: &mut Verdict) {
     v.product = Some(row.product);
     v.cu = Some(row.cu.clone());
     let kb = if row.kb.is_empty() { String::new() } else { format!(" ({})", row.kb) };
@@ -314,8 +366,9 @@ fn judge_on_row(build: &Build, row: &Row, table: &Table, v: &mut Verdict) {
             v.status = Status::Patched;
             v.fixed_build = Some(row.cu_build.cu_part());
             v.detail = format!(
-                "{} shipped with the March 2021 fix included, so any build of it is patched ({build} seen)",
-                name(row)
+                "{} shipped with {} included, so any build of it is patched ({build} seen)",
+                name(row),
+                table.update
             );
         }
         Fix::None => {
@@ -324,17 +377,18 @@ fn judge_on_row(build: &Build, row: &Row, table: &Table, v: &mut Verdict) {
             v.fixed_build = next.map(|(_, b)| b);
             v.detail = match next {
                 Some((to, target)) => format!(
-                    "{} never received the March 2021 fix; move to {} ({target}) or later{}",
+                    "{} never received {}; move to {} ({target}) or later{}",
                     name(row),
+                    table.update,
                     name(to),
                     newest_cu_hint(row, table)
                 ),
-                None => format!("{} never received the March 2021 fix and no later CU is known", name(row)),
+                None => format!("{} never received {} and no later CU is known", name(row), table.update),
             };
         }
         Fix::Build(fix) => {
             v.fixed_build = Some(fix);
-            let (status, detail) = compare(build, row, fix, &kb);
+            let (status, detail) = compare(build, row, fix, &kb, &table.update);
             v.status = status;
             v.detail = detail;
         }
@@ -344,11 +398,11 @@ fn judge_on_row(build: &Build, row: &Row, table: &Table, v: &mut Verdict) {
 /// Compares a build with its CU's fixed build. Only as much of the build as
 /// the evidence shows is compared: a 3-part build on 2013+ shows nothing of
 /// the security update, but on 2010 the third part is the update rollup.
-fn compare(build: &Build, row: &Row, fix: Build, kb: &str) -> (Status, String) {
+fn compare(build: &Build, row: &Row, fix: Build, kb: &str, update: &str) -> (Status, String) {
     let cu = name(row);
     if build.precision() == Precision::Cu {
         if build.build < fix.build {
-            return (Status::Vulnerable, format!("{cu} at {build} is below {fix}; install the fix{kb}"));
+            return (Status::Vulnerable, format!("{cu} at {build} is below {fix}; install {update}{kb}"));
         }
         if build.build > fix.build || fix.revision == Some(0) {
             return (Status::Patched, format!("{cu} at {build} is at or above the fixed build {fix}"));
@@ -367,14 +421,11 @@ fn compare(build: &Build, row: &Row, fix: Build, kb: &str) -> (Status, String) {
         return (
             Status::Ambiguous,
             format!(
-                "{build} lies between {alt} and {fix}, the fixed builds different sources give for {cu}; install the fix{kb} to reach {fix}"
+                "{build} lies between {alt} and {fix}, the fixed builds different sources give for {cu}; install {update}{kb} to reach {fix}"
             ),
         );
     }
-    (
-        Status::Vulnerable,
-        format!("{build} is below {fix}, the fixed build for {cu}; install the March 2021 security update{kb}"),
-    )
+    (Status::Vulnerable, format!("{build} is below {fix}, the fixed build for {cu}; install {update}{kb}"))
 }
 
 /// The first later row on the same line with a fix, and the lowest build
@@ -408,9 +459,10 @@ fn judge_unknown_cu(build: &Build, table: &Table, v: &mut Verdict) {
         Some(newest) if key > newest.key() && line_has_fixed_cu => {
             v.status = Status::Patched;
             v.detail = format!(
-                "{build} is newer than every CU this tool's table knows (newest: {} {}); later CUs include the March 2021 fix",
+                "{build} is newer than every CU this tool's table knows (newest: {} {}); later CUs include {}",
                 name(newest),
-                newest.cu_build
+                newest.cu_build,
+                table.update
             );
         }
         _ => {

@@ -13,6 +13,14 @@ use std::fmt;
 use std::path::Path;
 
 const BUILTIN_TABLE: &str = include_str!("../data/proxylogon-2021-03.csv");
+
+/// Every advisory the tool knows: its id for `--advisory`, and its table.
+/// The first is the default.
+pub const ADVISORIES: [(&str, &str); 3] = [
+    ("proxylogon", BUILTIN_TABLE),
+    ("proxyshell", include_str!("../data/proxyshell-2021.csv")),
+    ("proxynotshell", include_str!("../data/proxynotshell-2022.csv")),
+];
 const BUILTIN_RELEASES: &str = include_str!("../data/exchange-releases.csv");
 
 /// An Exchange product line, as far as build numbers tell it apart.
@@ -144,6 +152,9 @@ pub struct Release {
 pub struct Table {
     /// The name its file gives (`# table: NAME`).
     pub name: String,
+    /// What the fix is called in sentences (`# update: …`), e.g. "the March
+    /// 2021 security update (ProxyLogon)".
+    pub update: String,
     /// Name and content hash, e.g. `proxylogon-2021-03@1a2b3c4d`: reports carry it.
     pub id: String,
     pub rows: Vec<Row>,
@@ -194,15 +205,32 @@ impl Table {
             .map(str::trim)
             .filter(|n| !n.is_empty())
             .context("missing a '# table: NAME' line")?;
+        let update = text
+            .lines()
+            .find_map(|l| l.strip_prefix("# update:"))
+            .map(|u| u.trim().to_string())
+            .unwrap_or_else(|| "the security update".into());
         let rows = parse_rows(text)?;
         let id = format!("{name}@{:08x}", fnv1a(text.as_bytes()) as u32);
-        Ok(Table { name: name.to_string(), id, rows, releases })
+        Ok(Table { name: name.to_string(), update, id, rows, releases })
     }
 
-    /// The table row for the CU `build` is on.
-    pub fn row(&self, build: &Build) -> Option<&Row> {
+    /// A built-in advisory's table by id (`proxylogon`, `proxyshell`, `proxynotshell`).
+    pub fn advisory(id: &str) -> Option<Table> {
+        let (_, text) = ADVISORIES.iter().find(|(name, _)| *name == id)?;
+        Some(Table::parse(text).expect("built-in tables pass their own validation (tested)"))
+    }
+
+    /// The table rows for the CU `build` is on: one, or one per group of
+    /// CVEs fixed by different updates (ProxyShell).
+    pub fn rows_for(&self, build: &Build) -> Vec<&Row> {
         let key = CuKey::of(build);
-        self.rows.iter().find(|r| r.key() == key)
+        self.rows.iter().filter(|r| r.key() == key).collect()
+    }
+
+    /// Whether the advisory covers this product at all.
+    pub fn covers(&self, product: Product) -> bool {
+        self.rows.iter().any(|r| r.product == product)
     }
 
     /// Every row of one product, oldest first.
@@ -233,8 +261,22 @@ fn parse_rows(text: &str) -> Result<Vec<Row>> {
         let raw = raw.with_context(at)?;
         let row = parse_row(raw).with_context(at)?;
         if let Some(prev) = rows.last() {
-            ensure!(prev.cu_build < row.cu_build, "{}: not sorted by cu_build after {}", at(), prev.cu_build);
-            ensure!(prev.key() != row.key(), "{}: a second row for the CU of {}", at(), row.cu_build);
+            if prev.key() == row.key() {
+                // Several rows for one CU: one per group of CVEs, each CVE once.
+                let same_cu = (prev.product, &prev.cu, prev.cu_build) == (row.product, &row.cu, row.cu_build);
+                ensure!(same_cu, "{}: a second row for the CU of {} names another CU", at(), row.cu_build);
+                let taken = rows.iter().filter(|r| r.key() == row.key()).flat_map(|r| &r.cves);
+                let repeated: Vec<&String> = taken.filter(|c| row.cves.contains(c)).collect();
+                ensure!(
+                    repeated.is_empty(),
+                    "{}: a second row for the CU of {} repeats {:?}",
+                    at(),
+                    row.cu_build,
+                    repeated
+                );
+            } else {
+                ensure!(prev.cu_build < row.cu_build, "{}: not sorted by cu_build after {}", at(), prev.cu_build);
+            }
         }
         rows.push(row);
     }
@@ -372,15 +414,57 @@ mod tests {
     }
 
     #[test]
-    fn every_cu_of_every_affected_line_has_a_row() {
-        let t = Table::builtin();
-        for rel in t.releases.iter().filter(|r| r.update.is_empty() && r.cu != "Preview") {
-            if rel.product == Product::Ex2007 {
-                continue;
+    fn every_cu_of_every_covered_line_has_rows_for_every_cve_in_every_advisory() {
+        for (id, _) in ADVISORIES {
+            let t = Table::advisory(id).unwrap();
+            assert!(
+                t.id.starts_with(&t.name) && t.update.contains(" security update"),
+                "{id}: {} / {}",
+                t.id,
+                t.update
+            );
+            let all: std::collections::BTreeSet<&String> = t.rows.iter().flat_map(|r| &r.cves).collect();
+            for rel in t.releases.iter().filter(|r| r.update.is_empty() && r.cu != "Preview" && t.covers(r.product)) {
+                let rows = t.rows_for(&rel.build);
+                assert!(!rows.is_empty(), "{id}: no row for {} {}", rel.product, rel.cu);
+                for row in &rows {
+                    assert_eq!(
+                        (row.product, row.cu.as_str(), row.cu_build),
+                        (rel.product, rel.cu.as_str(), rel.build),
+                        "{id}"
+                    );
+                }
+                let covered: std::collections::BTreeSet<&String> = rows.iter().flat_map(|r| &r.cves).collect();
+                // 2010 and 2013 SP1 are exposed to fewer ProxyLogon CVEs; elsewhere every CVE has a row.
+                if id != "proxylogon" {
+                    assert_eq!(covered, all, "{id}: {} {}", rel.product, rel.cu);
+                }
             }
-            let row = t.row(&rel.build).unwrap_or_else(|| panic!("no row for {} {}", rel.product, rel.cu));
-            assert_eq!((row.product, row.cu.as_str(), row.cu_build), (rel.product, rel.cu.as_str(), rel.build));
         }
+    }
+
+    #[test]
+    fn later_advisories_leave_exchange_2010_alone() {
+        for id in ["proxyshell", "proxynotshell"] {
+            let t = Table::advisory(id).unwrap();
+            assert!(!t.covers(Product::Ex2010) && t.covers(Product::Ex2013) && t.covers(Product::Se), "{id}");
+        }
+        assert!(Table::advisory("proxylogon").unwrap().covers(Product::Ex2010));
+        assert!(Table::advisory("nope").is_none());
+    }
+
+    #[test]
+    fn a_cu_may_have_one_row_per_cve_group_but_not_repeat_a_cve() {
+        let header = "# table: t\nproduct,cu,cu_build,fix,alt_fix,kb,cves,source\n";
+        let a = "2016,CU19,15.1.2176.2,15.1.2176.12,,KB1,CVE-2021-34473;CVE-2021-34523,x\n";
+        let b = "2016,CU19,15.1.2176.2,15.1.2176.14,,KB2,CVE-2021-31207,x\n";
+        let t = Table::parse(&format!("{header}{a}{b}")).unwrap();
+        assert_eq!(t.rows_for(&"15.1.2176.9".parse().unwrap()).len(), 2);
+        let repeat = "2016,CU19,15.1.2176.2,15.1.2176.14,,KB2,CVE-2021-34523,x\n";
+        let err = format!("{:#}", Table::parse(&format!("{header}{a}{repeat}")).unwrap_err());
+        assert!(err.contains("repeats"), "{err}");
+        let other_cu = "2016,CU19b,15.1.2176.2,15.1.2176.14,,KB2,CVE-2021-31207,x\n";
+        assert!(Table::parse(&format!("{header}{a}{other_cu}")).is_err());
     }
 
     #[test]
@@ -436,7 +520,7 @@ mod tests {
             ("2016,CU19,15.1.2176.2,included,,KB,CVE-2021-2685X,x\n", "not a CVE id"),
             ("2016,CU19,15.1.2176.2,included,,KB,CVE-2021-26855, \n", "needs a source"),
             ("2017,CU19,15.1.2176.2,included,,KB,CVE-2021-26855,x\n", "unknown product"),
-            (&format!("{good}{good}"), "not sorted"),
+            (&format!("{good}{good}"), "repeats"),
             (
                 "2016,CU18,15.1.2106.2,included,,KB,CVE-2021-26855,x\n2016,CU17,15.1.2044.4,included,,KB,CVE-2021-26855,x\n",
                 "not sorted",

@@ -73,7 +73,7 @@ fn pitfall_1_cu_released_with_the_fix_reports_builds_below_the_table() {
     for build in ["15.2.858.2", "15.2.858.0", "15.1.2242.4", "15.1.2242.1", "15.2.858"] {
         let v = check(build);
         assert_eq!(v.status, Status::Patched, "{build}: {}", v.detail);
-        assert!(v.detail.contains("shipped with the March 2021 fix"), "{}", v.detail);
+        assert!(v.detail.contains("shipped with the March 2021 security update (ProxyLogon) included"), "{}", v.detail);
         assert!(v.cves.is_empty());
     }
     assert_eq!(check("15.2.858.2").fixed_build, Some(b("15.2.858")));
@@ -287,4 +287,87 @@ fn statuses_round_trip() {
         assert_eq!(Status::parse(s.as_str()), Some(s));
     }
     assert_eq!(Status::parse("Vulnerable"), None);
+}
+
+#[test]
+fn every_advisory_every_cu_at_base_below_each_fix_at_each_fix_and_cu_precision() {
+    for (id, _) in crate::table::ADVISORIES {
+        let table = Table::advisory(id).unwrap();
+        let mut keys: Vec<Build> = table.rows.iter().map(|r| r.cu_build).collect();
+        keys.dedup();
+        for cu_build in keys {
+            let rows = table.rows_for(&cu_build);
+            let what = format!("{id}: {} {}", rows[0].product, rows[0].cu);
+            let at = |b: Build| judge(&b, &table);
+            let fixes: Vec<(Build, &Vec<String>)> = rows
+                .iter()
+                .filter_map(|r| match r.fix {
+                    Fix::Build(b) => Some((b, &r.cves)),
+                    _ => None,
+                })
+                .collect();
+            let all_included = rows.iter().all(|r| r.fix == Fix::Included);
+            let base = at(cu_build);
+            if all_included {
+                assert_eq!(base.status, Status::Patched, "{what}");
+                assert_eq!(at(cu_build.cu_part()).status, Status::Patched, "{what} CU precision");
+                continue;
+            }
+            assert_eq!(base.status, Status::Vulnerable, "{what} base");
+            let mut every: Vec<String> = rows.iter().flat_map(|r| r.cves.clone()).collect();
+            every.sort();
+            assert_eq!(base.cves, every, "{what} base lists every CVE");
+            for (fix, cves) in &fixes {
+                let below = match fix.revision {
+                    Some(0) => Build { build: fix.build - 1, ..*fix },
+                    Some(r) => Build { revision: Some(r - 1), ..*fix },
+                    None => unreachable!("fixes are full builds"),
+                };
+                let (v_below, v_at) = (at(below), at(*fix));
+                assert!(cves.iter().all(|c| v_below.cves.contains(c)), "{what}: one below {fix} still lists {cves:?}");
+                assert!(cves.iter().all(|c| !v_at.cves.contains(c)), "{what}: at {fix} no longer lists {cves:?}");
+            }
+            if let Some((highest, _)) = fixes.iter().max() {
+                assert_eq!(at(*highest).status, Status::Patched, "{what} at the highest fix");
+                assert_eq!(at(*highest).fixed_build, Some(*highest), "{what}");
+                let want = if rows[0].product == Product::Ex2010 { Status::Vulnerable } else { Status::SuUnknown };
+                assert_eq!(at(cu_build.cu_part()).status, want, "{what} CU precision");
+            } else {
+                assert!(base.detail.contains("never received"), "{what}: {}", base.detail);
+            }
+        }
+    }
+}
+
+#[test]
+fn proxyshell_between_april_and_may_is_exposed_to_cve_2021_31207_only() {
+    let t = Table::advisory("proxyshell").unwrap();
+    let v = judge(&b("15.1.2176.12"), &t);
+    assert_eq!(v.status, Status::Vulnerable);
+    assert_eq!(v.cves, ["CVE-2021-31207"]);
+    assert_eq!(v.fixed_build, Some(b("15.1.2176.14")));
+    assert!(v.detail.contains("April and May 2021"), "{}", v.detail);
+    assert_eq!(judge(&b("15.1.2176.9"), &t).cves, ["CVE-2021-31207", "CVE-2021-34473", "CVE-2021-34523"]);
+    assert_eq!(judge(&b("15.2.922.7"), &t).status, Status::Patched, "2019 CU10 includes both");
+    assert_eq!(judge(&b("15.1.2176"), &t).status, Status::SuUnknown);
+    assert_eq!(judge(&b("14.3.513.0"), &t).status, Status::NotAffected, "2010 is outside ProxyShell");
+}
+
+#[test]
+fn proxynotshell_on_the_builds_of_the_issue() {
+    let t = Table::advisory("proxynotshell").unwrap();
+    for (build, status) in [
+        ("15.1.2176.9", Status::Vulnerable),
+        ("15.2.858.2", Status::Vulnerable),
+        ("15.1.2507.6", Status::Vulnerable),
+        ("15.1.2507.16", Status::Patched),
+        ("15.0.1497.2", Status::Vulnerable),
+        ("15.0.1497.44", Status::Patched),
+        ("15.2.1258.12", Status::Patched),
+        ("14.3.513.0", Status::NotAffected),
+    ] {
+        assert_eq!(judge(&b(build), &t).status, status, "{build}");
+    }
+    let v = judge(&b("15.1.2176.9"), &t);
+    assert!(v.detail.contains("never received the November 2022 security update"), "{}", v.detail);
 }
