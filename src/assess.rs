@@ -168,6 +168,36 @@ impl Verdict {
     }
 }
 
+/// A verdict for each advisory judged, and the row's overall verdict.
+#[derive(Debug, Clone)]
+pub struct Judged {
+    /// The worst advisory's verdict, listing every CVE still open and the
+    /// highest build needed.
+    pub overall: Verdict,
+    /// Each advisory's own verdict, by advisory id; empty when only one was judged.
+    pub each: Vec<(String, Verdict)>,
+}
+
+/// Runs `judge_one` against every table and combines the verdicts.
+pub fn judge_each(tables: &[Table], judge_one: impl Fn(&Table) -> Verdict) -> Judged {
+    let mut each: Vec<(String, Verdict)> = tables.iter().map(|t| (t.advisory.clone(), judge_one(t))).collect();
+    if each.len() == 1 {
+        let (_, overall) = each.remove(0);
+        return Judged { overall, each };
+    }
+    let mut overall = each.iter().min_by_key(|(_, v)| v.status.severity()).map(|(_, v)| v.clone()).expect("tables");
+    let exposed: Vec<&(String, Verdict)> = each.iter().filter(|(_, v)| v.status.lists_cves()).collect();
+    if !exposed.is_empty() {
+        let mut cves: Vec<String> = exposed.iter().flat_map(|(_, v)| v.cves.iter().cloned()).collect();
+        cves.sort();
+        cves.dedup();
+        overall.cves = cves;
+        overall.fixed_build = exposed.iter().filter_map(|(_, v)| v.fixed_build).max();
+        overall.detail = exposed.iter().map(|(id, v)| format!("{id}: {}", v.detail)).collect::<Vec<_>>().join("; ");
+    }
+    Judged { overall, each }
+}
+
 /// Judges everything known about one host. No evidence: `undetermined`.
 /// Evidence that agrees (same CU, and the same revision where both show one)
 /// is merged, the most precise build winning. Evidence that disagrees is

@@ -31,7 +31,10 @@ pub struct Common {
     /// Log each host's probe steps on stderr
     #[arg(long, short, global = true)]
     pub verbose: bool,
-    /// Use this fixed-build table file instead of the built-in one (same format, same validation)
+    /// Advisories to judge against, comma-separated, or `all`: proxylogon (default), proxyshell, proxynotshell
+    #[arg(long, global = true, value_delimiter = ',', value_name = "NAME")]
+    pub advisory: Vec<String>,
+    /// Use this fixed-build table file for the first advisory (same format, same validation)
     #[arg(long, global = true, value_name = "FILE")]
     pub table: Option<PathBuf>,
 }

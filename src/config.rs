@@ -9,7 +9,8 @@ use anyhow::{Result, bail};
 /// Validated settings common to every command.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub table: Table,
+    /// One table per advisory judged, never empty; the first leads.
+    pub tables: Vec<Table>,
     /// `None`: the command's default.
     pub format: Option<Format>,
     pub fail_on: Vec<Status>,
@@ -19,12 +20,15 @@ pub struct Config {
 
 impl Config {
     pub fn from_cli(common: &Common) -> Result<Config> {
-        let table = match &common.table {
-            Some(path) => Table::load(path)?,
-            None => Table::builtin(),
-        };
+        let mut tables = parse_advisories(&common.advisory)?;
+        if let Some(path) = &common.table {
+            // --table replaces the first advisory's table, keeping its name.
+            let mut table = Table::load(path)?;
+            table.advisory = tables[0].advisory.clone();
+            tables[0] = table;
+        }
         Ok(Config {
-            table,
+            tables,
             format: common.format,
             fail_on: parse_fail_on(&common.fail_on)?,
             quiet: common.quiet,
@@ -32,10 +36,52 @@ impl Config {
         })
     }
 
+    /// The first advisory's table.
+    pub fn table(&self) -> &Table {
+        &self.tables[0]
+    }
+
+    /// The `table` column: every judging table's id, `+`-joined.
+    pub fn table_ids(&self) -> String {
+        self.tables.iter().map(|t| t.id.as_str()).collect::<Vec<_>>().join("+")
+    }
+
+    /// The report's extra columns: one status and CVE column per advisory
+    /// when several are judged, `change` with a baseline, then `extras`.
+    pub fn layout(&self, change: bool, extras: Vec<String>) -> crate::report::Layout {
+        let advisories =
+            if self.tables.len() > 1 { self.tables.iter().map(|t| t.advisory.clone()).collect() } else { Vec::new() };
+        crate::report::Layout { advisories, change, extras }
+    }
+
     /// Whether rows with these statuses make the run exit 1.
     pub fn fails(&self, statuses: impl IntoIterator<Item = Status>) -> bool {
         statuses.into_iter().any(|s| self.fail_on.contains(&s))
     }
+}
+
+/// `--advisory NAME[,NAME...]` or `all`, in the order given.
+fn parse_advisories(items: &[String]) -> Result<Vec<Table>> {
+    let known: Vec<&str> = crate::table::ADVISORIES.iter().map(|(id, _)| *id).collect();
+    let mut ids: Vec<&str> = Vec::new();
+    for item in items.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        match item {
+            "all" => ids.extend(&known),
+            id if known.contains(&id) => ids.push(id),
+            other => bail!("--advisory: unknown advisory {other:?}; known: {}, or all", known.join(", ")),
+        }
+    }
+    if ids.is_empty() {
+        ids.push(known[0]);
+    }
+    let mut seen = Vec::new();
+    ids.retain(|id| {
+        !seen.contains(id) && {
+            seen.push(*id);
+            true
+        }
+    });
+    Ok(ids.iter().filter_map(|id| Table::advisory(id)).collect())
 }
 
 fn parse_fail_on(items: &[String]) -> Result<Vec<Status>> {
@@ -55,6 +101,22 @@ fn parse_fail_on(items: &[String]) -> Result<Vec<Status>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn advisories_default_to_proxylogon_and_all_means_every_one() {
+        let ids = |items: &[&str]| -> Vec<String> {
+            parse_advisories(&items.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                .unwrap()
+                .into_iter()
+                .map(|t| t.advisory)
+                .collect()
+        };
+        assert_eq!(ids(&[]), ["proxylogon"]);
+        assert_eq!(ids(&["all"]), ["proxylogon", "proxyshell", "proxynotshell"]);
+        assert_eq!(ids(&["proxyshell", "proxylogon", "proxyshell"]), ["proxyshell", "proxylogon"]);
+        let err = parse_advisories(&["proxyhell".into()]).unwrap_err().to_string();
+        assert!(err.contains("proxyhell") && err.contains("proxynotshell"), "{err}");
+    }
 
     #[test]
     fn fail_on_reads_statuses_and_rejects_others() {

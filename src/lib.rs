@@ -14,6 +14,7 @@ pub mod probe;
 pub mod report;
 pub mod scan;
 pub mod sim;
+pub mod staleness;
 pub mod table;
 
 use anyhow::Result;

@@ -3,7 +3,7 @@
 //! report row per inventory row in inventory order. A stop request (SIGINT,
 //! SIGTERM) ends probing; every row still gets written, as `not-scanned`.
 
-use crate::assess::{Evidence, Source, Status, Verdict, assess};
+use crate::assess::{Evidence, Source, Status, Verdict, assess, judge_each};
 use crate::build::Build;
 use crate::cli::Format;
 use crate::config::Config;
@@ -48,6 +48,8 @@ pub struct Summary {
     pub probe_micros: Vec<u32>,
     /// The whole run's duration.
     pub elapsed: std::time::Duration,
+    /// Each advisory's status per row, when several are judged (for `--fail-on`).
+    pub advisory_statuses: std::collections::BTreeSet<Status>,
 }
 
 impl Summary {
@@ -206,11 +208,12 @@ pub async fn run<W: Write>(config: &Config, job: Job, writer: &mut report::Write
         if let (Some(Probed::Done(obs)), true) = (&observation, first) {
             summary.probe_micros.push(u32::try_from(obs.elapsed.as_micros()).unwrap_or(u32::MAX));
         }
-        let mut row = judge_entry(entry, observation, &config.table);
+        let mut row = judge_entry(entry, observation, config);
         if let Some(baseline) = &mut baseline {
             row.change = Some(baseline.change(&row.host, row.port, row.status()));
         }
         summary.add(&row);
+        summary.advisory_statuses.extend(row.each.iter().map(|(_, v)| v.status));
         writer.write(&row)?;
         if let Some(bar) = &progress {
             bar.inc(1);
@@ -256,38 +259,39 @@ fn spawn_probe(
 }
 
 /// One report row from an inventory entry and what its host showed.
-fn judge_entry(entry: Entry, observation: Option<Probed>, table: &crate::table::Table) -> Row {
-    let none = (String::new(), Vec::new());
-    let (verdict, (tls, fe_servers)) = match (&entry.kind, observation) {
-        (Kind::Invalid(why), _) => (Verdict::without_build(Status::InputError, why.clone()), none),
-        (Kind::Offline(build), _) => (assess(&[Evidence::new(*build, Source::Inventory)], table), none),
-        (Kind::Probe { .. }, Some(Probed::Failed(why))) => (
-            Verdict::without_build(
-                Status::Undetermined,
-                format!("internal error while probing this host (a bug; please report it): {why}"),
-            ),
-            none,
-        ),
+fn judge_entry(entry: Entry, observation: Option<Probed>, config: &Config) -> Row {
+    let tables = &config.tables;
+    let only = |verdict: Verdict| judge_each(tables, |_| verdict.clone());
+    let (judged, tls, fe_servers) = match (&entry.kind, observation) {
+        (Kind::Invalid(why), _) => {
+            (only(Verdict::without_build(Status::InputError, why.clone())), String::new(), Vec::new())
+        }
+        (Kind::Offline(build), _) => {
+            let evidence = [Evidence::new(*build, Source::Inventory)];
+            (judge_each(tables, |t| assess(&evidence, t)), String::new(), Vec::new())
+        }
+        (Kind::Probe { .. }, Some(Probed::Failed(why))) => {
+            let detail = format!("internal error while probing this host (a bug; please report it): {why}");
+            (only(Verdict::without_build(Status::Undetermined, detail)), String::new(), Vec::new())
+        }
         (Kind::Probe { .. }, Some(Probed::Stopped) | None) => {
-            (Verdict::without_build(Status::NotScanned, "the run was stopped before this host was probed"), none)
+            let detail = "the run was stopped before this host was probed";
+            (only(Verdict::without_build(Status::NotScanned, detail)), String::new(), Vec::new())
         }
         (Kind::Probe { build, .. }, Some(Probed::Done(obs))) => {
             let inventory = build.map(|b| Evidence::new(b, Source::Inventory));
-            let verdict = probe::verdict(&obs, inventory.as_ref(), table);
-            (verdict, (obs.tls.as_ref().map(|t| t.describe()).unwrap_or_default(), obs.fe_servers.clone()))
+            let judged = judge_each(tables, |t| probe::verdict(&obs, inventory.as_ref(), t));
+            (judged, obs.tls.as_ref().map(|t| t.describe()).unwrap_or_default(), obs.fe_servers.clone())
         }
     };
     Row {
         host: entry.host,
         port: entry.port,
-        verdict,
         tls,
         fe_servers,
-        checked_at: jiff::Timestamp::now(),
-        table: table.id.clone(),
         line: Some(entry.line),
-        change: None,
         extras: entry.extras,
+        ..Row::judged(judged, config)
     }
 }
 

@@ -150,6 +150,8 @@ pub struct Release {
 /// The fixed-build table in use, with the release catalog beside it.
 #[derive(Debug, Clone)]
 pub struct Table {
+    /// The advisory it judges (`proxylogon`, …): report columns are named after it.
+    pub advisory: String,
     /// The name its file gives (`# table: NAME`).
     pub name: String,
     /// What the fix is called in sentences (`# update: …`), e.g. "the March
@@ -212,13 +214,16 @@ impl Table {
             .unwrap_or_else(|| "the security update".into());
         let rows = parse_rows(text)?;
         let id = format!("{name}@{:08x}", fnv1a(text.as_bytes()) as u32);
-        Ok(Table { name: name.to_string(), update, id, rows, releases })
+        let advisory = name.split('-').next().unwrap_or(name).to_string();
+        Ok(Table { advisory, name: name.to_string(), update, id, rows, releases })
     }
 
     /// A built-in advisory's table by id (`proxylogon`, `proxyshell`, `proxynotshell`).
     pub fn advisory(id: &str) -> Option<Table> {
         let (_, text) = ADVISORIES.iter().find(|(name, _)| *name == id)?;
-        Some(Table::parse(text).expect("built-in tables pass their own validation (tested)"))
+        let mut table = Table::parse(text).expect("built-in tables pass their own validation (tested)");
+        table.advisory = id.to_string();
+        Some(table)
     }
 
     /// The table rows for the CU `build` is on: one, or one per group of

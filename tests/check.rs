@@ -75,7 +75,7 @@ fn table_output_loads_back_with_the_same_rows() {
     let out = run(&["table", "--format", "csv"], "");
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.starts_with("# table: proxylogon-2021-03\n# id: proxylogon-2021-03@"));
+    assert!(text.starts_with("# table: proxylogon-2021-03\n# update: the March 2021 security update (ProxyLogon)\n# id: proxylogon-2021-03@"), "{text}");
     assert!(text.contains("2016,CU8,15.1.1415.2,15.1.1415.10,15.1.1415.8,KB5000871"));
     let dir = std::env::temp_dir().join(format!("xx-table-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -84,7 +84,7 @@ fn table_output_loads_back_with_the_same_rows() {
     let again = run(&["--table", path.to_str().unwrap(), "table", "--format", "csv"], "");
     assert_eq!(again.status.code(), Some(0));
     let again = String::from_utf8(again.stdout).unwrap();
-    assert_eq!(again.lines().skip(2).collect::<Vec<_>>(), text.lines().skip(2).collect::<Vec<_>>());
+    assert_eq!(again.lines().skip(3).collect::<Vec<_>>(), text.lines().skip(3).collect::<Vec<_>>());
     // A broken table is refused with the reason.
     std::fs::write(&path, text.replace("15.1.1415.10,15.1.1415.8", "15.1.1415.10,15.1.1415.11")).unwrap();
     let bad = run(&["--table", path.to_str().unwrap(), "check", "15.1.2176.9"], "");
@@ -95,4 +95,53 @@ fn table_output_loads_back_with_the_same_rows() {
         String::from_utf8_lossy(&bad.stderr)
     );
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn several_advisories_each_get_columns_and_the_worst_leads() {
+    let out = run(&["check", "--advisory", "all", "15.1.2176.9", "15.2.858.2", "15.1.2507.6", "15.0.1497.2"], "");
+    assert_eq!(out.status.code(), Some(1));
+    let mut rdr = csv::Reader::from_reader(&out.stdout[..]);
+    let headers: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    for id in ["proxylogon", "proxyshell", "proxynotshell"] {
+        assert!(headers.contains(&format!("status_{id}")) && headers.contains(&format!("cves_{id}")), "{headers:?}");
+    }
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    let got: Vec<[&str; 4]> = rows
+        .iter()
+        .map(|r| {
+            [
+                &r[col("status")],
+                &r[col("status_proxylogon")],
+                &r[col("status_proxyshell")],
+                &r[col("status_proxynotshell")],
+            ]
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            // 2016 CU19 with the March SU: ProxyLogon fixed, ProxyShell and ProxyNotShell not.
+            ["vulnerable", "patched", "vulnerable", "vulnerable"],
+            // 2019 CU9 as it reports itself: March included, April/May and November missing.
+            ["vulnerable", "patched", "vulnerable", "vulnerable"],
+            // 2016 CU23 (2022H1): fixed for 2021, not for November 2022.
+            ["vulnerable", "patched", "patched", "vulnerable"],
+            // 2013 CU23 with nothing: exposed to all three.
+            ["vulnerable", "vulnerable", "vulnerable", "vulnerable"],
+        ]
+    );
+    assert_eq!(&rows[0][col("cves_proxyshell")], "CVE-2021-31207;CVE-2021-34473;CVE-2021-34523");
+    assert!(rows[0][col("cves")].contains("CVE-2022-41082") && !rows[0][col("cves")].contains("CVE-2021-26855"));
+    assert_eq!(rows[0][col("table")].matches('@').count(), 3, "every table's id");
+    // Staleness: 2016 CU19 at the March SU lacks April and May; CU23 base lacks May and November 2022.
+    let stale: Vec<(&str, &str)> = rows.iter().map(|r| (&r[col("latest_su")], &r[col("sus_behind")])).collect();
+    assert_eq!(stale[0], ("15.1.2176.14", "2"));
+    assert_eq!(stale[2], ("15.1.2507.16", "2"));
+    // 2013 CU23: the ten SUs the catalog knows, March 2021 to November 2022.
+    assert_eq!(stale[3], ("15.0.1497.44", "10"));
+    // --fail-on sees each advisory's status, not only the worst.
+    let only = run(&["check", "--advisory", "proxylogon,proxyshell", "--fail-on", "patched", "15.1.2507.6"], "");
+    assert_eq!(only.status.code(), Some(1));
 }

@@ -155,7 +155,8 @@ fn progress_bar(config: &Config, inventory: &str, shard: Option<Shard>) -> Optio
 
 async fn scan_to(config: &Config, job: scan::Job, extra_columns: Vec<String>, output: Output) -> Result<Outcome> {
     let stop = job.stop.clone();
-    let mut writer = report::Writer::new(output, scan::format(config), job.baseline.is_some(), extra_columns)?;
+    let mut writer =
+        report::Writer::new(output, scan::format(config), config.layout(job.baseline.is_some(), extra_columns))?;
     let summary = scan::run(config, job, &mut writer).await?;
     let output = writer.finish()?;
     let place = output.describe();
@@ -165,7 +166,7 @@ async fn scan_to(config: &Config, job: scan::Job, extra_columns: Vec<String>, ou
     }
     Ok(if *stop.borrow() {
         Outcome::Incomplete
-    } else if config.fails(summary.by_status.keys().copied()) {
+    } else if config.fails(summary.by_status.keys().chain(&summary.advisory_statuses).copied()) {
         Outcome::Findings
     } else {
         Outcome::Clean

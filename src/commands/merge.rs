@@ -88,7 +88,10 @@ fn join<'a>(entries: &[Entry], reports: impl Iterator<Item = &'a ReadReport>, co
 }
 
 fn missing_row(entry: &Entry, columns: &[String]) -> Vec<String> {
-    let fixed = 16 + usize::from(columns.iter().any(|c| c == "change"));
+    // The tool's own columns: the contract's, then per-advisory and change columns; extras follow.
+    let tool = |c: &String| c.starts_with("status_") || c.starts_with("cves_") || c == "change";
+    let fixed = crate::report::COLUMNS.len()
+        + columns.iter().skip(crate::report::COLUMNS.len()).take_while(|c| tool(c)).count();
     columns
         .iter()
         .enumerate()

@@ -4,7 +4,7 @@
 pub mod live;
 pub mod merge;
 
-use crate::assess::{Source, Status, Verdict, judge};
+use crate::assess::{Source, Status, Verdict, judge, judge_each};
 use crate::build::Build;
 use crate::cli::Format;
 use crate::config::Config;
@@ -19,27 +19,16 @@ pub fn check(config: &Config, builds: Vec<String>) -> Result<Outcome> {
     let inputs = if builds.is_empty() { read_stdin_lines()? } else { builds };
     let stdout = io::stdout();
     let format = config.format.unwrap_or(if stdout.is_terminal() { Format::Table } else { Format::Csv });
-    let mut writer = report::Writer::new(stdout.lock(), format, false, Vec::new())?;
-    let now = jiff::Timestamp::now();
+    let mut writer = report::Writer::new(stdout.lock(), format, config.layout(false, Vec::new()))?;
     let mut statuses = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
-        let verdict = check_one(input, &config.table);
-        if verdict.status == Status::InputError && !config.quiet {
-            eprintln!("exchange-exposure: {}", report::printable(&verdict.detail));
+        let judged = judge_each(&config.tables, |table| check_one(input, table));
+        if judged.overall.status == Status::InputError && !config.quiet {
+            eprintln!("exchange-exposure: {}", report::printable(&judged.overall.detail));
         }
-        statuses.push(verdict.status);
-        let row = Row {
-            host: String::new(),
-            port: None,
-            verdict,
-            tls: String::new(),
-            fe_servers: Vec::new(),
-            checked_at: now,
-            table: config.table.id.clone(),
-            line: Some(i as u64 + 1),
-            change: None,
-            extras: Vec::new(),
-        };
+        statuses.push(judged.overall.status);
+        statuses.extend(judged.each.iter().map(|(_, v)| v.status));
+        let row = Row { line: Some(i as u64 + 1), ..Row::judged(judged, config) };
         writer.write(&row)?;
     }
     drop(writer.finish()?);
@@ -71,13 +60,23 @@ fn read_stdin_lines() -> Result<Vec<String>> {
     Ok(lines)
 }
 
-/// `table`: the table in use, as CSV that `--table` can load back, or as
-/// aligned columns on a terminal.
+/// `table`: the tables in use (`--advisory`), each as CSV that `--table`
+/// can load back, or as aligned columns on a terminal.
 pub fn table(config: &Config) -> Result<Outcome> {
-    let t = &config.table;
     let stdout = io::stdout();
     let format = config.format.unwrap_or(if stdout.is_terminal() { Format::Table } else { Format::Csv });
     let mut out = stdout.lock();
+    for (i, t) in config.tables.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        write_table(&mut out, t, format)?;
+    }
+    out.flush()?;
+    Ok(Outcome::Clean)
+}
+
+fn write_table(out: &mut impl Write, t: &Table, format: Format) -> Result<()> {
     let rows: Vec<[String; 8]> = t
         .rows
         .iter()
@@ -97,12 +96,12 @@ pub fn table(config: &Config) -> Result<Outcome> {
     let header = ["product", "cu", "cu_build", "fix", "alt_fix", "kb", "cves", "source"];
     match format {
         Format::Table => {
-            writeln!(out, "table {} ({} rows)", t.id, t.rows.len())?;
-            report::write_aligned(&mut out, &header, &rows)?;
+            writeln!(out, "advisory {}: table {} ({} rows), {}", t.advisory, t.id, t.rows.len(), t.update)?;
+            report::write_aligned(out, &header, &rows)?;
         }
         Format::Csv => {
-            writeln!(out, "# table: {}\n# id: {}", t.name, t.id)?;
-            let mut csv = csv::Writer::from_writer(&mut out);
+            writeln!(out, "# table: {}\n# update: {}\n# id: {}", t.name, t.update, t.id)?;
+            let mut csv = csv::Writer::from_writer(&mut *out);
             csv.write_record(header)?;
             for row in &rows {
                 csv.write_record(row)?;
@@ -113,11 +112,10 @@ pub fn table(config: &Config) -> Result<Outcome> {
             for row in &rows {
                 let obj: serde_json::Map<String, serde_json::Value> =
                     header.iter().zip(row).map(|(k, v)| ((*k).to_string(), v.clone().into())).collect();
-                serde_json::to_writer(&mut out, &obj)?;
+                serde_json::to_writer(&mut *out, &obj)?;
                 writeln!(out)?;
             }
         }
     }
-    out.flush()?;
-    Ok(Outcome::Clean)
+    Ok(())
 }

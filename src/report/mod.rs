@@ -16,7 +16,7 @@ pub use text::{neutralise_formula, printable, write_aligned};
 
 /// The contract's columns and `line`, in order; then `change` (with a
 /// baseline) and the inventory's pass-through columns.
-pub const COLUMNS: [&str; 16] = [
+pub const COLUMNS: [&str; 19] = [
     "host",
     "port",
     "status",
@@ -33,6 +33,9 @@ pub const COLUMNS: [&str; 16] = [
     "checked_at",
     "table",
     "line",
+    "latest_su",
+    "sus_behind",
+    "latest_su_date",
 ];
 
 /// One report row.
@@ -48,6 +51,10 @@ pub struct Row {
     pub table: String,
     /// The inventory line (or `check` input) the row comes from.
     pub line: Option<u64>,
+    /// How far behind the build is (full builds on CUs the catalog knows).
+    pub staleness: Option<crate::staleness::Staleness>,
+    /// Each advisory's own verdict when several were judged (`--advisory`).
+    pub each: Vec<(String, Verdict)>,
     /// How the status moved since `--baseline`, when one was given.
     pub change: Option<baseline::Change>,
     /// Inventory columns passed through, in inventory order.
@@ -55,14 +62,34 @@ pub struct Row {
 }
 
 impl Row {
+    /// A row for a judged build or host; the caller fills in where it came from.
+    pub fn judged(judged: crate::assess::Judged, config: &crate::config::Config) -> Row {
+        let staleness = judged.overall.build.and_then(|b| crate::staleness::of(&b, &config.table().releases));
+        Row {
+            host: String::new(),
+            port: None,
+            verdict: judged.overall,
+            tls: String::new(),
+            fe_servers: Vec::new(),
+            checked_at: jiff::Timestamp::now(),
+            table: config.table_ids(),
+            line: None,
+            staleness,
+            each: judged.each,
+            change: None,
+            extras: Vec::new(),
+        }
+    }
+
     pub fn status(&self) -> Status {
         self.verdict.status
     }
 
     /// The contract's cells, as text.
-    pub fn cells(&self) -> [String; 16] {
+    pub fn cells(&self) -> [String; 19] {
         let v = &self.verdict;
         let opt = |o: Option<String>| o.unwrap_or_default();
+        let stale = self.staleness.as_ref();
         [
             self.host.clone(),
             opt(self.port.map(|p| p.to_string())),
@@ -80,7 +107,20 @@ impl Row {
             self.checked_at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
             self.table.clone(),
             opt(self.line.map(|l| l.to_string())),
+            opt(stale.map(|s| s.latest_su.clone())),
+            opt(stale.and_then(|s| s.sus_behind).map(|n| n.to_string())),
+            opt(stale.map(|s| s.date.clone())),
         ]
+    }
+
+    /// `status_ID` and `cves_ID` for each advisory, when several were judged.
+    fn advisory_cells(&self) -> Vec<(String, String)> {
+        self.each
+            .iter()
+            .flat_map(|(id, v)| {
+                [(format!("status_{id}"), v.status.to_string()), (format!("cves_{id}"), v.cves.join(";"))]
+            })
+            .collect()
     }
 }
 
@@ -91,6 +131,29 @@ pub struct Writer<W: Write> {
     extra_columns: Vec<String>,
 }
 
+/// The columns a report has beyond the contract's: the ones named here come
+/// after `COLUMNS`, in this order.
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    /// Advisory ids when several are judged: `status_ID`, `cves_ID` each.
+    pub advisories: Vec<String>,
+    /// A `change` column (`--baseline`).
+    pub change: bool,
+    /// The inventory's pass-through columns.
+    pub extras: Vec<String>,
+}
+
+impl Layout {
+    fn tool_columns(&self) -> Vec<String> {
+        let mut names: Vec<String> =
+            self.advisories.iter().flat_map(|id| [format!("status_{id}"), format!("cves_{id}")]).collect();
+        if self.change {
+            names.push("change".into());
+        }
+        names
+    }
+}
+
 enum Sink<W: Write> {
     Csv(Box<csv::Writer<W>>),
     Jsonl(W),
@@ -98,32 +161,33 @@ enum Sink<W: Write> {
 }
 
 impl<W: Write> Writer<W> {
-    /// `with_change` adds the `change` column (a run with `--baseline`).
-    pub fn new(out: W, format: Format, with_change: bool, extra_columns: Vec<String>) -> Result<Writer<W>> {
+    pub fn new(out: W, format: Format, layout: Layout) -> Result<Writer<W>> {
         let sink = match format {
             Format::Csv => {
                 let mut csv = csv::Writer::from_writer(out);
-                let change = with_change.then_some("change");
-                csv.write_record(
-                    COLUMNS.iter().copied().chain(change).chain(extra_columns.iter().map(String::as_str)),
-                )?;
+                let tool = layout.tool_columns();
+                let names = COLUMNS.iter().copied().chain(tool.iter().map(String::as_str));
+                csv.write_record(names.chain(layout.extras.iter().map(String::as_str)))?;
                 csv.flush()?;
                 Sink::Csv(Box::new(csv))
             }
             Format::Jsonl => Sink::Jsonl(out),
             Format::Table => Sink::Table(out, Vec::new()),
         };
-        Ok(Writer { sink, with_change, extra_columns })
+        Ok(Writer { sink, with_change: layout.change, extra_columns: layout.extras })
     }
 
     /// Writes one row; CSV and JSONL rows reach the output at once.
     pub fn write(&mut self, row: &Row) -> Result<()> {
         let cells = row.cells();
-        let change = self.with_change.then(|| row.change.map(|c| c.as_str()).unwrap_or("").to_string());
+        let mut tool = row.advisory_cells();
+        if self.with_change {
+            tool.push(("change".into(), row.change.map(|c| c.as_str()).unwrap_or("").to_string()));
+        }
         match &mut self.sink {
             Sink::Csv(csv) => {
-                let safe = cells.iter().map(|c| neutralise_formula(c));
-                csv.write_record(safe.chain(change).chain(row.extras.iter().cloned()))?;
+                let safe = cells.iter().chain(tool.iter().map(|(_, cell)| cell)).map(|c| neutralise_formula(c));
+                csv.write_record(safe.chain(row.extras.iter().cloned()))?;
                 csv.flush()?;
             }
             Sink::Jsonl(out) => {
@@ -131,8 +195,8 @@ impl<W: Write> Writer<W> {
                 for (name, cell) in COLUMNS.iter().zip(cells) {
                     obj.insert((*name).into(), cell.into());
                 }
-                if let Some(change) = change {
-                    obj.insert("change".into(), change.into());
+                for (name, cell) in tool {
+                    obj.insert(name, cell.into());
                 }
                 for (name, cell) in self.extra_columns.iter().zip(&row.extras) {
                     obj.entry(name.clone()).or_insert_with(|| cell.clone().into());

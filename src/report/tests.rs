@@ -18,13 +18,16 @@ fn row(build: &str, detail: Option<&str>, extras: &[&str]) -> Row {
         checked_at: "2026-11-27T10:00:00Z".parse().unwrap(),
         table: table.id,
         line: Some(7),
+        staleness: crate::staleness::of(&build.parse().unwrap(), &table.releases),
+        each: Vec::new(),
         change: None,
         extras: extras.iter().map(|s| s.to_string()).collect(),
     }
 }
 
 fn write(format: Format, rows: &[Row], extras: &[&str]) -> String {
-    let mut w = Writer::new(Vec::new(), format, false, extras.iter().map(|s| s.to_string()).collect()).unwrap();
+    let layout = Layout { extras: extras.iter().map(|s| s.to_string()).collect(), ..Layout::default() };
+    let mut w = Writer::new(Vec::new(), format, layout).unwrap();
     for r in rows {
         w.write(r).unwrap();
     }
@@ -36,8 +39,8 @@ fn csv_has_the_contract_columns_then_the_inventory_columns() {
     let out = write(Format::Csv, &[row("15.1.2176.2", None, &["alice", "=1+1"])], &["owner", "note"]);
     let mut rdr = csv::Reader::from_reader(out.as_bytes());
     let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
-    assert_eq!(&header[..16], COLUMNS);
-    assert_eq!(&header[16..], ["owner", "note"]);
+    assert_eq!(&header[..19], COLUMNS);
+    assert_eq!(&header[19..], ["owner", "note"]);
     let rec = rdr.records().next().unwrap().unwrap();
     assert_eq!(&rec[0], "mail.example.test");
     assert_eq!(&rec[2], "vulnerable");
@@ -49,8 +52,9 @@ fn csv_has_the_contract_columns_then_the_inventory_columns() {
     assert_eq!(&rec[13], "2026-11-27T10:00:00Z");
     assert!(rec[14].starts_with("proxylogon-2021-03@"));
     assert_eq!(&rec[15], "7");
+    assert_eq!((&rec[16], &rec[17], &rec[18]), ("15.1.2176.14", "3", "2021-05-11"), "staleness");
     // Inventory columns pass through unchanged.
-    assert_eq!(&rec[17], "=1+1");
+    assert_eq!(&rec[20], "=1+1");
 }
 
 #[test]
@@ -66,7 +70,7 @@ fn jsonl_has_the_same_fields_in_order() {
     let line = out.lines().next().unwrap();
     let obj: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line).unwrap();
     let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
-    assert_eq!(&keys[..16], COLUMNS);
+    assert_eq!(&keys[..19], COLUMNS);
     assert_eq!(obj["status"], "patched");
     assert_eq!(obj["owner"], "bob");
     assert_eq!(out.lines().count(), 1);

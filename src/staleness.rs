@@ -1,0 +1,84 @@
+//! How far behind a build is: the newest security update (or rollup) the
+//! release catalog knows for its CU, how many of them the build lacks, and
+//! that update's date. Known only for full builds; honest about builds newer
+//! than the catalog.
+
+use crate::build::{Build, Precision};
+use crate::table::{CuKey, Release};
+
+/// The staleness columns of a report row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Staleness {
+    /// The newest update's build, or a sentence when there is none to name.
+    pub latest_su: String,
+    /// How many known updates of the CU are newer than the build; `None` when
+    /// the build is newer than every update known (the count is unknown).
+    pub sus_behind: Option<usize>,
+    /// The newest known update's release date.
+    pub date: String,
+}
+
+/// The staleness of a full build on a CU the catalog knows; `None` otherwise.
+pub fn of(build: &Build, releases: &[Release]) -> Option<Staleness> {
+    if build.precision() != Precision::Full {
+        return None;
+    }
+    let key = CuKey::of(build);
+    let on_cu = |r: &&Release| CuKey::of(&r.build) == key;
+    let cu = releases.iter().filter(on_cu).find(|r| r.update.is_empty())?;
+    // A recalled rollup is not one to be behind on.
+    let updates: Vec<&Release> =
+        releases.iter().filter(on_cu).filter(|r| !r.update.is_empty() && !r.update.contains("recalled")).collect();
+    let Some(newest) = updates.iter().max_by_key(|r| r.build) else {
+        return Some(Staleness {
+            latest_su: format!("none known for {} {}", cu.product, cu.cu),
+            sus_behind: Some(0),
+            date: String::new(),
+        });
+    };
+    if *build > newest.build {
+        return Some(Staleness {
+            latest_su: format!("{} (this build is newer than every update the tool knows)", newest.build),
+            sus_behind: None,
+            date: newest.date.clone(),
+        });
+    }
+    let behind = updates.iter().filter(|r| r.build > *build).count();
+    Some(Staleness { latest_su: newest.build.to_string(), sus_behind: Some(behind), date: newest.date.clone() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::Table;
+
+    fn at(build: &str) -> Option<Staleness> {
+        of(&build.parse().unwrap(), &Table::builtin().releases)
+    }
+
+    #[test]
+    fn counts_the_updates_a_build_lacks() {
+        // 2016 CU19: Mar21SU .9, Apr21SU .12, May21SU .14.
+        let s = at("15.1.2176.2").unwrap();
+        assert_eq!((s.latest_su.as_str(), s.sus_behind, s.date.as_str()), ("15.1.2176.14", Some(3), "2021-05-11"));
+        assert_eq!(at("15.1.2176.9").unwrap().sus_behind, Some(2));
+        assert_eq!(at("15.1.2176.14").unwrap().sus_behind, Some(0));
+        // 2016 CU23: May22SU and Nov22SU are known.
+        let s = at("15.1.2507.6").unwrap();
+        assert_eq!((s.latest_su.as_str(), s.sus_behind, s.date.as_str()), ("15.1.2507.16", Some(2), "2022-11-08"));
+        // 2010 SP3 counts rollups (the recalled RU8 v1 not among them).
+        assert_eq!(at("14.3.509.0").unwrap().sus_behind, Some(1));
+        assert_eq!(at("14.3.210.2").unwrap().sus_behind, Some(25));
+    }
+
+    #[test]
+    fn says_so_when_it_cannot_tell() {
+        let newer = at("15.1.2176.20").unwrap();
+        assert_eq!(newer.sus_behind, None);
+        assert!(newer.latest_su.contains("newer than every update"), "{}", newer.latest_su);
+        let none = at("15.2.1748.10").unwrap();
+        assert_eq!(none.latest_su, "none known for Exchange 2019 CU15");
+        assert_eq!(at("15.1.2176"), None, "CU precision shows no SU level");
+        assert_eq!(at("15.1.2177.1"), None, "not a CU the catalog knows");
+    }
+}
