@@ -98,6 +98,8 @@ pub enum Source {
     Inventory,
     /// Given to `check` on the command line or stdin.
     Input,
+    /// A `Received:` header of a mail message (`headers`).
+    MailHeader,
 }
 
 impl Source {
@@ -108,6 +110,7 @@ impl Source {
             Source::LogonPage => "logon-page",
             Source::Inventory => "inventory",
             Source::Input => "input",
+            Source::MailHeader => "mail-header",
         }
     }
 }

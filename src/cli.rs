@@ -58,6 +58,15 @@ pub enum Command {
     },
     /// Print the fixed-build table in use, with its id and each row's source
     Table,
+    /// Judge the Exchange servers named in mail headers (.eml, mbox or pasted headers; `-` for stdin), scanning nothing
+    Headers {
+        /// Files to read
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// Report file (`-` or absent: stdout); written atomically
+        #[arg(short, long)]
+        output: Option<String>,
+    },
     /// Join shard reports (from `scan --shard`) into one report in inventory order
     Merge {
         /// The inventory the shards were cut from

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod inventory;
+pub mod mail;
 pub mod probe;
 pub mod report;
 pub mod scan;
@@ -48,6 +49,7 @@ pub fn run(cli: cli::Cli) -> Result<Outcome> {
         cli::Command::Check { builds } => commands::check(&config, builds),
         cli::Command::Table => commands::table(&config),
         cli::Command::Scan(args) => commands::live::scan(&config, args),
+        cli::Command::Headers { files, output } => commands::headers::headers(&config, &files, output.as_deref()),
         cli::Command::Merge { inventory, reports, output } => {
             commands::merge::merge(&config, &inventory, &reports, output.as_deref())
         }

@@ -53,7 +53,7 @@ pub struct Summary {
 }
 
 impl Summary {
-    fn add(&mut self, row: &Row) {
+    pub fn add(&mut self, row: &Row) {
         *self.by_status.entry(row.status()).or_default() += 1;
         if let Some(change) = row.change {
             *self.changes.entry(change.as_str()).or_default() += 1;

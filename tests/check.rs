@@ -75,7 +75,12 @@ fn table_output_loads_back_with_the_same_rows() {
     let out = run(&["table", "--format", "csv"], "");
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.starts_with("# table: proxylogon-2021-03\n# update: the March 2021 security update\n# id: proxylogon-2021-03@"), "{text}");
+    assert!(
+        text.starts_with(
+            "# table: proxylogon-2021-03\n# update: the March 2021 security update\n# id: proxylogon-2021-03@"
+        ),
+        "{text}"
+    );
     assert!(text.contains("2016,CU8,15.1.1415.2,15.1.1415.10,15.1.1415.8,KB5000871"));
     let dir = std::env::temp_dir().join(format!("xx-table-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

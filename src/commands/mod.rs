@@ -1,6 +1,7 @@
 //! The commands that need no network: `check` (classify builds offline) and
 //! `table` (print the table in use). Output goes to stdout.
 
+pub mod headers;
 pub mod live;
 pub mod merge;
 

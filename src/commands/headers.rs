@@ -1,0 +1,76 @@
+//! `headers`: the Exchange servers that mail passed through, judged from
+//! their `Received:` headers — passive evidence, nothing is scanned.
+
+use crate::Outcome;
+use crate::assess::{Evidence, Source, Status, Verdict, assess, judge_each};
+use crate::config::Config;
+use crate::mail::{self, Hop};
+use crate::report::{self, Output, Row};
+use crate::scan::{self, Summary};
+use anyhow::{Context, Result};
+use std::io::{self, Read};
+
+pub fn headers(config: &Config, files: &[String], output: Option<&str>) -> Result<Outcome> {
+    let output = Output::open(output)?;
+    let mut hops: Vec<Hop> = Vec::new();
+    for file in files {
+        let bytes = if file == "-" {
+            let mut buf = Vec::new();
+            io::stdin().read_to_end(&mut buf).context("cannot read stdin")?;
+            buf
+        } else {
+            std::fs::read(file).with_context(|| format!("cannot read {file}"))?
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        hops.extend(mail::messages(&text).into_iter().flat_map(mail::hops));
+    }
+    let hops = mail::newest_per_server(hops);
+    let mut writer = report::Writer::new(output, scan::format(config), config.layout(false, Vec::new()))?;
+    let mut summary = Summary::default();
+    for hop in &hops {
+        let row = row(hop, config);
+        summary.add(&row);
+        summary.advisory_statuses.extend(row.each.iter().map(|(_, v)| v.status));
+        writer.write(&row)?;
+    }
+    let output = writer.finish()?;
+    let place = output.describe();
+    output.commit()?;
+    if !config.quiet {
+        if hops.is_empty() {
+            eprintln!("no Exchange hop in {} file(s)", files.len());
+        }
+        summary.write(&mut io::stderr().lock(), &place)?;
+    }
+    let statuses = summary.by_status.keys().chain(&summary.advisory_statuses).copied();
+    Ok(if config.fails(statuses) { Outcome::Findings } else { Outcome::Clean })
+}
+
+/// The report row for one server's newest sighting.
+fn row(hop: &Hop, config: &Config) -> Row {
+    let seen = hop
+        .at
+        .map(|t| format!("seen in a mail header dated {t}"))
+        .unwrap_or_else(|| "seen in an undated mail header".into());
+    let judged = judge_each(&config.tables, |table| {
+        let mut v = if hop.cloud {
+            Verdict {
+                build: Some(hop.build),
+                ..Verdict::without_build(
+                    Status::NotAffected,
+                    format!("{} is an Exchange Online hop, which Microsoft patched in the service", hop.build),
+                )
+            }
+        } else {
+            assess(&[Evidence::new(hop.build, Source::MailHeader)], table)
+        };
+        v.sources = vec![Source::MailHeader];
+        v.detail = format!("{}; {seen}", v.detail);
+        v
+    });
+    Row {
+        host: hop.server.clone(),
+        checked_at: hop.at.unwrap_or_else(jiff::Timestamp::now),
+        ..Row::judged(judged, config)
+    }
+}
