@@ -45,6 +45,8 @@ pub enum Format {
     Jsonl,
     /// Aligned columns for reading at a terminal
     Table,
+    /// One self-contained HTML page for auditors (chart, hosts to act on, every row)
+    Html,
 }
 
 #[derive(Debug, Subcommand)]

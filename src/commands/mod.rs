@@ -96,6 +96,7 @@ fn write_table(out: &mut impl Write, t: &Table, format: Format) -> Result<()> {
         .collect();
     let header = ["product", "cu", "cu_build", "fix", "alt_fix", "kb", "cves", "source"];
     match format {
+        Format::Html => anyhow::bail!("the table has no HTML form; use --format csv, jsonl or table"),
         Format::Table => {
             writeln!(out, "advisory {}: table {} ({} rows), {}", t.advisory, t.id, t.rows.len(), t.update)?;
             report::write_aligned(out, &header, &rows)?;

@@ -3,6 +3,7 @@
 //! may carry server text are neutralised for spreadsheets and terminals.
 
 pub mod baseline;
+pub mod html;
 mod output;
 pub mod read;
 mod text;
@@ -158,6 +159,8 @@ enum Sink<W: Write> {
     Csv(Box<csv::Writer<W>>),
     Jsonl(W),
     Table(W, Vec<[String; 5]>),
+    /// Rows kept until the end: the document starts with their counts.
+    Html(W, Vec<Row>),
 }
 
 impl<W: Write> Writer<W> {
@@ -173,6 +176,7 @@ impl<W: Write> Writer<W> {
             }
             Format::Jsonl => Sink::Jsonl(out),
             Format::Table => Sink::Table(out, Vec::new()),
+            Format::Html => Sink::Html(out, Vec::new()),
         };
         Ok(Writer { sink, with_change: layout.change, extra_columns: layout.extras })
     }
@@ -204,6 +208,7 @@ impl<W: Write> Writer<W> {
                 serde_json::to_writer(&mut *out, &obj)?;
                 out.write_all(b"\n")?;
             }
+            Sink::Html(_, rows) => rows.push(row.clone()),
             Sink::Table(_, rows) => {
                 let [host, _, status, _, product, cu, build, _, _, fixed, detail, ..] = cells;
                 let product = format!("{product} {cu}").trim().to_string();
@@ -222,6 +227,10 @@ impl<W: Write> Writer<W> {
             Sink::Jsonl(out) => out,
             Sink::Table(mut out, rows) => {
                 write_aligned(&mut out, &["build", "status", "product", "needs", "detail"], &rows)?;
+                out
+            }
+            Sink::Html(mut out, rows) => {
+                html::write(&mut out, &rows)?;
                 out
             }
         };

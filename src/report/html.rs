@@ -1,0 +1,185 @@
+//! The auditor's report (`--format html`): one self-contained HTML file —
+//! no external requests, no scripts — with when and against which tables
+//! the run was made, counts by status as an inline SVG bar chart, the hosts
+//! that need action, and every row. Every cell is HTML-escaped: a server's
+//! header cannot inject markup. Prints on A4.
+
+use super::Row;
+use crate::assess::Status;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+/// Text made safe for HTML element content and quoted attributes.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' && c != '\t' => out.push('?'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "
+body{font:13px/1.4 system-ui,-apple-system,'Segoe UI',Arial,sans-serif;color:#1a1a1a;margin:24px;max-width:1200px}
+h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:24px 0 8px;border-bottom:1px solid #ccc}
+.meta{color:#555}table{border-collapse:collapse;width:100%}
+th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top;overflow-wrap:break-word}
+td.n{white-space:nowrap;overflow-wrap:normal}
+th{background:#f0f0f0}td.s{white-space:nowrap;font-weight:600}
+.vulnerable{color:#b00020}.ambiguous,.su-unknown{color:#a05a00}.patched,.not-affected{color:#1b6e20}
+@page{size:A4;margin:12mm}@media print{body{margin:0;font-size:10px}tr{break-inside:avoid}h2{break-after:avoid}}
+";
+
+/// The colour of a status's bar.
+fn colour(status: Status) -> &'static str {
+    match status {
+        Status::Vulnerable => "#b00020",
+        Status::Ambiguous | Status::SuUnknown => "#e08a00",
+        Status::Patched | Status::NotAffected => "#2e7d32",
+        Status::UnknownBuild | Status::Undetermined => "#8e6bbf",
+        _ => "#777777",
+    }
+}
+
+/// Statuses that ask the reader to act or look again.
+fn needs_action(status: Status) -> bool {
+    matches!(
+        status,
+        Status::Vulnerable | Status::SuUnknown | Status::Ambiguous | Status::UnknownBuild | Status::Undetermined
+    )
+}
+
+/// Writes the whole document for `rows`.
+pub fn write(out: &mut impl Write, rows: &[Row]) -> io::Result<()> {
+    let mut html = String::new();
+    let tables = rows.first().map(|r| r.table.clone()).unwrap_or_default();
+    let when = jiff::Timestamp::now().strftime("%Y-%m-%d %H:%M UTC").to_string();
+    let mut counts: BTreeMap<Status, usize> = BTreeMap::new();
+    for row in rows {
+        *counts.entry(row.status()).or_default() += 1;
+    }
+    let _ = write!(
+        html,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\
+<title>Exchange exposure report</title><style>{STYLE}</style></head><body>\n\
+<h1>Exchange exposure report</h1>\n<p class=\"meta\">Made {} by exchange-exposure {} against table {}. {} rows.</p>\n",
+        escape(&when),
+        env!("CARGO_PKG_VERSION"),
+        escape(&tables),
+        rows.len()
+    );
+    html.push_str("<h2>Rows by status</h2>\n");
+    html.push_str(&chart(&counts));
+    let action: Vec<&Row> = rows.iter().filter(|r| needs_action(r.status())).collect();
+    let _ = write!(html, "<h2>Hosts that need action ({})</h2>\n", action.len());
+    if action.is_empty() {
+        html.push_str("<p>None: every host is patched, not affected, or could not be reached.</p>\n");
+    } else {
+        html.push_str("<table><thead><tr><th>host</th><th>status</th><th>product</th><th>build</th><th>needs</th><th>what to do</th></tr></thead><tbody>\n");
+        for row in action {
+            let c = row.cells();
+            let _ = writeln!(
+                html,
+                "<tr><td class=\"n\">{}</td><td class=\"s {}\">{}</td><td>{} {}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+                escape(&host_port(&c[0], &c[1])),
+                escape(&c[2]),
+                escape(&c[2]),
+                escape(&c[4]),
+                escape(&c[5]),
+                escape(&c[6]),
+                escape(&c[9]),
+                escape(&c[10])
+            );
+        }
+        html.push_str("</tbody></table>\n");
+    }
+    html.push_str("<h2>Every row</h2>\n<table><thead><tr><th>line</th><th>host</th><th>status</th><th>CVEs</th><th>product</th><th>build</th><th>source</th><th>needs</th><th>TLS</th><th>checked</th><th>detail</th></tr></thead><tbody>\n");
+    for row in rows {
+        let c = row.cells();
+        let _ = writeln!(
+            html,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"s {}\">{}</td><td>{}</td><td>{} {}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&c[15]),
+            escape(&host_port(&c[0], &c[1])),
+            escape(&c[2]),
+            escape(&c[2]),
+            escape(&c[3].replace(';', " ")),
+            escape(&c[4]),
+            escape(&c[5]),
+            escape(&c[6]),
+            escape(&c[8]),
+            escape(&c[9]),
+            escape(&c[11]),
+            escape(&c[13]),
+            escape(&c[10])
+        );
+    }
+    html.push_str("</tbody></table>\n</body></html>\n");
+    out.write_all(html.as_bytes())
+}
+
+fn host_port(host: &str, port: &str) -> String {
+    if port.is_empty() { host.to_string() } else { format!("{host}:{port}") }
+}
+
+/// A horizontal bar per status, widths proportional to the counts.
+fn chart(counts: &BTreeMap<Status, usize>) -> String {
+    let max = counts.values().copied().max().unwrap_or(1).max(1);
+    let (bar_h, label_w, width) = (22, 120, 560);
+    let height = bar_h * counts.len().max(1) + 4;
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{height}\" role=\"img\" aria-label=\"rows by status\">\n",
+        label_w + width + 60
+    );
+    for (i, (status, n)) in counts.iter().enumerate() {
+        let y = i * bar_h + 2;
+        let w = (width * n / max).max(2);
+        let _ = writeln!(
+            svg,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" font-size=\"12\">{}</text>\
+<rect x=\"{label_w}\" y=\"{y}\" width=\"{w}\" height=\"{}\" fill=\"{}\"/>\
+<text x=\"{}\" y=\"{}\" font-size=\"12\">{n}</text>",
+            label_w - 6,
+            y + 15,
+            escape(status.as_str()),
+            bar_h - 6,
+            colour(*status),
+            label_w + w + 6,
+            y + 15
+        );
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_quotes() {
+        assert_eq!(
+            escape("<script>alert('x')</script> & \"y\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;y&quot;"
+        );
+        assert_eq!(escape("a\u{1b}b"), "a?b");
+    }
+
+    #[test]
+    fn the_chart_has_a_bar_per_status() {
+        let counts = BTreeMap::from([(Status::Vulnerable, 3), (Status::Patched, 6)]);
+        let svg = chart(&counts);
+        assert_eq!(svg.matches("<rect").count(), 2);
+        assert!(svg.contains(">vulnerable<") && svg.contains(">6<"));
+        assert!(svg.contains("width=\"560\""), "the largest count fills the width: {svg}");
+    }
+}

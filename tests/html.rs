@@ -1,0 +1,100 @@
+//! The auditor's HTML report, rendered in a real browser: headless
+//! Chromium (Debian's package; `.ci/run` installs it) loads the demo scan's
+//! report, its DOM must show the chart and the vulnerable hosts, and a
+//! screenshot is saved (target/html-report.png). Hostile cell values must
+//! come out as text, never as markup.
+
+mod common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Debian's Chromium, if installed. Under CI its absence is a failure:
+/// `.ci/run` installs it.
+fn chromium() -> Option<PathBuf> {
+    let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].iter().map(PathBuf::from).find(|p| p.exists());
+    if found.is_none() {
+        assert!(std::env::var_os("CI").is_none(), "CI must have chromium (.ci/run installs it)");
+        eprintln!("chromium is not installed: the browser checks are skipped here (CI runs them)");
+    }
+    found
+}
+
+fn headless(browser: &Path, profile: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_demo_report_renders_with_its_chart_and_vulnerable_hosts() {
+    let dir = temp_dir("html");
+    let port = std::net::TcpListener::bind("127.1.0.1:0").unwrap().local_addr().unwrap().port();
+    let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/inventory.example.csv")).unwrap();
+    let inv = dir.join("inventory.csv");
+    std::fs::write(&inv, example.replace(",9443,", &format!(",{port},"))).unwrap();
+    let report = dir.join("report.html");
+    let out = run(&["demo", "--inventory", inv.to_str().unwrap(), "-o", report.to_str().unwrap(), "--format", "html"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let html = std::fs::read_to_string(&report).unwrap();
+    // Self-contained: nothing to fetch, no script.
+    assert!(!html.contains("<script") && !html.contains("src=\"http") && !html.contains("href=\"http"));
+    assert!(
+        html.contains("<svg") && html.contains("Hosts that need action (11)"),
+        "7 vulnerable, 3 ambiguous, 1 undetermined"
+    );
+    let Some(browser) = chromium() else { return };
+    let url = format!("file://{}", report.display());
+    let dom = headless(&browser, &dir.join("profile1"), &["--dump-dom", &url]);
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(dom.contains("Exchange exposure report"), "{dom}");
+    assert!(dom.contains("<svg") && dom.contains("<rect"), "the chart is in the rendered DOM");
+    assert!(
+        dom.contains("127.1.0.1:") && dom.contains("15.1.2176.2") && dom.contains("15.1.2176.9"),
+        "a vulnerable host and what it needs"
+    );
+    let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("html-report.png");
+    let _ = std::fs::remove_file(&shot);
+    let taken = headless(
+        &browser,
+        &dir.join("profile2"),
+        &[&format!("--screenshot={}", shot.display()), "--window-size=1280,1400", &url],
+    );
+    let png =
+        std::fs::read(&shot).unwrap_or_else(|_| panic!("no screenshot: {}", String::from_utf8_lossy(&taken.stderr)));
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 20_000, "a real page, {} bytes", png.len());
+    eprintln!("screenshot: {}", shot.display());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn hostile_cell_values_stay_text() {
+    let dir = temp_dir("html-hostile");
+    let report = dir.join("hostile.html");
+    let hostile = "<img src=x onerror=alert(1)>";
+    let out = run(&["check", "--format", "html", "15.1.2176.2", hostile]);
+    std::fs::write(&report, &out.stdout).unwrap();
+    let html = String::from_utf8(out.stdout).unwrap();
+    assert!(!html.contains("<img"), "escaped in the file");
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    let Some(browser) = chromium() else { return };
+    let dom = headless(&browser, &dir.join("profile"), &["--dump-dom", &format!("file://{}", report.display())]);
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(dom.contains("cannot read build"), "{dom}");
+    assert!(!dom.contains("<img"), "no element was made from the cell: {dom}");
+    assert!(dom.contains("&lt;img src=x onerror=alert(1)&gt;"), "shown as text");
+    std::fs::remove_dir_all(dir).unwrap();
+}
