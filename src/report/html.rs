@@ -80,7 +80,7 @@ pub fn write(out: &mut impl Write, rows: &[Row]) -> io::Result<()> {
     html.push_str("<h2>Rows by status</h2>\n");
     html.push_str(&chart(&counts));
     let action: Vec<&Row> = rows.iter().filter(|r| needs_action(r.status())).collect();
-    let _ = write!(html, "<h2>Hosts that need action ({})</h2>\n", action.len());
+    let _ = writeln!(html, "<h2>Hosts that need action ({})</h2>", action.len());
     if action.is_empty() {
         html.push_str("<p>None: every host is patched, not affected, or could not be reached.</p>\n");
     } else {
