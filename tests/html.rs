@@ -42,10 +42,7 @@ fn headless(browser: &Path, profile: &Path, args: &[&str]) -> std::process::Outp
 #[test]
 fn the_demo_report_renders_with_its_chart_and_vulnerable_hosts() {
     let dir = temp_dir("html");
-    let port = std::net::TcpListener::bind("127.1.0.1:0").unwrap().local_addr().unwrap().port();
-    let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/inventory.example.csv")).unwrap();
-    let inv = dir.join("inventory.csv");
-    std::fs::write(&inv, example.replace(",9443,", &format!(",{port},"))).unwrap();
+    let (inv, _) = example_inventory(&dir);
     let report = dir.join("report.html");
     let out = run(&["demo", "--inventory", inv.to_str().unwrap(), "-o", report.to_str().unwrap(), "--format", "html"]);
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));

@@ -94,11 +94,7 @@ fn unusable_output_or_inventory_exits_2_before_probing() {
 #[test]
 fn demo_scans_the_example_inventory_on_loopback_only() {
     let dir = temp_dir("demo");
-    // The example inventory, moved to a free port so a running demo does not collide.
-    let port = std::net::TcpListener::bind("127.1.0.1:0").unwrap().local_addr().unwrap().port();
-    let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/inventory.example.csv")).unwrap();
-    let inv = dir.join("inventory.csv");
-    std::fs::write(&inv, example.replace(",9443,", &format!(",{port},"))).unwrap();
+    let (inv, example) = example_inventory(&dir);
     let report = dir.join("exposure.csv");
     let out = run(&["demo", "--inventory", inv.to_str().unwrap(), "-o", report.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&out.stderr);

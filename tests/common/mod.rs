@@ -56,3 +56,13 @@ pub fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {
     let headers = rdr.headers().unwrap().clone();
     rdr.records().map(|r| headers.iter().map(String::from).zip(r.unwrap().iter().map(String::from)).collect()).collect()
 }
+
+/// `inventory.example.csv` moved to a free port (so a running demo does not
+/// collide), written into `dir`; returns its path and the original text.
+pub fn example_inventory(dir: &Path) -> (PathBuf, String) {
+    let port = std::net::TcpListener::bind("127.1.0.1:0").unwrap().local_addr().unwrap().port();
+    let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/inventory.example.csv")).unwrap();
+    let inv = dir.join("inventory.csv");
+    std::fs::write(&inv, example.replace(",9443,", &format!(",{port},"))).unwrap();
+    (inv, example)
+}
