@@ -269,3 +269,22 @@ fn the_nightly_script_keeps_reports_compares_and_alerts() {
     drop(fleet);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_terminal_gets_a_progress_bar_and_a_pipe_does_not() {
+    let dir = temp_dir("progress");
+    let fleet = simulate(&dir, "127.7.6.1", 40);
+    let report = dir.join("r.csv");
+    let cmd = format!("{BIN} scan {} -o {} --concurrency 2", fleet.inventory.display(), report.display());
+    // `script` (util-linux) gives the scan a terminal.
+    let Ok(out) = Command::new("script").args(["-qec", &cmd, "/dev/null"]).output() else {
+        eprintln!("no `script` here: skipped");
+        return;
+    };
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("/40 hosts") && shown.contains("hosts/s") && shown.contains("ETA"), "{shown}");
+    let piped = run(&["scan", fleet.inventory.to_str().unwrap(), "-o", report.to_str().unwrap()]);
+    assert!(!String::from_utf8_lossy(&piped.stderr).contains("/40 hosts"));
+    drop(fleet);
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -145,9 +145,11 @@ fn progress_bar(config: &Config, inventory: &str, shard: Option<Shard>) -> Optio
         Some(n) => indicatif::ProgressBar::new(n as u64),
         None => indicatif::ProgressBar::new_spinner(),
     };
-    let template = "{spinner} {pos}/{len} hosts  {per_sec}  ETA {eta}  {wide_bar}";
+    let template = "{spinner} {pos}/{len} hosts  {rate}  ETA {eta}  {wide_bar}";
     if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
-        bar.set_style(style);
+        bar.set_style(style.with_key("rate", |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{:.0} hosts/s", state.per_sec());
+        }));
     }
     bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
     Some(bar)
