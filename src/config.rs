@@ -1,6 +1,7 @@
 //! What the user typed, validated into real types: the settings every
 //! command shares.
 
+use crate::Outcome;
 use crate::assess::Status;
 use crate::cli::{Common, Format};
 use crate::table::Table;
@@ -54,9 +55,18 @@ impl Config {
         crate::report::Layout { advisories, change, extras }
     }
 
-    /// Whether rows with these statuses make the run exit 1.
-    pub fn fails(&self, statuses: impl IntoIterator<Item = Status>) -> bool {
-        statuses.into_iter().any(|s| self.fail_on.contains(&s))
+    /// How a command that ran to its end came out — the one place exit
+    /// statuses are decided: `incomplete` (input it could not use, an
+    /// interrupted run, rows missing from a merge) is 2; otherwise a status
+    /// in `--fail-on` is 1; otherwise 0.
+    pub fn outcome(&self, statuses: impl IntoIterator<Item = Status>, incomplete: bool) -> Outcome {
+        if incomplete {
+            Outcome::Incomplete
+        } else if statuses.into_iter().any(|s| self.fail_on.contains(&s)) {
+            Outcome::Findings
+        } else {
+            Outcome::Clean
+        }
     }
 }
 

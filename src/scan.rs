@@ -55,6 +55,7 @@ pub struct Summary {
 impl Summary {
     pub fn add(&mut self, row: &Row) {
         *self.by_status.entry(row.status()).or_default() += 1;
+        self.advisory_statuses.extend(row.each.iter().map(|(_, v)| v.status));
         if let Some(change) = row.change {
             *self.changes.entry(change.as_str()).or_default() += 1;
         }
@@ -72,6 +73,11 @@ impl Summary {
             let show = |b: Option<Build>| b.map(|b| b.to_string()).unwrap_or_default();
             self.vulnerable.push((host, show(v.build), show(v.fixed_build)));
         }
+    }
+
+    /// Every status seen: rows' and, with several advisories, each advisory's.
+    pub fn statuses(&self) -> impl Iterator<Item = Status> + '_ {
+        self.by_status.keys().chain(&self.advisory_statuses).copied()
     }
 
     pub fn rows(&self) -> usize {
@@ -177,7 +183,6 @@ pub async fn run<W: Write>(config: &Config, job: Job, writer: &mut report::Write
     let prober = Arc::new(prober);
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut probes = Remembered::default();
-    let verbose = config.verbose;
     // Up to `window` rows are in progress or wait for their turn to be
     // written; only `concurrency` of them probe at once.
     let window = concurrency.max(1) * 4;
@@ -185,9 +190,9 @@ pub async fn run<W: Write>(config: &Config, job: Job, writer: &mut report::Write
         .map(|entry| {
             let entry = entry?;
             let probe = match &entry.kind {
-                Kind::Probe { endpoint, .. } => Some(probes.get_or_start(endpoint, || {
-                    spawn_probe(endpoint.clone(), &prober, &permits, stop.clone(), verbose)
-                })),
+                Kind::Probe { endpoint, .. } => Some(
+                    probes.get_or_start(endpoint, || spawn_probe(endpoint.clone(), &prober, &permits, stop.clone())),
+                ),
                 _ => None,
             };
             Ok((entry, probe))
@@ -213,7 +218,6 @@ pub async fn run<W: Write>(config: &Config, job: Job, writer: &mut report::Write
             row.change = Some(baseline.change(&row.host, row.port, row.status()));
         }
         summary.add(&row);
-        summary.advisory_statuses.extend(row.each.iter().map(|(_, v)| v.status));
         writer.write(&row)?;
         if let Some(bar) = &progress {
             bar.inc(1);
@@ -232,16 +236,14 @@ fn spawn_probe(
     prober: &Arc<Prober>,
     permits: &Arc<Semaphore>,
     mut stop: watch::Receiver<bool>,
-    verbose: bool,
 ) -> SharedProbe {
     let (prober, permits) = (prober.clone(), permits.clone());
     let task = tokio::spawn(async move {
         let work = async {
             let _permit = permits.acquire_owned().await.ok()?;
             let obs = prober.probe(&endpoint).await;
-            if verbose {
-                tracing::info!(host = %endpoint.host, port = endpoint.port, tls = ?obs.tls, evidence = obs.evidence.len(), "probed");
-            }
+            // Printed only with -v, which installs the subscriber.
+            tracing::info!(host = %endpoint.host, port = endpoint.port, tls = ?obs.tls, evidence = obs.evidence.len(), "probed");
             Some(Arc::new(obs))
         };
         tokio::select! {

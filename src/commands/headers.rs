@@ -30,7 +30,6 @@ pub fn headers(config: &Config, files: &[String], output: Option<&str>) -> Resul
     for hop in &hops {
         let row = row(hop, config);
         summary.add(&row);
-        summary.advisory_statuses.extend(row.each.iter().map(|(_, v)| v.status));
         writer.write(&row)?;
     }
     let output = writer.finish()?;
@@ -42,8 +41,7 @@ pub fn headers(config: &Config, files: &[String], output: Option<&str>) -> Resul
         }
         summary.write(&mut io::stderr().lock(), &place)?;
     }
-    let statuses = summary.by_status.keys().chain(&summary.advisory_statuses).copied();
-    Ok(if config.fails(statuses) { Outcome::Findings } else { Outcome::Clean })
+    Ok(config.outcome(summary.statuses(), false))
 }
 
 /// The report row for one server's newest sighting.

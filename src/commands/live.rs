@@ -166,13 +166,8 @@ async fn scan_to(config: &Config, job: scan::Job, extra_columns: Vec<String>, ou
     if !config.quiet {
         summary.write(&mut io::stderr().lock(), &place)?;
     }
-    Ok(if *stop.borrow() {
-        Outcome::Incomplete
-    } else if config.fails(summary.by_status.keys().chain(&summary.advisory_statuses).copied()) {
-        Outcome::Findings
-    } else {
-        Outcome::Clean
-    })
+    let stopped = *stop.borrow();
+    Ok(config.outcome(summary.statuses(), stopped))
 }
 
 /// `simulate`: the fleet runs until SIGINT or SIGTERM.

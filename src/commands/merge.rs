@@ -45,14 +45,16 @@ pub fn merge(config: &Config, inventory: &str, reports: &[PathBuf], output: Opti
             reports.len()
         );
     }
-    let statuses = merged.rows.iter().filter_map(|r| Status::parse(&r[status_at]));
-    Ok(if missing > 0 {
-        Outcome::Incomplete
-    } else if config.fails(statuses) {
-        Outcome::Findings
-    } else {
-        Outcome::Clean
-    })
+    // The overall status and, with several advisories, each one's.
+    let status_columns: Vec<usize> = first
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| *i == status_at || c.starts_with("status_"))
+        .map(|(i, _)| i)
+        .collect();
+    let statuses = merged.rows.iter().flat_map(|r| status_columns.iter().filter_map(|&i| Status::parse(&r[i])));
+    Ok(config.outcome(statuses, missing > 0))
 }
 
 struct Merged {

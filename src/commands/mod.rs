@@ -33,13 +33,8 @@ pub fn check(config: &Config, builds: Vec<String>) -> Result<Outcome> {
         writer.write(&row)?;
     }
     drop(writer.finish()?);
-    Ok(if statuses.contains(&Status::InputError) {
-        Outcome::Incomplete
-    } else if config.fails(statuses) {
-        Outcome::Findings
-    } else {
-        Outcome::Clean
-    })
+    let unreadable = statuses.contains(&Status::InputError);
+    Ok(config.outcome(statuses, unreadable))
 }
 
 /// Judges one build string; an unreadable one is an `input-error` verdict.
