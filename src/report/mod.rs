@@ -226,7 +226,9 @@ impl<W: Write> Writer<W> {
             Sink::Csv(csv) => csv.into_inner().map_err(|e| e.into_error())?,
             Sink::Jsonl(out) => out,
             Sink::Table(mut out, rows) => {
-                write_aligned(&mut out, &["build", "status", "product", "needs", "detail"], &rows)?;
+                // Rows with a host show it before the build (`headers`, scan reports).
+                let first = if rows.iter().any(|r| r[0].contains(' ')) { "host build" } else { "build" };
+                write_aligned(&mut out, &[first, "status", "product", "needs", "detail"], &rows)?;
                 out
             }
             Sink::Html(mut out, rows) => {
