@@ -165,10 +165,10 @@ impl Remembered {
         if let Some(probe) = self.probes.get(endpoint) {
             return (probe.clone(), false);
         }
-        if self.order.len() >= REMEMBERED_PROBES {
-            if let Some(oldest) = self.order.pop_front() {
-                self.probes.remove(&oldest);
-            }
+        if self.order.len() >= REMEMBERED_PROBES
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.probes.remove(&oldest);
         }
         let probe = start();
         self.probes.insert(endpoint.clone(), probe.clone());

@@ -102,12 +102,12 @@ impl html5ever::tokenizer::TokenSink for PathSink {
         if let html5ever::tokenizer::Token::TagToken(tag) = token {
             for attr in &tag.attrs {
                 let name = &*attr.name.local;
-                if name == "href" || name == "src" {
-                    if let Some(build) = path_build(&attr.value) {
-                        let mut builds = self.builds.borrow_mut();
-                        if !builds.contains(&build) {
-                            builds.push(build);
-                        }
+                if (name == "href" || name == "src")
+                    && let Some(build) = path_build(&attr.value)
+                {
+                    let mut builds = self.builds.borrow_mut();
+                    if !builds.contains(&build) {
+                        builds.push(build);
                     }
                 }
             }

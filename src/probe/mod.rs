@@ -189,10 +189,10 @@ impl Session<'_> {
 fn record(path: &str, response: &Response, obs: &mut Observation) {
     obs.answered = true;
     let front_end = markers::front_end(&response.headers);
-    if let Some(fe) = &front_end {
-        if !obs.fe_servers.contains(fe) {
-            obs.fe_servers.push(fe.clone());
-        }
+    if let Some(fe) = &front_end
+        && !obs.fe_servers.contains(fe)
+    {
+        obs.fe_servers.push(fe.clone());
     }
     let mut add = |build, source| {
         let e = Evidence { build, source, front_end: front_end.clone() };
