@@ -4,7 +4,28 @@
 //! than the catalog.
 
 use crate::build::{Build, Precision};
-use crate::table::{CuKey, Release};
+use crate::table::{CuKey, Product, Release};
+
+/// End of support per product, from Microsoft's lifecycle pages (each row cites its source).
+const LIFECYCLE: &str = include_str!("../data/lifecycle.csv");
+
+/// Whether `product` was still supported on `day`, as the report's `support`
+/// cell: `supported`, or when support ended and where to go.
+pub fn support(product: Product, day: jiff::civil::Date) -> String {
+    let row = csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .from_reader(LIFECYCLE.as_bytes())
+        .into_records()
+        .flatten()
+        .find(|r| r.get(0) == Some(product.code()));
+    let Some(row) = row else { return "supported".into() };
+    let end: Option<jiff::civil::Date> = row.get(1).and_then(|d| d.parse().ok());
+    match end {
+        Some(end) if day > end => format!("ended {end}: move to {}", row.get(2).unwrap_or("a supported version")),
+        Some(end) => format!("supported until {end}"),
+        None => "supported".into(),
+    }
+}
 
 /// The staleness columns of a report row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +90,21 @@ mod tests {
         // 2010 SP3 counts rollups (the recalled RU8 v1 not among them).
         assert_eq!(at("14.3.509.0").unwrap().sus_behind, Some(1));
         assert_eq!(at("14.3.210.2").unwrap().sus_behind, Some(25));
+    }
+
+    #[test]
+    fn support_by_product_and_day() {
+        let day = |d: &str| d.parse::<jiff::civil::Date>().unwrap();
+        assert_eq!(support(Product::Ex2016, day("2025-10-14")), "supported until 2025-10-14");
+        let after = support(Product::Ex2016, day("2026-11-27"));
+        assert!(after.starts_with("ended 2025-10-14: move to Exchange SE (side-by-side"), "{after}");
+        assert!(support(Product::Ex2019, day("2026-01-01")).contains("in-place upgrade"));
+        assert!(support(Product::Ex2013, day("2024-01-01")).starts_with("ended 2023-04-11"));
+        assert_eq!(support(Product::Se, day("2026-11-27")), "supported");
+        // Every product but SE has a row, and the file parses.
+        for p in [Product::Ex2007, Product::Ex2010, Product::Ex2013, Product::Ex2016, Product::Ex2019] {
+            assert!(support(p, day("2099-01-01")).starts_with("ended"), "{p}");
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub use text::{neutralise_formula, printable, write_aligned};
 
 /// The contract's columns and `line`, in order; then `change` (with a
 /// baseline) and the inventory's pass-through columns.
-pub const COLUMNS: [&str; 19] = [
+pub const COLUMNS: [&str; 20] = [
     "host",
     "port",
     "status",
@@ -37,6 +37,7 @@ pub const COLUMNS: [&str; 19] = [
     "latest_su",
     "sus_behind",
     "latest_su_date",
+    "support",
 ];
 
 /// One report row.
@@ -87,7 +88,7 @@ impl Row {
     }
 
     /// The contract's cells, as text.
-    pub fn cells(&self) -> [String; 19] {
+    pub fn cells(&self) -> [String; 20] {
         let v = &self.verdict;
         let opt = |o: Option<String>| o.unwrap_or_default();
         let stale = self.staleness.as_ref();
@@ -111,6 +112,9 @@ impl Row {
             opt(stale.map(|s| s.latest_su.clone())),
             opt(stale.and_then(|s| s.sus_behind).map(|n| n.to_string())),
             opt(stale.map(|s| s.date.clone())),
+            opt(v
+                .product
+                .map(|p| crate::staleness::support(p, self.checked_at.to_zoned(jiff::tz::TimeZone::UTC).date()))),
         ]
     }
 
