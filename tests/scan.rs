@@ -175,3 +175,32 @@ fn proxy_is_used_only_when_asked() {
     drop(fleet);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_host_name_is_resolved_sent_as_sni_and_every_address_is_tried() {
+    let dir = temp_dir("names");
+    // One lab server on 127.0.0.1; "localhost" may resolve to ::1 first, where nothing listens.
+    let fleet = simulate(&dir, "127.0.0.1", 1);
+    let port = read_csv(&fleet.inventory)[0]["port"].clone();
+    let inv = dir.join("names.csv");
+    // (No unresolvable name here: looking one up would ask a DNS server off this machine.)
+    std::fs::write(&inv, format!("host,port\nlocalhost,{port}\n")).unwrap();
+    let out = run(&[
+        "scan",
+        inv.to_str().unwrap(),
+        "--ca-cert",
+        fleet.ca.to_str().unwrap(),
+        "--format",
+        "jsonl",
+        "--timeout",
+        "2",
+    ]);
+    let rows: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows[0]["host"], "localhost");
+    assert_eq!(rows[0]["status"], "vulnerable", "{}", rows[0]["detail"]);
+    // The lab certificate names 127.0.0.1, not "localhost": the name went into SNI and was checked.
+    assert_eq!(rows[0]["tls"], "unverified: certificate not issued for this host");
+    drop(fleet);
+    std::fs::remove_dir_all(dir).unwrap();
+}

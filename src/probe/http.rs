@@ -120,24 +120,49 @@ fn timed_out(stage: &'static str, limit: Duration) -> HttpError {
 }
 
 /// Resolves where to connect for the endpoint (once per host): the proxy if
-/// there is one (it resolves the target itself), else the endpoint.
-pub async fn resolve(ep: &Endpoint, limits: &Limits) -> Result<SocketAddr, HttpError> {
+/// there is one (it resolves the target itself), else the endpoint. Every
+/// address, in the resolver's order.
+pub async fn resolve(ep: &Endpoint, limits: &Limits) -> Result<Vec<SocketAddr>, HttpError> {
     let ep = limits.proxy.as_ref().unwrap_or(ep);
     let lookup = tokio::net::lookup_host((ep.host.as_str(), ep.port));
-    let mut addrs = timeout(limits.request_timeout, lookup)
+    let addrs: Vec<SocketAddr> = timeout(limits.request_timeout, lookup)
         .await
         .map_err(|_| timed_out("DNS lookup", limits.request_timeout))?
-        .map_err(|e| HttpError::Dns(e.to_string()))?;
-    addrs.next().ok_or_else(|| HttpError::Dns(format!("no address for {}", ep.host)))
+        .map_err(|e| HttpError::Dns(e.to_string()))?
+        .collect();
+    if addrs.is_empty() {
+        return Err(HttpError::Dns(format!("no address for {}", ep.host)));
+    }
+    Ok(addrs)
+}
+
+/// TCP to the first address that answers (a name such as `localhost` may
+/// resolve to ::1 first while the server listens on 127.0.0.1). The one that
+/// answered moves to the front, so later connections go straight to it.
+async fn tcp_connect(addrs: &mut [SocketAddr], limit: Duration) -> Result<TcpStream, HttpError> {
+    let mut last = HttpError::Connect("no address to connect to".into());
+    for i in 0..addrs.len() {
+        match timeout(limit, TcpStream::connect(addrs[i])).await {
+            Ok(Ok(tcp)) => {
+                addrs.swap(0, i);
+                return Ok(tcp);
+            }
+            Ok(Err(e)) => last = HttpError::Connect(format!("{}: {e}", addrs[i])),
+            Err(_) => last = timed_out("TCP connect", limit),
+        }
+    }
+    Err(last)
 }
 
 /// Opens a connection: TCP, then TLS if the endpoint wants it, then HTTP/1.1.
-pub async fn connect(ep: &Endpoint, addr: SocketAddr, tls: &Tls, limits: &Limits) -> Result<Connection, HttpError> {
+pub async fn connect(
+    ep: &Endpoint,
+    addrs: &mut [SocketAddr],
+    tls: &Tls,
+    limits: &Limits,
+) -> Result<Connection, HttpError> {
     let limit = limits.request_timeout;
-    let tcp = timeout(limit, TcpStream::connect(addr))
-        .await
-        .map_err(|_| timed_out("TCP connect", limit))?
-        .map_err(|e| HttpError::Connect(e.to_string()))?;
+    let tcp = tcp_connect(addrs, limit).await?;
     let _ = tcp.set_nodelay(true);
     let mut tcp = tcp;
     if limits.proxy.is_some() {

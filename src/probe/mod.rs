@@ -94,11 +94,11 @@ impl Prober {
     }
 
     async fn run(&self, ep: &Endpoint, obs: &mut Observation) {
-        let addr = match http::resolve(ep, &self.limits).await {
-            Ok(addr) => addr,
+        let addrs = match http::resolve(ep, &self.limits).await {
+            Ok(addrs) => addrs,
             Err(err) => return obs.failure = Some(err),
         };
-        let mut session = Session { prober: self, ep, addr, conn: None, opened: 0 };
+        let mut session = Session { prober: self, ep, addrs, conn: None, opened: 0 };
         for path in [OWA, LOGON, EXPORT_TOOL] {
             if !session.fetch(path, obs).await {
                 return;
@@ -120,7 +120,7 @@ impl Prober {
 struct Session<'a> {
     prober: &'a Prober,
     ep: &'a Endpoint,
-    addr: SocketAddr,
+    addrs: Vec<SocketAddr>,
     conn: Option<Connection>,
     opened: usize,
 }
@@ -178,7 +178,7 @@ impl Session<'_> {
             }
             self.conn = None;
             self.opened += 1;
-            self.conn = Some(http::connect(self.ep, self.addr, &self.prober.tls, limits).await?);
+            self.conn = Some(http::connect(self.ep, &mut self.addrs, &self.prober.tls, limits).await?);
         }
         let conn = self.conn.as_mut().expect("connected above");
         conn.get(self.ep, path, limits).await
