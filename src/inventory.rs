@@ -177,6 +177,17 @@ impl Iterator for Reader {
             }
             return Some(Ok(match &self.layout {
                 Some(layout) => layout.entry(line, &cells),
+                // One target per line; more fields mean a header row is missing,
+                // and guessing what they are could scan the wrong port.
+                None if cells[1..].iter().any(|c| !c.is_empty()) => invalid(
+                    line,
+                    cells[0].clone(),
+                    format!(
+                        "line {line}: {} fields in a file without a header row (add one: host,port,...)",
+                        cells.len()
+                    ),
+                    &[],
+                ),
                 None => target_entry(line, &cells[0], None, None, Vec::new()),
             }));
         }

@@ -95,6 +95,9 @@ fn headerless_one_target_per_line() {
     );
     assert_eq!(rows[0].line, 1);
     assert_eq!(rows[3].line, 5);
+    // Two fields without a header: not guessed at.
+    let (_, rows) = read("127.0.0.1,8443\n");
+    assert!(why(&rows[0]).contains("2 fields in a file without a header row"), "{:?}", rows[0]);
 }
 
 #[test]

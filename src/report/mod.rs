@@ -1,6 +1,7 @@
 //! The exposure report: one `Row` per inventory row, written as CSV, JSON
-//! Lines or an aligned terminal table, generic over `io::Write`; cells that
-//! may carry server text are neutralised for spreadsheets and terminals.
+//! Lines, an aligned terminal table or an HTML page, generic over
+//! `io::Write`; cells that may carry server text are neutralised for
+//! spreadsheets, terminals and browsers.
 
 pub mod baseline;
 pub mod html;
@@ -15,8 +16,9 @@ pub use output::Output;
 use std::io::Write;
 pub use text::{neutralise_formula, printable, write_aligned};
 
-/// The contract's columns and `line`, in order; then `change` (with a
-/// baseline) and the inventory's pass-through columns.
+/// The contract's columns, then the tool's own (`line`, staleness, `support`),
+/// in order; a `Layout` adds per-advisory and `change` columns, then the
+/// inventory's pass-through columns.
 pub const COLUMNS: [&str; 20] = [
     "host",
     "port",
