@@ -176,17 +176,37 @@ fn an_interrupted_run_still_writes_every_row() {
     std::fs::write(&inv, inventory).unwrap();
     let report = dir.join("report.csv");
     let started = Instant::now();
-    let child = Command::new(BIN)
-        .args(["scan", inv.to_str().unwrap(), "--timeout", "60", "--concurrency", "4", "-o", report.to_str().unwrap()])
+    let mut child = Command::new(BIN)
+        .args([
+            "scan",
+            inv.to_str().unwrap(),
+            "-v",
+            "--timeout",
+            "60",
+            "--concurrency",
+            "4",
+            "-o",
+            report.to_str().unwrap(),
+        ])
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(700));
+    // Wait until the scan says its signal handlers are in place (with -v), then interrupt it.
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut log = String::new();
+    while !log.contains("signal handlers installed") {
+        let mut line = String::new();
+        assert!(std::io::BufRead::read_line(&mut stderr, &mut line).unwrap() > 0, "scan ended early: {log}");
+        log.push_str(&line);
+    }
     let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(kill.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    log.push_str(&rest);
     let out = child.wait_with_output().unwrap();
     assert!(started.elapsed() < Duration::from_secs(20), "stopped promptly: {:?}", started.elapsed());
-    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{log}");
     let rows = read_csv(&report);
     assert_eq!(rows.len(), 20, "every row written");
     assert!(
@@ -194,7 +214,7 @@ fn an_interrupted_run_still_writes_every_row() {
         "{:?}",
         rows.iter().map(|r| &r["status"]).collect::<Vec<_>>()
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("stopping"));
+    assert!(log.contains("stopping"), "{log}");
     drop(listeners);
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -113,13 +113,17 @@ fn refuse_input_errors(entries: &[inventory::Entry]) -> Result<()> {
 }
 
 /// A stop flag raised by SIGINT or SIGTERM.
+/// The handlers are in place when this returns (not at the task's first
+/// poll), so a signal that comes right after start-up is not lost.
 fn stop_on_signal() -> watch::Receiver<bool> {
     let (tx, rx) = watch::channel(false);
+    let signal = shutdown_signal();
     tokio::spawn(async move {
-        shutdown_signal().await;
+        signal.await;
         eprintln!("exchange-exposure: stopping; rows not yet probed are reported as not-scanned");
         let _ = tx.send(true);
     });
+    tracing::info!("signal handlers installed; scanning");
     rx
 }
 
@@ -190,19 +194,31 @@ pub fn simulate(args: SimulateArgs) -> Result<Outcome> {
     })
 }
 
-async fn shutdown_signal() {
+/// SIGINT or SIGTERM. The listeners are registered when this is called (it
+/// must be called inside the runtime); the returned future waits for one.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
+        let listeners = signal(SignalKind::interrupt()).and_then(|int| Ok((int, signal(SignalKind::terminate())?)));
+        async move {
+            match listeners {
+                Ok((mut int, mut term)) => {
+                    tokio::select! {
+                        _ = int.recv() => {}
+                        _ = term.recv() => {}
+                    }
+                }
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
-            return;
         }
     }
-    let _ = tokio::signal::ctrl_c().await;
+    #[cfg(not(unix))]
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// The fleet as an inventory, with how each host must be judged.
