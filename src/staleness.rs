@@ -12,19 +12,27 @@ const LIFECYCLE: &str = include_str!("../data/lifecycle.csv");
 /// Whether `product` was still supported on `day`, as the report's `support`
 /// cell: `supported`, or when support ended and where to go.
 pub fn support(product: Product, day: jiff::civil::Date) -> String {
-    let row = csv::ReaderBuilder::new()
-        .comment(Some(b'#'))
-        .from_reader(LIFECYCLE.as_bytes())
-        .into_records()
-        .flatten()
-        .find(|r| r.get(0) == Some(product.code()));
-    let Some(row) = row else { return "supported".into() };
-    let end: Option<jiff::civil::Date> = row.get(1).and_then(|d| d.parse().ok());
-    match end {
-        Some(end) if day > end => format!("ended {end}: move to {}", row.get(2).unwrap_or("a supported version")),
-        Some(end) => format!("supported until {end}"),
-        None => "supported".into(),
-    }
+    let Some((end, move_to)) = lifecycle().iter().find(|(p, ..)| *p == product).map(|(_, end, to)| (end, to)) else {
+        return "supported".into();
+    };
+    if day > *end { format!("ended {end}: move to {move_to}") } else { format!("supported until {end}") }
+}
+
+/// The lifecycle file, parsed once: (product, end of support, where to move).
+fn lifecycle() -> &'static [(Product, jiff::civil::Date, String)] {
+    static PARSED: std::sync::OnceLock<Vec<(Product, jiff::civil::Date, String)>> = std::sync::OnceLock::new();
+    PARSED.get_or_init(|| {
+        csv::ReaderBuilder::new()
+            .comment(Some(b'#'))
+            .from_reader(LIFECYCLE.as_bytes())
+            .into_records()
+            .flatten()
+            .filter_map(|r| {
+                let product = Product::from_code(r.get(0)?)?;
+                Some((product, r.get(1)?.parse().ok()?, r.get(2)?.to_string()))
+            })
+            .collect()
+    })
 }
 
 /// The staleness columns of a report row.
@@ -101,7 +109,8 @@ mod tests {
         assert!(support(Product::Ex2019, day("2026-01-01")).contains("in-place upgrade"));
         assert!(support(Product::Ex2013, day("2024-01-01")).starts_with("ended 2023-04-11"));
         assert_eq!(support(Product::Se, day("2026-11-27")), "supported");
-        // Every product but SE has a row, and the file parses.
+        // Every product but SE has a row, and every row parses.
+        assert_eq!(lifecycle().len(), 5);
         for p in [Product::Ex2007, Product::Ex2010, Product::Ex2013, Product::Ex2016, Product::Ex2019] {
             assert!(support(p, day("2099-01-01")).starts_with("ended"), "{p}");
         }

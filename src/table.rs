@@ -50,7 +50,7 @@ impl Product {
         }
     }
 
-    fn from_code(code: &str) -> Option<Product> {
+    pub fn from_code(code: &str) -> Option<Product> {
         [Product::Ex2007, Product::Ex2010, Product::Ex2013, Product::Ex2016, Product::Ex2019, Product::Se]
             .into_iter()
             .find(|p| p.code() == code)
