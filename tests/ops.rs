@@ -249,6 +249,32 @@ fn shards_merged_equal_one_full_scan() {
             .collect::<Vec<_>>()
     };
     assert_eq!(strip(read_csv(&merged)), strip(read_csv(&full)));
+    // JSON Lines shards merge into JSON Lines, in inventory order.
+    let mut jsonl = Vec::new();
+    for k in 0..2 {
+        let path = dir.join(format!("shard{k}.jsonl"));
+        run(&["scan", inv, "-q", "--format", "jsonl", "--shard", &format!("{k}/2"), "-o", path.to_str().unwrap()]);
+        jsonl.push(path);
+    }
+    let merged_jsonl = dir.join("merged.jsonl");
+    let out = run(&[
+        "merge",
+        "--inventory",
+        inv,
+        "-o",
+        merged_jsonl.to_str().unwrap(),
+        jsonl[0].to_str().unwrap(),
+        jsonl[1].to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<serde_json::Value> =
+        std::fs::read_to_string(&merged_jsonl).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let order: Vec<&str> = lines.iter().map(|r| r["line"].as_str().unwrap()).collect();
+    let want: Vec<String> = (2..32).map(|n| n.to_string()).collect();
+    assert_eq!(order, want);
+    // Mixed formats are refused.
+    let out = run(&["merge", "--inventory", inv, shards[0].to_str().unwrap(), jsonl[1].to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
     // A missing shard: its rows are not-scanned and the merge exits 2.
     let out = run(&["merge", "--inventory", inv, "-o", merged.to_str().unwrap(), shards[0].to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
