@@ -522,3 +522,25 @@ fn certificates_expired_wrong_host_and_self_signed_are_recorded() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_nul_byte_in_a_header_spoils_that_response_only() {
+    let port = serve(
+        Front::Tls,
+        self_signed(),
+        Arc::new(|s, path| {
+            if path == "/owa/" {
+                let raw = b"HTTP/1.1 302 Found\r\nX-OWA-Version: 15.1.2176.2\r\nX-FEServer: EX\x001\r\nContent-Length: 0\r\n\r\n";
+                let _ = s.write_all(raw);
+                return Flow::Close;
+            }
+            respond(s, "200 OK", &["X-FEServer: EX2"], PAGE)
+        }),
+    );
+    let s = scan(port, &[]);
+    // The header with the NUL is refused with its response; the page still shows the CU.
+    assert_eq!(s.row["status"], "su-unknown", "{}", s.row["detail"]);
+    assert_eq!(s.row["fe_servers"], "EX2");
+    assert!(s.row["detail"].contains("GET /owa/ failed: HTTP error"), "{}", s.row["detail"]);
+    assert!(!s.row["detail"].contains('\0'));
+}

@@ -145,8 +145,12 @@ impl Session<'_> {
                         return true;
                     }
                     // A malformed answer may be one path's problem: try the
-                    // others. Anything else (DNS, connect, TLS, silence) ends the host.
+                    // others (and say so if one of them answers). Anything
+                    // else (DNS, connect, TLS, silence) ends the host.
                     let go_on = matches!(err, HttpError::Http(_));
+                    if go_on {
+                        obs.notes.push(format!("GET {} failed: {err}", markers::clean(&path)));
+                    }
                     obs.failure.get_or_insert(err);
                     return go_on;
                 }
