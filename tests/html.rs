@@ -1,8 +1,8 @@
 //! The auditor's HTML report, rendered in a real browser: headless
 //! Chromium (Debian's package; `.ci/run` installs it) loads the demo scan's
-//! report, its DOM must show the chart and the vulnerable hosts, and a
-//! screenshot is saved (target/html-report.png). Hostile cell values must
-//! come out as text, never as markup.
+//! report, its DOM must show the chart and the vulnerable hosts, a
+//! screenshot is saved (target/tmp/html-report.png), and it prints on A4.
+//! Hostile cell values must come out as text, never as markup.
 
 mod common;
 
@@ -74,6 +74,11 @@ fn the_demo_report_renders_with_its_chart_and_vulnerable_hosts() {
         std::fs::read(&shot).unwrap_or_else(|_| panic!("no screenshot: {}", String::from_utf8_lossy(&taken.stderr)));
     assert!(png.starts_with(b"\x89PNG") && png.len() > 20_000, "a real page, {} bytes", png.len());
     eprintln!("screenshot: {}", shot.display());
+    // It prints on A4: 595 x 842 points.
+    let pdf = dir.join("report.pdf");
+    headless(&browser, &dir.join("profile3"), &[&format!("--print-to-pdf={}", pdf.display()), &url]);
+    let pdf = std::fs::read(&pdf).expect("a PDF");
+    assert!(String::from_utf8_lossy(&pdf).contains("MediaBox [0 0 594.9"), "not A4");
     std::fs::remove_dir_all(dir).unwrap();
 }
 
