@@ -348,17 +348,41 @@ fn judge_groups(build: &Build, rows: &[&Row], table: &Table, base: Verdict) -> V
             v
         })
         .collect();
-    let exposed: Vec<&Verdict> = judged.iter().filter(|v| v.status.lists_cves()).collect();
+    let exposed: Vec<(&Row, &Verdict)> =
+        rows.iter().copied().zip(&judged).filter(|(_, v)| v.status.lists_cves()).collect();
     let mut verdict = judged.iter().min_by_key(|v| v.status.severity()).cloned().unwrap_or(base);
     verdict.fixed_build = judged.iter().filter_map(|v| v.fixed_build).max();
     if !exposed.is_empty() {
-        let mut cves: Vec<String> = exposed.iter().flat_map(|v| v.cves.iter().cloned()).collect();
+        let mut cves: Vec<String> = exposed.iter().flat_map(|(_, v)| v.cves.iter().cloned()).collect();
         cves.sort();
         cves.dedup();
         verdict.cves = cves;
-        verdict.detail = exposed.iter().map(|v| v.detail.as_str()).collect::<Vec<_>>().join("; ");
+        verdict.detail = group_detail(build, &exposed, table)
+            .unwrap_or_else(|| exposed.iter().map(|(_, v)| v.detail.as_str()).collect::<Vec<_>>().join("; "));
     }
     verdict
+}
+
+/// One sentence for several missing updates of one CU, each with its KB
+/// and CVEs, when they are missing alike (all below, or all unseen).
+fn group_detail(build: &Build, exposed: &[(&Row, &Verdict)], table: &Table) -> Option<String> {
+    let status = exposed.first()?.1.status;
+    if exposed.len() < 2 || exposed.iter().any(|(_, v)| v.status != status) {
+        return None;
+    }
+    let mut needs = Vec::new();
+    for (row, _) in exposed {
+        let Fix::Build(fix) = row.fix else { return None };
+        needs.push(format!("{fix} ({}: {})", row.kb, row.cves.join(", ")));
+    }
+    let (needs, cu) = (needs.join(" and "), name(exposed[0].0));
+    match status {
+        Status::Vulnerable => Some(format!("{build} lacks {} for {cu}: it needs {needs}", table.update)),
+        Status::SuUnknown => Some(format!(
+            "{cu} seen ({build}), but its security-update level is not visible; it is patched only from {needs}: check ExSetup.exe's file version on the server"
+        )),
+        _ => None,
+    }
 }
 
 enum Line {

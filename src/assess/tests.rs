@@ -347,7 +347,13 @@ fn proxyshell_between_april_and_may_is_exposed_to_cve_2021_31207_only() {
     assert_eq!(v.cves, ["CVE-2021-31207"]);
     assert_eq!(v.fixed_build, Some(b("15.1.2176.14")));
     assert!(v.detail.contains("April and May 2021"), "{}", v.detail);
-    assert_eq!(judge(&b("15.1.2176.9"), &t).cves, ["CVE-2021-31207", "CVE-2021-34473", "CVE-2021-34523"]);
+    let both = judge(&b("15.1.2176.9"), &t);
+    assert_eq!(both.cves, ["CVE-2021-31207", "CVE-2021-34473", "CVE-2021-34523"]);
+    assert_eq!(
+        both.detail,
+        "15.1.2176.9 lacks the April and May 2021 security updates for Exchange 2016 CU19: it needs \
+         15.1.2176.12 (KB5001779: CVE-2021-34473, CVE-2021-34523) and 15.1.2176.14 (KB5003435: CVE-2021-31207)"
+    );
     assert_eq!(judge(&b("15.2.922.7"), &t).status, Status::Patched, "2019 CU10 includes both");
     assert_eq!(judge(&b("15.1.2176"), &t).status, Status::SuUnknown);
     assert_eq!(judge(&b("14.3.513.0"), &t).status, Status::NotAffected, "2010 is outside ProxyShell");
