@@ -171,6 +171,20 @@ impl Verdict {
     }
 }
 
+/// CVE ids, sorted, each once: how every combined verdict lists them.
+fn sorted_unique(cves: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut cves: Vec<String> = cves.into_iter().collect();
+    cves.sort();
+    cves.dedup();
+    cves
+}
+
+/// The worst of several verdicts (the first, among equals), which leads when
+/// they are combined.
+fn worst<'a>(verdicts: impl IntoIterator<Item = &'a Verdict>) -> Option<Verdict> {
+    verdicts.into_iter().min_by_key(|v| v.status.severity()).cloned()
+}
+
 /// A verdict for each advisory judged, and the row's overall verdict.
 #[derive(Debug, Clone)]
 pub struct Judged {
@@ -188,13 +202,10 @@ pub fn judge_each(tables: &[Table], judge_one: impl Fn(&Table) -> Verdict) -> Ju
         let (_, overall) = each.remove(0);
         return Judged { overall, each };
     }
-    let mut overall = each.iter().min_by_key(|(_, v)| v.status.severity()).map(|(_, v)| v.clone()).expect("tables");
+    let mut overall = worst(each.iter().map(|(_, v)| v)).expect("at least two tables");
     let exposed: Vec<&(String, Verdict)> = each.iter().filter(|(_, v)| v.status.lists_cves()).collect();
     if !exposed.is_empty() {
-        let mut cves: Vec<String> = exposed.iter().flat_map(|(_, v)| v.cves.iter().cloned()).collect();
-        cves.sort();
-        cves.dedup();
-        overall.cves = cves;
+        overall.cves = sorted_unique(exposed.iter().flat_map(|(_, v)| v.cves.iter().cloned()));
         overall.fixed_build = exposed.iter().filter_map(|(_, v)| v.fixed_build).max();
         overall.detail = exposed.iter().map(|(id, v)| format!("{id}: {}", v.detail)).collect::<Vec<_>>().join("; ");
     }
@@ -285,17 +296,10 @@ fn vulnerable_front_end(evidence: &[Evidence], table: &Table) -> Option<Verdict>
 }
 
 fn union_cves(judged: &[Verdict], table: &Table, evidence: &[Evidence]) -> Vec<String> {
-    let mut cves: Vec<String> = judged.iter().flat_map(|j| j.cves.iter().cloned()).collect();
     // Sides judged patched or unknown list no CVEs; the CU's own list still says
     // what the server may be exposed to.
-    for e in evidence {
-        for row in table.rows_for(&e.build) {
-            cves.extend(row.cves.iter().cloned());
-        }
-    }
-    cves.sort();
-    cves.dedup();
-    cves
+    let of_cus = evidence.iter().flat_map(|e| table.rows_for(&e.build)).flat_map(|row| row.cves.iter().cloned());
+    sorted_unique(judged.iter().flat_map(|j| j.cves.iter().cloned()).chain(of_cus))
 }
 
 /// Judges one build against the table.
@@ -350,13 +354,10 @@ fn judge_groups(build: &Build, rows: &[&Row], table: &Table, base: Verdict) -> V
         .collect();
     let exposed: Vec<(&Row, &Verdict)> =
         rows.iter().copied().zip(&judged).filter(|(_, v)| v.status.lists_cves()).collect();
-    let mut verdict = judged.iter().min_by_key(|v| v.status.severity()).cloned().unwrap_or(base);
+    let mut verdict = worst(&judged).unwrap_or(base);
     verdict.fixed_build = judged.iter().filter_map(|v| v.fixed_build).max();
     if !exposed.is_empty() {
-        let mut cves: Vec<String> = exposed.iter().flat_map(|(_, v)| v.cves.iter().cloned()).collect();
-        cves.sort();
-        cves.dedup();
-        verdict.cves = cves;
+        verdict.cves = sorted_unique(exposed.iter().flat_map(|(_, v)| v.cves.iter().cloned()));
         verdict.detail = group_detail(build, &exposed, table)
             .unwrap_or_else(|| exposed.iter().map(|(_, v)| v.detail.as_str()).collect::<Vec<_>>().join("; "));
     }

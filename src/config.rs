@@ -75,22 +75,20 @@ fn parse_advisories(items: &[String]) -> Result<Vec<Table>> {
     let known: Vec<&str> = crate::table::ADVISORIES.iter().map(|(id, _)| *id).collect();
     let mut ids: Vec<&str> = Vec::new();
     for item in items.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        match item {
-            "all" => ids.extend(&known),
-            id if known.contains(&id) => ids.push(id),
+        let named: &[&str] = match item {
+            "all" => &known,
+            id if known.contains(&id) => &[id],
             other => bail!("--advisory: unknown advisory {other:?}; known: {}, or all", known.join(", ")),
+        };
+        for id in named {
+            if !ids.contains(id) {
+                ids.push(id);
+            }
         }
     }
     if ids.is_empty() {
         ids.push(known[0]);
     }
-    let mut seen = Vec::new();
-    ids.retain(|id| {
-        !seen.contains(id) && {
-            seen.push(*id);
-            true
-        }
-    });
     Ok(ids.iter().filter_map(|id| Table::advisory(id)).collect())
 }
 

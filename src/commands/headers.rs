@@ -54,6 +54,7 @@ fn row(hop: &Hop, config: &Config) -> Row {
         let mut v = if hop.cloud {
             Verdict {
                 build: Some(hop.build),
+                sources: vec![Source::MailHeader],
                 ..Verdict::without_build(
                     Status::NotAffected,
                     format!("{} is an Exchange Online hop, which Microsoft patched in the service", hop.build),
@@ -62,7 +63,6 @@ fn row(hop: &Hop, config: &Config) -> Row {
         } else {
             assess(&[Evidence::new(hop.build, Source::MailHeader)], table)
         };
-        v.sources = vec![Source::MailHeader];
         v.detail = format!("{}; {seen}", v.detail);
         v
     });

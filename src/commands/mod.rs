@@ -19,7 +19,7 @@ use std::io::{self, BufRead, IsTerminal, Write};
 pub fn check(config: &Config, builds: Vec<String>) -> Result<Outcome> {
     let inputs = if builds.is_empty() { read_stdin_lines()? } else { builds };
     let stdout = io::stdout();
-    let format = config.format.unwrap_or(if stdout.is_terminal() { Format::Table } else { Format::Csv });
+    let format = terminal_or_csv(config, &stdout);
     let mut writer = report::Writer::new(stdout.lock(), format, config.layout(false, Vec::new()))?;
     let mut statuses = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
@@ -35,6 +35,12 @@ pub fn check(config: &Config, builds: Vec<String>) -> Result<Outcome> {
     drop(writer.finish()?);
     let unreadable = statuses.contains(&Status::InputError);
     Ok(config.outcome(statuses, unreadable))
+}
+
+/// The format asked for, or by default an aligned table on a terminal and
+/// CSV when piped.
+fn terminal_or_csv(config: &Config, stdout: &io::Stdout) -> Format {
+    config.format.unwrap_or(if stdout.is_terminal() { Format::Table } else { Format::Csv })
 }
 
 /// Judges one build string; an unreadable one is an `input-error` verdict.
@@ -60,7 +66,7 @@ fn read_stdin_lines() -> Result<Vec<String>> {
 /// can load back, or as aligned columns on a terminal.
 pub fn table(config: &Config) -> Result<Outcome> {
     let stdout = io::stdout();
-    let format = config.format.unwrap_or(if stdout.is_terminal() { Format::Table } else { Format::Csv });
+    let format = terminal_or_csv(config, &stdout);
     let mut out = stdout.lock();
     for (i, t) in config.tables.iter().enumerate() {
         if i > 0 {

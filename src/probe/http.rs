@@ -51,10 +51,15 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
+    /// The host as URLs write it: an IPv6 address in brackets.
+    fn url_host(&self) -> String {
+        if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() }
+    }
+
+    /// The Host header: the port only when it is not the scheme's default.
     fn host_header(&self) -> String {
-        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
         let default = if self.https { 443 } else { 80 };
-        if self.port == default { host } else { format!("{host}:{}", self.port) }
+        if self.port == default { self.url_host() } else { format!("{}:{}", self.url_host(), self.port) }
     }
 }
 
@@ -200,8 +205,7 @@ pub async fn connect(
 /// Asks the proxy for a tunnel to the endpoint.
 async fn tunnel(tcp: &mut TcpStream, ep: &Endpoint, limits: &Limits) -> Result<(), HttpError> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let target =
-        format!("{}:{}", if ep.host.contains(':') { format!("[{}]", ep.host) } else { ep.host.clone() }, ep.port);
+    let target = format!("{}:{}", ep.url_host(), ep.port);
     let ua = limits.user_agent.to_str().unwrap_or("exchange-exposure");
     let request = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\nUser-Agent: {ua}\r\n\r\n");
     let proxy_err = |why: String| HttpError::Connect(format!("proxy: {why}"));

@@ -28,11 +28,12 @@ pub fn read_report(path: &Path) -> Result<ReadReport> {
 pub fn read_report_raw(path: &Path) -> Result<(ReadReport, bool)> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read report {}", path.display()))?;
     let report = parse_report(&text, true).with_context(|| format!("report {}", path.display()))?;
-    Ok((report, is_jsonl(&text)))
+    Ok((report, is_jsonl(text.strip_prefix('\u{feff}').unwrap_or(&text))))
 }
 
+/// Whether a report's text (BOM already stripped) is JSON Lines.
 fn is_jsonl(text: &str) -> bool {
-    text.strip_prefix('\u{feff}').unwrap_or(text).trim_start().starts_with('{')
+    text.trim_start().starts_with('{')
 }
 
 fn parse_report(text: &str, raw: bool) -> Result<ReadReport> {
