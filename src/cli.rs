@@ -135,6 +135,9 @@ pub struct ProbeArgs {
     /// Tunnel through this HTTP proxy (CONNECT), e.g. http://proxy.corp.example:3128; none by default
     #[arg(long, value_name = "URL")]
     pub proxy: Option<String>,
+    /// Do not retry with the OpenSSL fallback when a server speaks only obsolete TLS (TLS 1.0, CBC or RSA-key-exchange suites, 1024-bit keys); such hosts stay unreachable
+    #[arg(long)]
+    pub no_legacy_tls: bool,
 }
 
 #[derive(Debug, Args)]

@@ -32,7 +32,22 @@ fn every_lab_host_is_judged_as_its_personality_expects() {
         assert!(row["table"].starts_with("proxylogon-2021-03@"));
         assert!(row["checked_at"].ends_with('Z'));
         if row["status"] != "unreachable" {
-            assert_eq!(row["tls"], "verified", "{}", inv["personality"]);
+            // The legacy personalities are reached over the OpenSSL fallback, and say so.
+            let want = match inv["personality"].as_str() {
+                "ex2010-sp3-tls10-only" => "verified; legacy TLSv1.0 ECDHE-RSA-AES256-SHA",
+                "ex2013-cu23-2012r2-suites" => "verified; legacy TLSv1.2 ECDHE-RSA-AES256-SHA384",
+                "ex2016-cu19-rsa-kex-only" => "verified; legacy TLSv1.2 AES256-GCM-SHA384",
+                "ex2016-cu19-1024-bit-key" => "verified; legacy TLSv1.2 ECDHE-RSA-AES256-GCM-SHA384, 1024-bit key",
+                _ => "verified",
+            };
+            assert_eq!(row["tls"], want, "{}", inv["personality"]);
+            assert_eq!(
+                row["detail"].contains("only obsolete TLS"),
+                want.contains("legacy"),
+                "{}: {}",
+                inv["personality"],
+                row["detail"]
+            );
         }
     }
     let by_name = |name: &str| rows.iter().find(|r| r["personality"] == name).unwrap();
@@ -201,6 +216,34 @@ fn a_host_name_is_resolved_sent_as_sni_and_every_address_is_tried() {
     assert_eq!(rows[0]["status"], "vulnerable", "{}", rows[0]["detail"]);
     // The lab certificate names 127.0.0.1, not "localhost": the name went into SNI and was checked.
     assert_eq!(rows[0]["tls"], "unverified: certificate not issued for this host");
+    drop(fleet);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn the_legacy_fallback_goes_through_the_proxy_tunnel_too() {
+    let dir = temp_dir("legacy-proxy");
+    let fleet = simulate(&dir, "127.6.1.1", 26);
+    let (proxy, tunnels) = connect_proxy();
+    // Only the TLS 1.0-only Exchange 2010 of the fleet.
+    let row = read_csv(&fleet.inventory).into_iter().find(|r| r["personality"] == "ex2010-sp3-tls10-only").unwrap();
+    let inv = dir.join("one.csv");
+    std::fs::write(&inv, format!("host,port\n{},{}\n", row["host"], row["port"])).unwrap();
+    let out = run(&[
+        "scan",
+        inv.to_str().unwrap(),
+        "--proxy",
+        &proxy,
+        "--ca-cert",
+        fleet.ca.to_str().unwrap(),
+        "--format",
+        "jsonl",
+    ]);
+    let row: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(row["status"], "vulnerable", "{}", row["detail"]);
+    assert_eq!(row["tls"], "verified; legacy TLSv1.0 ECDHE-RSA-AES256-SHA");
+    // One tunnel for rustls' attempt, a fresh one for the fallback's session.
+    assert!(tunnels.load(std::sync::atomic::Ordering::SeqCst) >= 2);
     drop(fleet);
     std::fs::remove_dir_all(dir).unwrap();
 }

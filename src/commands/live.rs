@@ -47,6 +47,7 @@ fn prober(args: &ProbeArgs, extra_ca_pem: Option<&[u8]>) -> Result<Prober> {
             .unwrap_or_else(|| format!("exchange-exposure/{}", env!("CARGO_PKG_VERSION"))),
         require_valid_tls: args.require_valid_tls,
         proxy: args.proxy.as_deref().map(proxy_endpoint).transpose()?,
+        legacy_tls: !args.no_legacy_tls,
     };
     let tls = match (&args.ca_cert, extra_ca_pem) {
         (Some(path), _) => Tls::new(Some(&read_ca(path)?), &path.display().to_string())?,
@@ -280,6 +281,7 @@ pub fn demo(config: &Config, inventory_path: &Path, output_path: &Path) -> Resul
             ca_cert: None,
             require_valid_tls: false,
             proxy: None,
+            no_legacy_tls: false,
         };
         let inventory = open_inventory(&path)?;
         let extra_columns = inventory.extra_columns.clone();

@@ -10,7 +10,7 @@ use hyper::client::conn::http1::SendRequest;
 use hyper::header::{HeaderMap, HeaderValue};
 use hyper::{Request, StatusCode};
 use hyper_util::rt::TokioIo;
-use rustls::pki_types::ServerName;
+use rustls::pki_types::{CertificateDer, ServerName};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -71,20 +71,35 @@ pub struct Response {
     pub body: Bytes,
 }
 
-/// How the certificate of a TLS connection fared.
+/// How the certificate of a connection fared.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TlsState {
+pub enum CertState {
     PlainHttp,
     Verified,
     Unverified(String),
 }
 
+/// What a connection's transport was: its certificate's verdict, and for a
+/// session over the legacy fallback what it negotiated
+/// (`TLSv1.0 ECDHE-RSA-AES256-SHA`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsState {
+    pub cert: CertState,
+    pub legacy: Option<String>,
+}
+
 impl TlsState {
+    /// The `tls` column: `verified`, `unverified: REASON` or `plain-http`,
+    /// and `; legacy PROTOCOL CIPHER` for a legacy session.
     pub fn describe(&self) -> String {
-        match self {
-            TlsState::PlainHttp => "plain-http".into(),
-            TlsState::Verified => "verified".into(),
-            TlsState::Unverified(why) => format!("unverified: {why}"),
+        let cert = match &self.cert {
+            CertState::PlainHttp => "plain-http".into(),
+            CertState::Verified => "verified".into(),
+            CertState::Unverified(why) => format!("unverified: {why}"),
+        };
+        match &self.legacy {
+            Some(session) => format!("{cert}; legacy {session}"),
+            None => cert,
         }
     }
 }
@@ -115,6 +130,9 @@ pub struct Limits {
     pub require_valid_tls: bool,
     /// An HTTP proxy to tunnel through with CONNECT (`--proxy`); none by default.
     pub proxy: Option<Endpoint>,
+    /// Retry with the OpenSSL fallback when rustls shares nothing with the
+    /// server (`super::legacy`); off with `--no-legacy-tls`.
+    pub legacy_tls: bool,
 }
 
 /// The longest answer to CONNECT read from a proxy.
@@ -159,7 +177,20 @@ async fn tcp_connect(addrs: &mut [SocketAddr], limit: Duration) -> Result<TcpStr
     Err(last)
 }
 
-/// Opens a connection: TCP, then TLS if the endpoint wants it, then HTTP/1.1.
+/// TCP to the endpoint (through the proxy's tunnel when there is one).
+async fn open_tcp(ep: &Endpoint, addrs: &mut [SocketAddr], limits: &Limits) -> Result<TcpStream, HttpError> {
+    let limit = limits.request_timeout;
+    let mut tcp = tcp_connect(addrs, limit).await?;
+    let _ = tcp.set_nodelay(true);
+    if limits.proxy.is_some() {
+        timeout(limit, tunnel(&mut tcp, ep, limits)).await.map_err(|_| timed_out("proxy CONNECT", limit))??;
+    }
+    Ok(tcp)
+}
+
+/// Opens a connection: TCP, then TLS if the endpoint wants it (rustls, and
+/// the legacy fallback over a fresh connection when rustls shares nothing
+/// with the server), then HTTP/1.1.
 pub async fn connect(
     ep: &Endpoint,
     addrs: &mut [SocketAddr],
@@ -167,28 +198,55 @@ pub async fn connect(
     limits: &Limits,
 ) -> Result<Connection, HttpError> {
     let limit = limits.request_timeout;
-    let tcp = tcp_connect(addrs, limit).await?;
-    let _ = tcp.set_nodelay(true);
-    let mut tcp = tcp;
-    if limits.proxy.is_some() {
-        timeout(limit, tunnel(&mut tcp, ep, limits)).await.map_err(|_| timed_out("proxy CONNECT", limit))??;
-    }
+    let tcp = open_tcp(ep, addrs, limits).await?;
     let (io, state): (Box<dyn Io>, TlsState) = if ep.https {
         let name = server_name(&ep.host)?;
         let connector = tokio_rustls::TlsConnector::from(tls.config.clone());
-        let stream = timeout(limit, connector.connect(name.clone(), tcp))
-            .await
-            .map_err(|_| timed_out("TLS handshake", limit))?
-            .map_err(|e| HttpError::Tls(tls_failure(&e)))?;
-        let chain = stream.get_ref().1.peer_certificates().unwrap_or_default();
-        let state = match tls.verify(chain, &name) {
-            Ok(()) => TlsState::Verified,
-            Err(why) if limits.require_valid_tls => return Err(HttpError::Untrusted(why)),
-            Err(why) => TlsState::Unverified(why),
+        let (io, chain, legacy): (Box<dyn Io>, Vec<CertificateDer<'static>>, Option<String>) = match timeout(
+            limit,
+            connector.connect(name.clone(), tcp),
+        )
+        .await
+        {
+            Err(_) => return Err(timed_out("TLS handshake", limit)),
+            Ok(Ok(stream)) => {
+                let chain = stream.get_ref().1.peer_certificates().unwrap_or_default().to_vec();
+                (Box::new(stream), chain.into_iter().map(|c| c.into_owned()).collect(), None)
+            }
+            Ok(Err(err)) => {
+                let rustls_err = err.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>());
+                if !rustls_err.is_some_and(super::legacy::wants_fallback) {
+                    return Err(HttpError::Tls(format!("{}{}", tls_failure(&err), sni_hint(ep))));
+                }
+                if !limits.legacy_tls {
+                    return Err(HttpError::Tls(format!(
+                        "{} (the server offers only protocols, suites or keys that modern TLS refuses, and --no-legacy-tls turned the fallback off){}",
+                        tls_failure(&err),
+                        sni_hint(ep)
+                    )));
+                }
+                let tcp = open_tcp(ep, addrs, limits).await?;
+                let session = timeout(limit, super::legacy::handshake(&tls.legacy, tcp, &ep.host))
+                    .await
+                    .map_err(|_| timed_out("legacy TLS handshake", limit))?
+                    .map_err(|why| {
+                        HttpError::Tls(format!(
+                            "{}; the legacy-TLS fallback failed too: {why}{}",
+                            tls_failure(&err),
+                            sni_hint(ep)
+                        ))
+                    })?;
+                (Box::new(session.stream), session.chain, Some(session.description))
+            }
         };
-        (Box::new(stream), state)
+        let cert = match tls.verify(&chain, &name) {
+            Ok(()) => CertState::Verified,
+            Err(why) if limits.require_valid_tls => return Err(HttpError::Untrusted(why)),
+            Err(why) => CertState::Unverified(why),
+        };
+        (io, TlsState { cert, legacy })
     } else {
-        (Box::new(tcp), TlsState::PlainHttp)
+        (Box::new(tcp), TlsState { cert: CertState::PlainHttp, legacy: None })
     };
     let (sender, conn) = hyper::client::conn::http1::Builder::new()
         .max_buf_size(MAX_HEADER_BYTES.max(8192))
@@ -237,6 +295,17 @@ fn tls_failure(err: &std::io::Error) -> String {
         format!("{text} (the port answers, but not with TLS: plain HTTP or another protocol?)")
     } else {
         text
+    }
+}
+
+/// Addressed by IP, a client sends no name (SNI), and a server whose HTTPS
+/// binding needs one has no certificate to offer: the handshake fails
+/// though the site answers by name.
+fn sni_hint(ep: &Endpoint) -> &'static str {
+    if ep.host.parse::<std::net::IpAddr>().is_ok() {
+        "; addressed by IP, no name was sent (SNI): a server with name-only HTTPS bindings fails exactly so, so scan it by name (a hostname column gives one)"
+    } else {
+        ""
     }
 }
 

@@ -4,6 +4,7 @@
 //! `Observation`; then `verdict` turns an observation into a report verdict.
 
 pub mod http;
+pub mod legacy;
 pub mod markers;
 pub mod tls;
 
@@ -52,6 +53,8 @@ pub struct Settings {
     pub user_agent: String,
     pub require_valid_tls: bool,
     pub proxy: Option<Endpoint>,
+    /// Try the OpenSSL fallback for servers that speak only obsolete TLS.
+    pub legacy_tls: bool,
 }
 
 /// Probes hosts; one per scan, shared by every task.
@@ -71,6 +74,7 @@ impl Prober {
             user_agent,
             require_valid_tls: settings.require_valid_tls,
             proxy: settings.proxy.clone(),
+            legacy_tls: settings.legacy_tls,
         };
         Ok(Prober { tls, limits, host_timeout: settings.host_timeout })
     }
@@ -135,10 +139,8 @@ impl Session<'_> {
                 Ok(response) => response,
                 Err(err) => {
                     tracing::debug!(host = %self.ep.host, port = self.ep.port, path = %path, error = %err, "GET failed");
-                    if obs.tls.is_none() {
-                        // The handshake may have completed even if the request did not.
-                        obs.tls = self.conn.as_ref().map(|c| c.tls.clone());
-                    }
+                    // The handshake may have completed even if the request did not.
+                    self.record_tls(obs);
                     if obs.answered {
                         // One failed request does not void what the others showed.
                         obs.notes.push(format!("GET {} failed: {err}", markers::clean(&path)));
@@ -156,9 +158,7 @@ impl Session<'_> {
                 }
             };
             tracing::debug!(host = %self.ep.host, port = self.ep.port, path = %path, status = response.status.as_u16(), bytes = response.body.len(), "GET");
-            if obs.tls.is_none() {
-                obs.tls = self.conn.as_ref().map(|c| c.tls.clone());
-            }
+            self.record_tls(obs);
             record(&path, &response, obs);
             match redirect_target(self.ep, &response) {
                 Some(Redirect::SameHost(next)) if path != OWA => path = next,
@@ -171,6 +171,20 @@ impl Session<'_> {
         }
         obs.notes.push(format!("more than {MAX_REDIRECTS} redirects from {}", markers::clean(&path)));
         true
+    }
+
+    /// The first connection's TLS goes into the report; a session over the
+    /// legacy fallback is itself a finding, named in `detail`.
+    fn record_tls(&self, obs: &mut Observation) {
+        if obs.tls.is_some() {
+            return;
+        }
+        obs.tls = self.conn.as_ref().map(|c| c.tls.clone());
+        if let Some(session) = obs.tls.as_ref().and_then(|t| t.legacy.as_ref()) {
+            obs.notes.push(format!(
+                "the server speaks only obsolete TLS ({session}), which current clients refuse; its TLS configuration needs an update too"
+            ));
+        }
     }
 
     async fn get(&mut self, path: &str) -> Result<Response, HttpError> {

@@ -18,13 +18,21 @@ pub fn provider() -> Arc<CryptoProvider> {
     CryptoProvider::get_default().cloned().unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()))
 }
 
-/// The client side of probing: the handshake config and the verifier whose
-/// verdict is recorded.
-#[derive(Debug, Clone)]
+/// The client side of probing: the handshake config, the legacy fallback's
+/// OpenSSL settings, and the verifier whose verdict is recorded.
+#[derive(Clone)]
 pub struct Tls {
     pub config: Arc<ClientConfig>,
+    /// The OpenSSL client of the legacy fallback (`super::legacy`).
+    pub legacy: openssl::ssl::SslConnector,
     /// `None` when no trust anchors could be loaded at all.
     verifier: Option<Arc<WebPkiServerVerifier>>,
+}
+
+impl std::fmt::Debug for Tls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tls").field("config", &self.config).field("verifier", &self.verifier).finish_non_exhaustive()
+    }
 }
 
 impl Tls {
@@ -57,7 +65,8 @@ impl Tls {
             .with_custom_certificate_verifier(accept)
             .with_no_client_auth();
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        Ok(Tls { config: Arc::new(config), verifier })
+        let legacy = super::legacy::connector().context("cannot set up OpenSSL for the legacy-TLS fallback")?;
+        Ok(Tls { config: Arc::new(config), legacy, verifier })
     }
 
     /// Verifies the chain a server sent; `Err` holds a short reason.

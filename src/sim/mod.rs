@@ -3,6 +3,7 @@
 //! personality. Response bodies come from `fixtures/`. For trying the tool,
 //! tests and benchmarks; it binds loopback addresses only.
 
+pub mod legacy;
 pub mod personalities;
 
 use anyhow::{Context, Result, ensure};
@@ -75,6 +76,7 @@ pub async fn start_hosts(hosts: &[(SocketAddrV4, usize)]) -> Result<Fleet> {
     let ca = ca_params.self_signed(&ca_key).context("CA certificate")?;
     let leaf_key = KeyPair::generate().context("server key")?;
     let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
+    let mut legacy_signer = None;
 
     let mut fleet = Fleet { hosts: Vec::new(), ca_pem: ca.pem(), tasks: Vec::new() };
     for &(sock, index) in hosts {
@@ -89,13 +91,26 @@ pub async fn start_hosts(hosts: &[(SocketAddrV4, usize)]) -> Result<Fleet> {
         }
         let listener = TcpListener::bind((ip, port)).await.with_context(|| format!("cannot listen on {ip}:{port}"))?;
         let addr = listener.local_addr()?;
-        let mut params = CertificateParams::new(Vec::<String>::new())?;
-        params.subject_alt_names = vec![SanType::IpAddress(IpAddr::V4(ip))];
-        params.distinguished_name.push(DnType::CommonName, format!("{ip}"));
-        let cert = params.signed_by(&leaf_key, &ca, &ca_key).context("server certificate")?;
-        let chain: Vec<CertificateDer<'static>> = vec![cert.der().clone()];
-        let config = ServerConfig::builder().with_no_client_auth().with_single_cert(chain, key_der.clone_key())?;
-        let acceptor = TlsAcceptor::from(Arc::new(config));
+        let acceptor = match personality.legacy_tls {
+            None => {
+                let mut params = CertificateParams::new(Vec::<String>::new())?;
+                params.subject_alt_names =
+                    vec![SanType::IpAddress(IpAddr::V4(ip)), SanType::DnsName(LAB_NAMES.try_into()?)];
+                params.distinguished_name.push(DnType::CommonName, format!("{ip}"));
+                let cert = params.signed_by(&leaf_key, &ca, &ca_key).context("server certificate")?;
+                let chain: Vec<CertificateDer<'static>> = vec![cert.der().clone()];
+                let config =
+                    ServerConfig::builder().with_no_client_auth().with_single_cert(chain, key_der.clone_key())?;
+                Acceptor::Rustls(TlsAcceptor::from(Arc::new(config)))
+            }
+            Some(kind) => {
+                let signer = match &mut legacy_signer {
+                    Some(signer) => signer,
+                    None => legacy_signer.insert(legacy::Signer::new(ca.der(), &ca_key.serialize_pem())?),
+                };
+                Acceptor::OpenSsl(Arc::new(signer.acceptor(kind, ip, &[LAB_NAMES])?))
+            }
+        };
         let state = Arc::new(HostState { personality, addr });
         fleet.tasks.push(tokio::spawn(serve(listener, acceptor, state)));
         fleet.hosts.push(SimHost { addr, personality });
@@ -108,7 +123,36 @@ struct HostState {
     addr: SocketAddr,
 }
 
-async fn serve(listener: TcpListener, acceptor: TlsAcceptor, state: Arc<HostState>) {
+/// The names (besides its address) every lab host's certificate is valid
+/// for: the example inventory's `hostname` column.
+pub const LAB_NAMES: &str = "*.lab.invalid";
+
+/// A host's TLS: rustls, or OpenSSL playing an old Windows server.
+#[derive(Clone)]
+enum Acceptor {
+    Rustls(TlsAcceptor),
+    OpenSsl(Arc<openssl::ssl::SslAcceptor>),
+}
+
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+
+impl Acceptor {
+    /// The server side of the handshake; `None` when it failed.
+    async fn accept(&self, tcp: tokio::net::TcpStream) -> Option<Box<dyn Io>> {
+        match self {
+            Acceptor::Rustls(acceptor) => Some(Box::new(acceptor.accept(tcp).await.ok()?)),
+            Acceptor::OpenSsl(acceptor) => {
+                let ssl = openssl::ssl::Ssl::new(acceptor.context()).ok()?;
+                let mut stream = tokio_openssl::SslStream::new(ssl, tcp).ok()?;
+                std::pin::Pin::new(&mut stream).accept().await.ok()?;
+                Some(Box::new(stream))
+            }
+        }
+    }
+}
+
+async fn serve(listener: TcpListener, acceptor: Acceptor, state: Arc<HostState>) {
     loop {
         let Ok((tcp, _)) = listener.accept().await else {
             // Out of descriptors, most likely: let connections close first.
@@ -121,7 +165,7 @@ async fn serve(listener: TcpListener, acceptor: TlsAcceptor, state: Arc<HostStat
         let acceptor = acceptor.clone();
         let state = state.clone();
         tokio::spawn(async move {
-            let Ok(tls) = acceptor.accept(tcp).await else { return };
+            let Some(tls) = acceptor.accept(tcp).await else { return };
             // Front ends take requests in turn, counted per connection, like a
             // balancer that spreads requests; per connection, so runs repeat.
             let turn = Arc::new(AtomicUsize::new(0));

@@ -2,6 +2,7 @@
 //! status a correct scanner must give it. Host `i` of a fleet (counting from
 //! 0) plays `FLEET[i % FLEET.len()]`.
 
+use super::legacy::LegacyTls;
 use crate::assess::Status;
 
 /// What one simulated server is.
@@ -10,6 +11,9 @@ pub struct Personality {
     pub name: &'static str,
     pub expected: Status,
     pub behaviour: Behaviour,
+    /// `None`: TLS as rustls serves it (TLS 1.2 and 1.3, ECDHE with AEAD);
+    /// otherwise the old Windows TLS it speaks, over OpenSSL.
+    pub legacy_tls: Option<LegacyTls>,
 }
 
 #[derive(Debug)]
@@ -49,7 +53,12 @@ const fn fe(name: &'static str, header: Option<&'static str>, page: Page, manife
 }
 
 const fn exchange(name: &'static str, expected: Status, front_ends: &'static [FrontEnd]) -> Personality {
-    Personality { name, expected, behaviour: Behaviour::Exchange(front_ends) }
+    Personality { name, expected, behaviour: Behaviour::Exchange(front_ends), legacy_tls: None }
+}
+
+/// Exchange on a server whose TLS only the legacy fallback can speak.
+const fn legacy(name: &'static str, expected: Status, tls: LegacyTls, front_ends: &'static [FrontEnd]) -> Personality {
+    Personality { name, expected, behaviour: Behaviour::Exchange(front_ends), legacy_tls: Some(tls) }
 }
 
 use Page::{Legacy, Modern, NoVersion};
@@ -92,7 +101,7 @@ pub const FLEET: &[Personality] = &[
     exchange("zero-padded-header", Patched, &[fe("EX16D", Some("15.01.2176.009"), Modern("15.1.2176"), None)]),
     exchange("header-page-conflict", Ambiguous, &[fe("EX19E", Some("15.02.2562.037"), Modern("15.2.1748"), None)]),
     exchange("decoy-manifest", Ambiguous, &[fe("EX16E", None, Modern("15.1.2176"), Some("15.0.0.0"))]),
-    Personality { name: "not-exchange", expected: NotExchange, behaviour: Behaviour::NotExchange },
+    Personality { name: "not-exchange", expected: NotExchange, behaviour: Behaviour::NotExchange, legacy_tls: None },
     exchange("exchange-no-version", Undetermined, &[fe("EX16F", None, NoVersion, None)]),
     exchange(
         "load-balanced-pair",
@@ -105,7 +114,32 @@ pub const FLEET: &[Personality] = &[
     exchange("ex2016-cu8-sources-disagree", Ambiguous, &[fe("EX16I", Some("15.1.1415.9"), Modern("15.1.1415"), None)]),
     exchange("ex2007-sp3", NotAffected, &[fe("EX07", None, Legacy("8.3.83.6"), None)]),
     exchange("ex2016-cu7-never-fixed", Vulnerable, &[fe("EX16J", Some("15.1.1261.35"), Modern("15.1.1261"), None)]),
-    Personality { name: "down", expected: Unreachable, behaviour: Behaviour::Down },
+    Personality { name: "down", expected: Unreachable, behaviour: Behaviour::Down, legacy_tls: None },
+    // Old Windows TLS (README, "Legacy TLS"): only the OpenSSL fallback reaches these.
+    legacy(
+        "ex2010-sp3-tls10-only",
+        Vulnerable,
+        LegacyTls::Tls10Only,
+        &[fe("EX10L", Some("14.3.509.0"), Legacy("14.3.509.0"), None)],
+    ),
+    legacy(
+        "ex2013-cu23-2012r2-suites",
+        Vulnerable,
+        LegacyTls::Server2012R2,
+        &[fe("EX13L", Some("15.0.1497.2"), Modern("15.0.1497"), None)],
+    ),
+    legacy(
+        "ex2016-cu19-rsa-kex-only",
+        Patched,
+        LegacyTls::RsaKexOnly,
+        &[fe("EX16L", Some("15.1.2176.9"), Modern("15.1.2176"), Some("15.1.2176.9"))],
+    ),
+    legacy(
+        "ex2016-cu19-1024-bit-key",
+        Vulnerable,
+        LegacyTls::WeakKey,
+        &[fe("EX16K", Some("15.1.2176.2"), Modern("15.1.2176"), Some("15.1.2176.2"))],
+    ),
 ];
 
 /// The personality of host `index` of a fleet.
