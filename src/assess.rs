@@ -214,27 +214,40 @@ pub fn judge_each(tables: &[Table], judge_one: impl Fn(&Table) -> Verdict) -> Ju
 
 /// Judges everything known about one host. No evidence: `undetermined`.
 /// Evidence that agrees (same CU, and the same revision where both show one)
-/// is merged, the most precise build winning. Evidence that disagrees is
-/// `ambiguous`, unless it comes from different front ends, each consistent,
-/// and one of them is provably vulnerable: then the host is `vulnerable`.
+/// is merged, the most precise build winning. Front ends behind one address
+/// (each consistent on its own) are each judged, and the worst one leads.
+/// Other disagreeing evidence is `ambiguous` only when its readings would be
+/// judged differently; when every reading gets the same status, that is the
+/// verdict, and the disagreement is named in `detail`.
 pub fn assess(evidence: &[Evidence], table: &Table) -> Verdict {
-    let Some(first) = evidence.first() else {
+    if evidence.is_empty() {
         return Verdict::without_build(
             Status::Undetermined,
             "the server looks like Exchange but shows no version marker; check ExSetup.exe's file version on the server",
         );
-    };
+    }
     if all_agree(evidence) {
-        let best = evidence.iter().max_by_key(|e| e.build.precision()).unwrap_or(first);
-        let mut verdict = judge(&best.build, table);
-        verdict.sources = distinct_sources(evidence.iter());
+        return merged(evidence, table);
+    }
+    if let Some(verdict) = by_front_end(evidence, table) {
         return verdict;
     }
     let values = evidence.iter().map(Evidence::describe).collect::<Vec<_>>().join(", ");
-    if let Some(verdict) = vulnerable_front_end(evidence, table) {
+    let judged: Vec<Verdict> = evidence.iter().map(|e| judge(&e.build, table)).collect();
+    let status = judged[0].status;
+    if judged.iter().all(|j| j.status == status) {
+        // Every reading gives the same answer: the most precise one speaks.
+        let best = evidence.iter().enumerate().max_by_key(|(i, e)| (e.build.precision(), std::cmp::Reverse(*i)));
+        let mut verdict = judged[best.map_or(0, |(i, _)| i)].clone();
+        verdict.sources = distinct_sources(evidence.iter());
+        if status.lists_cves() {
+            verdict.cves = sorted_unique(judged.iter().flat_map(|j| j.cves.iter().cloned()));
+        }
+        verdict.detail =
+            format!("{}; the evidence disagrees ({values}), but every reading is judged {status}", verdict.detail);
         return verdict;
     }
-    let judged: Vec<Verdict> = evidence.iter().map(|e| judge(&e.build, table)).collect();
+    let first = &evidence[0];
     let mut verdict = judge(&first.build, table);
     verdict.status = Status::Ambiguous;
     verdict.sources = distinct_sources(evidence.iter());
@@ -242,7 +255,17 @@ pub fn assess(evidence: &[Evidence], table: &Table) -> Verdict {
     if !judged.iter().all(|j| j.product == verdict.product && j.cu == verdict.cu) {
         verdict.cu = None;
     }
-    verdict.detail = format!("the evidence disagrees: {values}; check the server's ExSetup.exe file version");
+    let readings = judged.iter().map(|j| j.status.as_str()).collect::<Vec<_>>().join(" vs ");
+    verdict.detail =
+        format!("the evidence disagrees: {values}, judged {readings}; check the server's ExSetup.exe file version");
+    verdict
+}
+
+/// Evidence that agrees, merged: the most precise build is judged.
+fn merged(evidence: &[Evidence], table: &Table) -> Verdict {
+    let best = evidence.iter().max_by_key(|e| e.build.precision()).unwrap_or(&evidence[0]);
+    let mut verdict = judge(&best.build, table);
+    verdict.sources = distinct_sources(evidence.iter());
     verdict
 }
 
@@ -266,9 +289,12 @@ fn distinct_sources<'a>(evidence: impl Iterator<Item = &'a Evidence>) -> Vec<Sou
     sources
 }
 
-/// Behind a load balancer, front ends on different builds each tell the truth
-/// about themselves: if one of them is provably vulnerable, so is the address.
-fn vulnerable_front_end(evidence: &[Evidence], table: &Table) -> Option<Verdict> {
+/// Behind a load balancer, front ends on different builds each tell the
+/// truth about themselves: the address is as exposed as its worst front end
+/// (all patched: patched; any vulnerable: vulnerable), and `detail` names
+/// each. `None` unless every piece of evidence names its front end, there
+/// are several, and each one's evidence agrees with itself.
+fn by_front_end(evidence: &[Evidence], table: &Table) -> Option<Verdict> {
     let mut front_ends: Vec<&str> = evidence.iter().filter_map(|e| e.front_end.as_deref()).collect();
     front_ends.sort_unstable();
     front_ends.dedup();
@@ -283,15 +309,19 @@ fn vulnerable_front_end(evidence: &[Evidence], table: &Table) -> Option<Verdict>
         return None;
     }
     let verdicts: Vec<(&str, Verdict)> =
-        front_ends.iter().copied().zip(groups.iter().map(|g| assess(g, table))).collect();
-    let (_, worst) = verdicts.iter().find(|(_, v)| v.status == Status::Vulnerable)?;
-    let mut verdict = worst.clone();
+        front_ends.iter().copied().zip(groups.iter().map(|g| merged(g, table))).collect();
+    let mut verdict = worst(verdicts.iter().map(|(_, v)| v))?;
+    if verdict.status.lists_cves() {
+        let exposed = verdicts.iter().filter(|(_, v)| v.status.lists_cves());
+        verdict.cves = sorted_unique(exposed.flat_map(|(_, v)| v.cves.iter().cloned()));
+    }
+    verdict.sources = distinct_sources(evidence.iter());
     let each = verdicts
         .iter()
         .map(|(fe, v)| format!("{fe} runs {} ({})", v.build.map(|b| b.to_string()).unwrap_or_default(), v.status))
         .collect::<Vec<_>>()
         .join(", ");
-    verdict.detail = format!("front ends behind this address disagree: {each}; {}", verdict.detail);
+    verdict.detail = format!("front ends behind this address differ: {each}; the worst leads: {}", verdict.detail);
     Some(verdict)
 }
 

@@ -227,16 +227,30 @@ fn agreeing_evidence_merges_and_names_every_source() {
 }
 
 #[test]
-fn conflicting_cus_are_ambiguous_with_both_values() {
+fn conflicting_evidence_is_ambiguous_only_when_the_readings_are_judged_differently() {
     let t = Table::builtin();
-    // An administrator rewrote the header; the page tells another CU.
+    // An administrator rewrote the header; the page tells another CU. Both
+    // (SE RTM, 2019 CU14) shipped with the March 2021 fix: patched, with the
+    // conflict named.
     let v = assess(
         &[ev("15.02.2562.037", Source::Header, Some("EX1")), ev("15.2.1748", Source::LogonPage, Some("EX1"))],
         &t,
     );
-    assert_eq!(v.status, Status::Ambiguous);
+    assert_eq!(v.status, Status::Patched, "{}", v.detail);
     assert!(v.detail.contains("15.2.2562.37") && v.detail.contains("15.2.1748"), "{}", v.detail);
+    assert!(v.detail.contains("every reading is judged patched"), "{}", v.detail);
+    assert_eq!(v.build, Some(b("15.2.2562.37")), "the most precise reading speaks");
+    assert_eq!(v.sources, [Source::Header, Source::LogonPage]);
+    // A rewritten header that claims a patched build over an older CU whose
+    // update level cannot be seen: ambiguous.
+    let v = assess(&[ev("15.1.2176.9", Source::Header, None), ev("15.1.2106", Source::LogonPage, None)], &t);
+    assert_eq!(v.status, Status::Ambiguous, "{}", v.detail);
+    assert!(v.detail.contains("patched vs su-unknown"), "{}", v.detail);
     assert_eq!(v.cves, ALL_FOUR);
+    // Both readings vulnerable (two unpatched CUs): vulnerable, with both CUs' CVEs.
+    let v = assess(&[ev("15.1.2176.2", Source::Header, None), ev("15.1.2106.2", Source::ExportTool, None)], &t);
+    assert_eq!(v.status, Status::Vulnerable, "{}", v.detail);
+    assert!(v.detail.contains("the evidence disagrees"), "{}", v.detail);
     // A decoy manifest.
     let v = assess(&[ev("15.1.2176", Source::LogonPage, None), ev("15.0.0.0", Source::ExportTool, None)], &t);
     assert_eq!(v.status, Status::Ambiguous);
@@ -252,7 +266,7 @@ fn same_cu_different_revisions_is_ambiguous() {
 }
 
 #[test]
-fn a_provably_vulnerable_front_end_makes_the_address_vulnerable() {
+fn front_ends_behind_one_address_take_the_worst_verdict() {
     let t = Table::builtin();
     let v = assess(
         &[
@@ -268,10 +282,21 @@ fn a_provably_vulnerable_front_end_makes_the_address_vulnerable() {
         "{}",
         v.detail
     );
-    // Both patched but different: ambiguous, not vulnerable.
+    assert_eq!(v.cves, ALL_FOUR);
+    // Every front end patched, on different builds: patched, each named.
     let v =
         assess(&[ev("15.1.2176.9", Source::Header, Some("EXA")), ev("15.1.2176.12", Source::Header, Some("EXB"))], &t);
-    assert_eq!(v.status, Status::Ambiguous);
+    assert_eq!(v.status, Status::Patched, "{}", v.detail);
+    assert!(v.detail.contains("EXA runs 15.1.2176.9 (patched), EXB runs 15.1.2176.12 (patched)"), "{}", v.detail);
+    // The same CU with and without its revision agree, whichever front end sent them.
+    let v =
+        assess(&[ev("15.1.2176.9", Source::Header, Some("EXA")), ev("15.1.2176", Source::LogonPage, Some("EXB"))], &t);
+    assert_eq!(v.status, Status::Patched, "{}", v.detail);
+    // One front end shows only an older CU (su-unknown), the other is patched: su-unknown leads.
+    let v =
+        assess(&[ev("15.1.2176.9", Source::Header, Some("EXA")), ev("15.1.2106", Source::LogonPage, Some("EXB"))], &t);
+    assert_eq!(v.status, Status::SuUnknown, "{}", v.detail);
+    assert!(v.detail.contains("EXB runs 15.1.2106 (su-unknown)"), "{}", v.detail);
 }
 
 #[test]

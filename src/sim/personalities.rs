@@ -99,7 +99,7 @@ pub const FLEET: &[Personality] = &[
     exchange("header-stripped", SuUnknown, &[fe("EX16C", None, Modern("15.1.2176"), None)]),
     exchange("manifest-only", Patched, &[fe("EX19D", None, NoVersion, Some("15.2.792.10"))]),
     exchange("zero-padded-header", Patched, &[fe("EX16D", Some("15.01.2176.009"), Modern("15.1.2176"), None)]),
-    exchange("header-page-conflict", Ambiguous, &[fe("EX19E", Some("15.02.2562.037"), Modern("15.2.1748"), None)]),
+    exchange("header-page-conflict", Patched, &[fe("EX19E", Some("15.02.2562.037"), Modern("15.2.1748"), None)]),
     exchange("decoy-manifest", Ambiguous, &[fe("EX16E", None, Modern("15.1.2176"), Some("15.0.0.0"))]),
     Personality { name: "not-exchange", expected: NotExchange, behaviour: Behaviour::NotExchange, legacy_tls: None },
     exchange("exchange-no-version", Undetermined, &[fe("EX16F", None, NoVersion, None)]),
