@@ -39,6 +39,10 @@ pub enum HttpError {
     Timeout { stage: &'static str, secs: f64 },
     #[error("HTTP error: {0}")]
     Http(String),
+    /// The server answered, but not with HTTP that can be parsed: it is not
+    /// unreachable, and a lenient read may still find evidence in it.
+    #[error("malformed HTTP response: {0}")]
+    Malformed(String),
 }
 
 /// Where to connect and what to call the host.
@@ -57,7 +61,7 @@ impl Endpoint {
     }
 
     /// The Host header: the port only when it is not the scheme's default.
-    fn host_header(&self) -> String {
+    pub fn host_header(&self) -> String {
         let default = if self.https { 443 } else { 80 };
         if self.port == default { self.url_host() } else { format!("{}:{}", self.url_host(), self.port) }
     }
@@ -69,6 +73,9 @@ pub struct Response {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// Why the body (or the head, for a lenient read) broke off, when it
+    /// did: what arrived before the fault still counts.
+    pub broken: Option<String>,
 }
 
 /// How the certificate of a connection fared.
@@ -104,7 +111,8 @@ impl TlsState {
     }
 }
 
-trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+/// A connection's byte stream, whatever carries it.
+pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 /// One open connection; dropping it closes the socket.
@@ -188,18 +196,18 @@ async fn open_tcp(ep: &Endpoint, addrs: &mut [SocketAddr], limits: &Limits) -> R
     Ok(tcp)
 }
 
-/// Opens a connection: TCP, then TLS if the endpoint wants it (rustls, and
-/// the legacy fallback over a fresh connection when rustls shares nothing
-/// with the server), then HTTP/1.1.
-pub async fn connect(
+/// A byte stream to the endpoint: TCP, then TLS if the endpoint wants it
+/// (rustls, and the legacy fallback over a fresh connection when rustls
+/// shares nothing with the server).
+pub async fn open_stream(
     ep: &Endpoint,
     addrs: &mut [SocketAddr],
     tls: &Tls,
     limits: &Limits,
-) -> Result<Connection, HttpError> {
+) -> Result<(Box<dyn Io>, TlsState), HttpError> {
     let limit = limits.request_timeout;
     let tcp = open_tcp(ep, addrs, limits).await?;
-    let (io, state): (Box<dyn Io>, TlsState) = if ep.https {
+    Ok(if ep.https {
         let name = server_name(&ep.host)?;
         let connector = tokio_rustls::TlsConnector::from(tls.config.clone());
         let (io, chain, legacy): (Box<dyn Io>, Vec<CertificateDer<'static>>, Option<String>) = match timeout(
@@ -247,7 +255,17 @@ pub async fn connect(
         (io, TlsState { cert, legacy })
     } else {
         (Box::new(tcp), TlsState { cert: CertState::PlainHttp, legacy: None })
-    };
+    })
+}
+
+/// Opens a connection: the stream, then HTTP/1.1 over it.
+pub async fn connect(
+    ep: &Endpoint,
+    addrs: &mut [SocketAddr],
+    tls: &Tls,
+    limits: &Limits,
+) -> Result<Connection, HttpError> {
+    let (io, state) = open_stream(ep, addrs, tls, limits).await?;
     let (sender, conn) = hyper::client::conn::http1::Builder::new()
         .max_buf_size(MAX_HEADER_BYTES.max(8192))
         .max_headers(MAX_HEADERS)
@@ -332,11 +350,20 @@ impl Connection {
             .map_err(|e| HttpError::Http(e.to_string()))?;
         let exchange = async {
             self.sender.ready().await.map_err(|e| HttpError::Http(error_chain(&e)))?;
-            let response = self.sender.send_request(request).await.map_err(|e| HttpError::Http(error_chain(&e)))?;
+            let response = self.sender.send_request(request).await.map_err(|e| head_error(&e))?;
             let (parts, mut body) = response.into_parts();
             let mut buf = BytesMut::new();
+            let mut broken = None;
             while let Some(frame) = body.frame().await {
-                let frame = frame.map_err(|e| HttpError::Http(format!("body: {}", error_chain(&e))))?;
+                let frame = match frame {
+                    Ok(frame) => frame,
+                    Err(e) => {
+                        // The head arrived: keep it, and what came of the body.
+                        self.reusable = false;
+                        broken = Some(format!("the body broke off: {}", error_chain(&e)));
+                        break;
+                    }
+                };
                 if let Some(data) = frame.data_ref() {
                     let room = MAX_BODY - buf.len();
                     buf.extend_from_slice(&data[..data.len().min(room)]);
@@ -347,13 +374,23 @@ impl Connection {
                     }
                 }
             }
-            Ok(Response { status: parts.status, headers: parts.headers, body: buf.freeze() })
+            Ok(Response { status: parts.status, headers: parts.headers, body: buf.freeze(), broken })
         };
         let result = timeout(limit, exchange).await.map_err(|_| timed_out("HTTP request", limit)).and_then(|r| r);
         if result.is_err() {
             self.reusable = false;
         }
         result
+    }
+}
+
+/// Why no response head came: the server sent something that is not HTTP
+/// (it answered: `Malformed`), or nothing usable at all.
+fn head_error(err: &hyper::Error) -> HttpError {
+    if err.is_parse() || err.is_parse_status() {
+        HttpError::Malformed(error_chain(err))
+    } else {
+        HttpError::Http(error_chain(err))
     }
 }
 

@@ -64,6 +64,70 @@ pub fn looks_like_exchange(headers: &HeaderMap, body: &[u8]) -> bool {
     contains(body, b"OwaPage = ASP.auth_logon_aspx") || contains(body, b"/owa/auth/")
 }
 
+/// Exchange Online's application id, in its sign-in redirects and `Bearer` challenges.
+const EXCHANGE_ONLINE_APP: &str = "00000002-0000-0ff1-ce00-000000000000";
+
+/// What in a response shows that the name points at Exchange Online rather
+/// than an on-premises server: back ends in `*.prod.outlook.com`
+/// (`X-CalculatedBETarget`, `X-BEServer`), a redirect to Microsoft's sign-in
+/// carrying Exchange Online's application id, or that id in a `Bearer`
+/// challenge. A 15.20 build says the same and is judged by `assess`.
+pub fn exchange_online(headers: &HeaderMap) -> Option<String> {
+    for name in ["x-calculatedbetarget", "x-beserver"] {
+        for value in headers.get_all(name) {
+            let text = String::from_utf8_lossy(value.as_bytes()).to_ascii_lowercase();
+            if text.trim().ends_with(".outlook.com") {
+                return Some(format!("{name} {}", clean(&text)));
+            }
+        }
+    }
+    let location = header_text(headers, "location");
+    if location.contains("login.microsoftonline.com") && location.contains(EXCHANGE_ONLINE_APP) {
+        return Some("a redirect to login.microsoftonline.com for Exchange Online's application".into());
+    }
+    let challenges =
+        headers.get_all("www-authenticate").iter().map(|v| String::from_utf8_lossy(v.as_bytes()).to_ascii_lowercase());
+    if challenges.into_iter().any(|c| c.starts_with("bearer") && c.contains(EXCHANGE_ONLINE_APP)) {
+        return Some("a Bearer challenge for Exchange Online's application".into());
+    }
+    None
+}
+
+/// A pre-authenticating gateway in front of the server, by its redirect or
+/// cookies: nothing of Exchange is visible through it.
+pub fn gateway(status: u16, headers: &HeaderMap) -> Option<&'static str> {
+    let location = header_text(headers, "location");
+    let cookies: Vec<String> = headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).to_ascii_lowercase())
+        .collect();
+    let cookie = |name: &str| cookies.iter().any(|c| c.trim_start().starts_with(name));
+    if location.contains("/my.policy") || cookie("mrhsession") || cookie("lastmrh_session") {
+        Some("F5 BIG-IP APM")
+    } else if location.contains("/logon/logonpoint/") || location.contains("/vpn/index.html") || cookie("nsc_") {
+        Some("Citrix NetScaler/ADC (AAA)")
+    } else if location.contains("/cookieauth.dll?getlogon") {
+        Some("Microsoft TMG (forms pre-authentication)")
+    } else if location.contains("/adfs/ls/") {
+        Some(if status == 307 { "Web Application Proxy (AD FS pre-authentication)" } else { "AD FS sign-in" })
+    } else if location.contains("login.microsoftonline.com") {
+        Some("Microsoft Entra application proxy")
+    } else {
+        None
+    }
+}
+
+/// HTTP.sys answering a request whose Host matches no binding: addressed by
+/// IP, a server bound by name answers every request so.
+pub fn invalid_hostname(status: u16, body: &[u8]) -> bool {
+    status == 400 && contains(&body.to_ascii_lowercase(), b"invalid hostname")
+}
+
+fn header_text(headers: &HeaderMap, name: &str) -> String {
+    headers.get(name).map(|v| String::from_utf8_lossy(v.as_bytes()).to_ascii_lowercase()).unwrap_or_default()
+}
+
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }

@@ -6,6 +6,7 @@
 pub mod http;
 pub mod legacy;
 pub mod markers;
+pub mod raw;
 pub mod tls;
 
 use crate::assess::{Evidence, Source, Status, Verdict, assess};
@@ -41,6 +42,15 @@ pub struct Observation {
     pub notes: Vec<String>,
     /// What stopped the probe before any response.
     pub failure: Option<HttpError>,
+    /// The first malformed answer, when the server answered so: it answered,
+    /// but perhaps nothing could be read.
+    pub malformed: Option<String>,
+    /// What showed that the name points at Exchange Online.
+    pub online: Option<String>,
+    /// A pre-authenticating gateway seen in front of the server.
+    pub gateway: Option<&'static str>,
+    /// HTTP.sys said `400 Invalid Hostname`: bound by name, asked by address.
+    pub invalid_hostname: bool,
     /// How long the probe took.
     pub elapsed: Duration,
 }
@@ -108,9 +118,11 @@ impl Prober {
                 return;
             }
         }
+        // EWS and Autodiscover answer 401 with the header where OWA and ECP
+        // are closed, redirected to AD FS or stripped: asked whenever no
+        // header came yet, even when nothing so far looked like Exchange.
         for path in FALLBACKS {
-            let has_header = obs.evidence.iter().any(|e| e.source == Source::Header);
-            if has_header || !obs.exchange {
+            if obs.evidence.iter().any(|e| e.source == Source::Header) {
                 break;
             }
             if !session.fetch(path, obs).await {
@@ -135,7 +147,15 @@ impl Session<'_> {
     async fn fetch(&mut self, path: &str, obs: &mut Observation) -> bool {
         let mut path = path.to_string();
         for _ in 0..=MAX_REDIRECTS {
-            let response = match self.get(&path).await {
+            let mut result = self.get(&path).await;
+            if let Err(HttpError::Malformed(why)) = &result {
+                // It answered: read the answer again, leniently, keeping
+                // what came before the fault.
+                obs.notes.push(format!("GET {} answered with malformed HTTP ({why})", markers::clean(&path)));
+                obs.malformed.get_or_insert_with(|| why.clone());
+                result = self.get_lenient(&path).await;
+            }
+            let response = match result {
                 Ok(response) => response,
                 Err(err) => {
                     tracing::debug!(host = %self.ep.host, port = self.ep.port, path = %path, error = %err, "GET failed");
@@ -191,15 +211,28 @@ impl Session<'_> {
         let limits = &self.prober.limits;
         let usable = self.conn.as_ref().is_some_and(Connection::is_usable);
         if !usable {
-            if self.opened >= MAX_CONNECTIONS {
-                return Err(HttpError::Http(format!("the server closed {MAX_CONNECTIONS} connections")));
-            }
+            self.count_connection()?;
             self.conn = None;
-            self.opened += 1;
             self.conn = Some(http::connect(self.ep, &mut self.addrs, &self.prober.tls, limits).await?);
         }
         let conn = self.conn.as_mut().expect("connected above");
         conn.get(self.ep, path, limits).await
+    }
+
+    /// GET `path` over a fresh stream, read leniently (`raw`).
+    async fn get_lenient(&mut self, path: &str) -> Result<Response, HttpError> {
+        self.count_connection()?;
+        let limits = &self.prober.limits;
+        let (stream, _) = http::open_stream(self.ep, &mut self.addrs, &self.prober.tls, limits).await?;
+        raw::get(stream, self.ep, path, limits).await
+    }
+
+    fn count_connection(&mut self) -> Result<(), HttpError> {
+        if self.opened >= MAX_CONNECTIONS {
+            return Err(HttpError::Http(format!("the server closed {MAX_CONNECTIONS} connections")));
+        }
+        self.opened += 1;
+        Ok(())
     }
 }
 
@@ -223,8 +256,12 @@ fn record(path: &str, response: &Response, obs: &mut Observation) {
         add(build, Source::Header);
     }
     let ok = response.status.is_success();
-    let is_logon = path.to_ascii_lowercase().starts_with(LOGON);
-    if ok && is_logon {
+    // OWA's sign-in pages name versioned resources whatever their status:
+    // Exchange 2007's logon page comes with 400, a broken OWA's errorFE page
+    // (reached by redirect) with 500. `/owa/` itself is not read: a
+    // catch-all server answers it with anything.
+    let is_owa_page = path.to_ascii_lowercase().starts_with("/owa/auth/") && !response.status.is_redirection();
+    if is_owa_page {
         let html = String::from_utf8_lossy(&response.body);
         for build in markers::page_builds(&html) {
             add(build, Source::LogonPage);
@@ -241,7 +278,16 @@ fn record(path: &str, response: &Response, obs: &mut Observation) {
         }
     }
     obs.exchange |= exchange;
-    for note in notes {
+    let status = response.status.as_u16();
+    if obs.online.is_none() {
+        obs.online = markers::exchange_online(&response.headers);
+    }
+    if obs.gateway.is_none() {
+        obs.gateway = markers::gateway(status, &response.headers);
+    }
+    obs.invalid_hostname |= markers::invalid_hostname(status, &response.body);
+    let broken = response.broken.as_ref().map(|why| format!("GET {}: {why}", markers::clean(path)));
+    for note in notes.into_iter().chain(broken) {
         if !obs.notes.contains(&note) {
             obs.notes.push(note);
         }
@@ -291,17 +337,37 @@ fn redirect_target(ep: &Endpoint, response: &Response) -> Option<Redirect> {
     }
 }
 
-/// The verdict for one probed host: unreachable, not Exchange, or the
-/// assessment of what it showed (plus any build the inventory gives).
+/// The verdict for one probed host: unreachable, Exchange Online, hidden
+/// behind something, not Exchange, or the assessment of what it showed
+/// (plus any build the inventory gives).
 pub fn verdict(obs: &Observation, inventory: Option<&Evidence>, table: &Table) -> Verdict {
     let notes = obs.notes.join("; ");
-    let mut verdict = if !obs.answered {
+    let on_premises = obs.evidence.iter().any(|e| !(e.build.major == 15 && e.build.minor == 20));
+    let mut verdict = if !obs.answered && obs.malformed.is_none() {
         let why = obs.failure.as_ref().map(|f| f.to_string()).unwrap_or_else(|| "no response".into());
         let mut v = Verdict::without_build(Status::Unreachable, why);
         if let Some(inv) = inventory {
             v.detail.push_str(&format!("; the inventory lists build {}", inv.build));
         }
         return v;
+    } else if let Some(sign) = obs.online.as_ref().filter(|_| !on_premises) {
+        Verdict::without_build(
+            Status::NotAffected,
+            format!(
+                "the name points at Exchange Online ({sign}), which Microsoft patches in the service; it is not an on-premises server"
+            ),
+        )
+    } else if obs.evidence.is_empty()
+        && let Some(hidden) = hidden_by(obs)
+    {
+        match inventory {
+            Some(inv) => {
+                let mut v = assess(std::slice::from_ref(inv), table);
+                v.detail = format!("{}; {hidden}", v.detail);
+                v
+            }
+            None => Verdict::without_build(Status::Undetermined, hidden),
+        }
     } else if !obs.exchange && obs.evidence.is_empty() {
         Verdict::without_build(
             Status::NotExchange,
@@ -316,6 +382,29 @@ pub fn verdict(obs: &Observation, inventory: Option<&Evidence>, table: &Table) -
         verdict.detail = format!("{}; also: {notes}", verdict.detail);
     }
     verdict
+}
+
+/// Why nothing of the server could be seen, when something stands in the
+/// way: a pre-authenticating gateway, a name-only binding asked by address,
+/// or answers too malformed to read.
+fn hidden_by(obs: &Observation) -> Option<String> {
+    if let Some(gateway) = obs.gateway {
+        return Some(format!(
+            "a pre-authenticating gateway ({gateway}) stands in front of OWA and shows nothing of the server behind it: scan from inside, or give the build in the inventory's build column"
+        ));
+    }
+    if obs.invalid_hostname && !obs.exchange {
+        return Some(
+            "addressed by IP, the server answers 400 Invalid Hostname (its sites are bound to a name): scan it by name, e.g. with a hostname column"
+                .into(),
+        );
+    }
+    if let Some(why) = obs.malformed.as_ref().filter(|_| !obs.exchange) {
+        return Some(format!(
+            "the server answered, but with malformed HTTP ({why}) that shows no version; IIS does not answer so, so something in front may be mangling responses: check it from inside"
+        ));
+    }
+    None
 }
 
 #[cfg(test)]

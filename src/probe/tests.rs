@@ -12,7 +12,12 @@ fn response(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
     for (k, v) in headers {
         map.append(HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
     }
-    Response { status: StatusCode::from_u16(status).unwrap(), headers: map, body: body.to_string().into() }
+    Response {
+        status: StatusCode::from_u16(status).unwrap(),
+        headers: map,
+        body: body.to_string().into(),
+        broken: None,
+    }
 }
 
 fn ep() -> Endpoint {

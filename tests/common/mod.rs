@@ -7,6 +7,8 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
+pub mod server;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_exchange-exposure");
 
 /// A running `simulate`; killed on drop.
