@@ -13,6 +13,7 @@ pub mod inventory;
 pub mod mail;
 pub mod probe;
 pub mod report;
+pub mod resources;
 pub mod scan;
 pub mod sim;
 pub mod staleness;

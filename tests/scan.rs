@@ -247,3 +247,37 @@ fn the_legacy_fallback_goes_through_the_proxy_tunnel_too() {
     drop(fleet);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_low_open_file_limit_lowers_concurrency_and_no_host_pays_for_it() {
+    use std::os::unix::process::CommandExt;
+    let dir = temp_dir("nofile");
+    let fleet = simulate(&dir, "127.6.2.1", 52);
+    let report = dir.join("report.csv");
+    let mut scan = Command::new(BIN);
+    scan.args(["scan", fleet.inventory.to_str().unwrap(), "--concurrency", "512", "--ca-cert"])
+        .arg(&fleet.ca)
+        .arg("-o")
+        .arg(&report);
+    // SAFETY: setrlimit is async-signal-safe; the child only lowers its own limit.
+    unsafe {
+        scan.pre_exec(|| {
+            let limit = libc::rlimit { rlim_cur: 64, rlim_max: 64 };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let out = scan.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--concurrency lowered to 16"), "{stderr}");
+    let rows = read_csv(&report);
+    let inventory = read_csv(&fleet.inventory);
+    assert_eq!(rows.len(), 52);
+    for (row, inv) in rows.iter().zip(&inventory) {
+        assert_eq!(row["status"], inv["expected_status"], "{}: {}", inv["personality"], row["detail"]);
+    }
+    drop(fleet);
+    std::fs::remove_dir_all(dir).unwrap();
+}

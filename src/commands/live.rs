@@ -88,11 +88,17 @@ pub fn scan(config: &Config, args: ScanArgs) -> Result<Outcome> {
     if config.verbose {
         init_logging();
     }
+    let (concurrency, warning) = crate::resources::fit_concurrency(args.probe.concurrency);
+    if let Some(warning) = warning
+        && !config.quiet
+    {
+        eprintln!("exchange-exposure: warning: {warning}");
+    }
     let progress = progress_bar(config, &args.inventory, shard);
     let runtime = runtime()?;
     let _guard = runtime.enter();
     let job =
-        scan::Job { entries, prober, concurrency: args.probe.concurrency, stop: stop_on_signal(), baseline, progress };
+        scan::Job { entries, prober, concurrency, stop: stop_on_signal(), baseline, progress };
     runtime.block_on(scan_to(config, job, extra_columns, output))
 }
 
@@ -178,6 +184,8 @@ async fn scan_to(config: &Config, job: scan::Job, extra_columns: Vec<String>, ou
 /// `simulate`: the fleet runs until SIGINT or SIGTERM.
 pub fn simulate(args: SimulateArgs) -> Result<Outcome> {
     ensure!(args.hosts >= 1, "--hosts must be at least 1");
+    // Every simulated host holds a listener and a socket per connection.
+    crate::resources::raise_open_files();
     runtime()?.block_on(async {
         let fleet = sim::start(args.first, args.hosts, args.port).await?;
         if let Some(path) = &args.inventory_out {

@@ -43,6 +43,10 @@ pub enum HttpError {
     /// unreachable, and a lenient read may still find evidence in it.
     #[error("malformed HTTP response: {0}")]
     Malformed(String),
+    /// This machine ran out of something (open files, buffers, ports) for
+    /// longer than a request may take: nothing is known of the host.
+    #[error("the scanner ran out of local resources: {0}")]
+    Local(String),
 }
 
 /// Where to connect and what to call the host.
@@ -170,17 +174,29 @@ pub async fn resolve(ep: &Endpoint, limits: &Limits) -> Result<Vec<SocketAddr>, 
 /// TCP to the first address that answers (a name such as `localhost` may
 /// resolve to ::1 first while the server listens on 127.0.0.1). The one that
 /// answered moves to the front, so later connections go straight to it.
+/// Running out of local resources (open files, ports) is waited out and
+/// retried within the limit, never blamed on the host.
 async fn tcp_connect(addrs: &mut [SocketAddr], limit: Duration) -> Result<TcpStream, HttpError> {
     let mut last = HttpError::Connect("no address to connect to".into());
-    for i in 0..addrs.len() {
+    let started = std::time::Instant::now();
+    let mut i = 0;
+    while i < addrs.len() {
         match timeout(limit, TcpStream::connect(addrs[i])).await {
             Ok(Ok(tcp)) => {
                 addrs.swap(0, i);
                 return Ok(tcp);
             }
+            Ok(Err(e)) if crate::resources::is_local_exhaustion(&e) => {
+                if started.elapsed() >= limit {
+                    return Err(HttpError::Local(e.to_string()));
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
             Ok(Err(e)) => last = HttpError::Connect(format!("{}: {e}", addrs[i])),
             Err(_) => last = timed_out("TCP connect", limit),
         }
+        i += 1;
     }
     Err(last)
 }

@@ -343,6 +343,12 @@ fn redirect_target(ep: &Endpoint, response: &Response) -> Option<Redirect> {
 pub fn verdict(obs: &Observation, inventory: Option<&Evidence>, table: &Table) -> Verdict {
     let notes = obs.notes.join("; ");
     let on_premises = obs.evidence.iter().any(|e| !(e.build.major == 15 && e.build.minor == 20));
+    if let Some(HttpError::Local(why)) = &obs.failure {
+        return Verdict::without_build(
+            Status::NotScanned,
+            format!("not probed: the scanner ran out of local resources ({why}); lower --concurrency or raise the open-file limit"),
+        );
+    }
     let mut verdict = if !obs.answered && obs.malformed.is_none() {
         let why = obs.failure.as_ref().map(|f| f.to_string()).unwrap_or_else(|| "no response".into());
         let mut v = Verdict::without_build(Status::Unreachable, why);

@@ -1,0 +1,100 @@
+//! The scanner's own limits, which must never pass for the hosts' failures:
+//! the open-file limit is raised to its hard ceiling at start, and
+//! `--concurrency` is lowered (with a warning) when even that cannot hold
+//! a socket or two for every host probed at once.
+
+/// Descriptors kept aside for everything but probe sockets: standard
+/// streams, the runtime's own, the inventory, the report and its temporary
+/// file, the baseline, the CA file.
+const RESERVED: u64 = 32;
+/// Sockets one host's probe may hold at once: its connection, and a second
+/// one while a legacy-TLS or lenient re-read opens.
+const PER_HOST: u64 = 2;
+
+/// The concurrency that fits `soft` open files.
+pub fn fitting(soft: u64, wanted: usize) -> usize {
+    let room = soft.saturating_sub(RESERVED) / PER_HOST;
+    (wanted as u64).min(room).max(1) as usize
+}
+
+/// Raises the soft open-file limit to the hard one, and returns the
+/// concurrency that fits, with a warning when it is below `wanted`.
+pub fn fit_concurrency(wanted: usize) -> (usize, Option<String>) {
+    let Some(soft) = raise_open_files() else { return (wanted, None) };
+    let fits = fitting(soft, wanted);
+    if fits < wanted {
+        let warning = format!(
+            "the open-file limit ({soft}) holds {fits} hosts probed at once, not {wanted}: --concurrency lowered to {fits} (raise the limit, e.g. ulimit -n or LimitNOFILE=, to probe more at once)"
+        );
+        return (fits, Some(warning));
+    }
+    (wanted, None)
+}
+
+/// The soft limit after raising it as far as allowed; `None` where it
+/// cannot be read.
+#[cfg(unix)]
+pub fn raise_open_files() -> Option<u64> {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit and setrlimit only read and write the struct passed.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return None;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit.rlim_cur = limit.rlim_max;
+            }
+        }
+    }
+    Some(limit.rlim_cur as u64)
+}
+
+#[cfg(not(unix))]
+pub fn raise_open_files() -> Option<u64> {
+    None
+}
+
+/// Whether an I/O error is this machine running out of something (open
+/// files, buffers, local ports), not the remote host failing: such errors
+/// are retried.
+pub fn is_local_exhaustion(err: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        matches!(err.raw_os_error(), Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM | libc::EADDRNOTAVAIL))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = err;
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn concurrency_fits_the_open_file_limit() {
+        let cases = [(20_000, 128, 128), (1024, 4096, 496), (64, 128, 16), (10, 128, 1), (u64::MAX, 4096, 4096)];
+        for (soft, wanted, want) in cases {
+            assert_eq!(fitting(soft, wanted), want, "{soft} {wanted}");
+        }
+    }
+
+    #[test]
+    fn only_running_out_of_local_resources_is_local() {
+        for (code, local) in [
+            (libc::EMFILE, true),
+            (libc::ENFILE, true),
+            (libc::ENOBUFS, true),
+            (libc::EADDRNOTAVAIL, true),
+            (libc::ECONNREFUSED, false),
+            (libc::ETIMEDOUT, false),
+            (libc::EHOSTUNREACH, false),
+        ] {
+            assert_eq!(is_local_exhaustion(&std::io::Error::from_raw_os_error(code)), local, "{code}");
+        }
+    }
+}
