@@ -62,7 +62,10 @@ pub fn raise_open_files() -> Option<u64> {
 pub fn is_local_exhaustion(err: &std::io::Error) -> bool {
     #[cfg(unix)]
     {
-        matches!(err.raw_os_error(), Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM | libc::EADDRNOTAVAIL))
+        matches!(
+            err.raw_os_error(),
+            Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM | libc::EADDRNOTAVAIL)
+        )
     }
     #[cfg(not(unix))]
     {

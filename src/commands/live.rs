@@ -97,8 +97,7 @@ pub fn scan(config: &Config, args: ScanArgs) -> Result<Outcome> {
     let progress = progress_bar(config, &args.inventory, shard);
     let runtime = runtime()?;
     let _guard = runtime.enter();
-    let job =
-        scan::Job { entries, prober, concurrency, stop: stop_on_signal(), baseline, progress };
+    let job = scan::Job { entries, prober, concurrency, stop: stop_on_signal(), baseline, progress };
     runtime.block_on(scan_to(config, job, extra_columns, output))
 }
 

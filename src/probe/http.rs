@@ -3,6 +3,7 @@
 //! connection with capped headers and bodies. Failures are typed so the
 //! report can say which step failed.
 
+use super::dns::Resolver;
 use super::tls::Tls;
 use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, Empty};
@@ -157,14 +158,12 @@ fn timed_out(stage: &'static str, limit: Duration) -> HttpError {
 /// Resolves where to connect for the endpoint (once per host): the proxy if
 /// there is one (it resolves the target itself), else the endpoint. Every
 /// address, in the resolver's order.
-pub async fn resolve(ep: &Endpoint, limits: &Limits) -> Result<Vec<SocketAddr>, HttpError> {
+pub async fn resolve(ep: &Endpoint, resolver: &Resolver, limits: &Limits) -> Result<Vec<SocketAddr>, HttpError> {
     let ep = limits.proxy.as_ref().unwrap_or(ep);
-    let lookup = tokio::net::lookup_host((ep.host.as_str(), ep.port));
-    let addrs: Vec<SocketAddr> = timeout(limits.request_timeout, lookup)
+    let addrs = timeout(limits.request_timeout, resolver.lookup(&ep.host, ep.port))
         .await
         .map_err(|_| timed_out("DNS lookup", limits.request_timeout))?
-        .map_err(|e| HttpError::Dns(e.to_string()))?
-        .collect();
+        .map_err(HttpError::Dns)?;
     if addrs.is_empty() {
         return Err(HttpError::Dns(format!("no address for {}", ep.host)));
     }

@@ -3,6 +3,7 @@
 //! the pure extractors in `markers`, everything seen kept in an
 //! `Observation`; then `verdict` turns an observation into a report verdict.
 
+pub mod dns;
 pub mod http;
 pub mod legacy;
 pub mod markers;
@@ -71,6 +72,7 @@ pub struct Settings {
 #[derive(Debug, Clone)]
 pub struct Prober {
     tls: tls::Tls,
+    resolver: dns::Resolver,
     limits: Limits,
     host_timeout: Duration,
 }
@@ -86,7 +88,7 @@ impl Prober {
             proxy: settings.proxy.clone(),
             legacy_tls: settings.legacy_tls,
         };
-        Ok(Prober { tls, limits, host_timeout: settings.host_timeout })
+        Ok(Prober { tls, resolver: dns::Resolver::from_system(), limits, host_timeout: settings.host_timeout })
     }
 
     /// Probes one host within the host deadline; what was seen before the
@@ -108,7 +110,7 @@ impl Prober {
     }
 
     async fn run(&self, ep: &Endpoint, obs: &mut Observation) {
-        let addrs = match http::resolve(ep, &self.limits).await {
+        let addrs = match http::resolve(ep, &self.resolver, &self.limits).await {
             Ok(addrs) => addrs,
             Err(err) => return obs.failure = Some(err),
         };
@@ -346,7 +348,9 @@ pub fn verdict(obs: &Observation, inventory: Option<&Evidence>, table: &Table) -
     if let Some(HttpError::Local(why)) = &obs.failure {
         return Verdict::without_build(
             Status::NotScanned,
-            format!("not probed: the scanner ran out of local resources ({why}); lower --concurrency or raise the open-file limit"),
+            format!(
+                "not probed: the scanner ran out of local resources ({why}); lower --concurrency or raise the open-file limit"
+            ),
         );
     }
     let mut verdict = if !obs.answered && obs.malformed.is_none() {
