@@ -48,6 +48,7 @@ pub fn raise_open_files() -> Option<u64> {
             }
         }
     }
+    #[allow(clippy::unnecessary_cast)] // rlim_t is u64 on Linux, not everywhere
     Some(limit.rlim_cur as u64)
 }
 

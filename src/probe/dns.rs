@@ -13,7 +13,7 @@ use std::net::{IpAddr, SocketAddr};
 /// Resolves host names; one per scan.
 #[derive(Clone)]
 pub enum Resolver {
-    Async(TokioResolver),
+    Async(Box<TokioResolver>),
     System,
 }
 
@@ -32,7 +32,7 @@ impl Resolver {
         let Ok(mut builder) = TokioResolver::builder_tokio() else { return Resolver::System };
         // Both families, IPv4 first: every address is tried in turn.
         builder.options_mut().ip_strategy = LookupIpStrategy::Ipv4AndIpv6;
-        builder.build().map(Resolver::Async).unwrap_or(Resolver::System)
+        builder.build().map(|r| Resolver::Async(Box::new(r))).unwrap_or(Resolver::System)
     }
 
     /// Every address of `host` (an address is its own answer, never looked
