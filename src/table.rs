@@ -2,10 +2,14 @@
 //! and the release catalog (every Exchange release the tool knows), both data
 //! files compiled into the binary, validated on load, and looked up by CU.
 //!
-//! Sources: `data/proxylogon-2021-03.csv` names each row's source;
-//! `data/exchange-releases.csv` comes from Microsoft's "Exchange Server build
-//! numbers and release dates" page (April 2022 revision) with the typo it
-//! prints for 2010 SP2 RU5 corrected (see that row's note).
+//! Sources: every advisory table in `data/` names each row's source.
+//! `data/exchange-releases.csv` (the catalog) has the releases to April 2022
+//! from Microsoft's "Exchange Server build numbers and release dates" page
+//! (April 2022 revision, its 2010 SP2 RU5 typo corrected), and every release
+//! from March 2018 to November 2026 from
+//! `reference/exchange-releases-2018-2026.csv`, each row citing Microsoft's
+//! own lists (microsoft/Get-ExchangeBuildNumber, CSS-Exchange HealthChecker)
+//! or MSRC-authored CVE records; the file's header says what was left out.
 
 use crate::build::{Build, Precision};
 use anyhow::{Context, Result, bail, ensure};
@@ -134,6 +138,64 @@ impl Row {
     }
 }
 
+/// What kind of release a catalog row is (its `kind` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReleaseKind {
+    /// A CU, service pack, RTM or preview: the base of its line's builds.
+    Base,
+    /// An update rollup (2007, 2010).
+    Rollup,
+    /// A security update offered to everyone.
+    Su,
+    /// A security update offered only to paying Extended Security Update customers.
+    SuEsu,
+    /// A hotfix update with no security fix.
+    Hu,
+    /// A hotfix update that carries a security fix (Apr25HU).
+    HuSecurity,
+    /// A v2 (or v3) of an update that adds no fix of its own.
+    Rerelease,
+    /// A rollup Microsoft recalled.
+    Recalled,
+}
+
+impl ReleaseKind {
+    /// The `kind` column's word.
+    pub fn code(self) -> &'static str {
+        match self {
+            ReleaseKind::Base => "base",
+            ReleaseKind::Rollup => "rollup",
+            ReleaseKind::Su => "su",
+            ReleaseKind::SuEsu => "su-esu",
+            ReleaseKind::Hu => "hu",
+            ReleaseKind::HuSecurity => "hu-security",
+            ReleaseKind::Rerelease => "rerelease",
+            ReleaseKind::Recalled => "recalled",
+        }
+    }
+
+    const ALL: [ReleaseKind; 8] = [
+        ReleaseKind::Base,
+        ReleaseKind::Rollup,
+        ReleaseKind::Su,
+        ReleaseKind::SuEsu,
+        ReleaseKind::Hu,
+        ReleaseKind::HuSecurity,
+        ReleaseKind::Rerelease,
+        ReleaseKind::Recalled,
+    ];
+
+    fn parse(text: &str) -> Option<ReleaseKind> {
+        ReleaseKind::ALL.into_iter().find(|k| k.code() == text)
+    }
+
+    /// Whether `sus_behind` counts it: rollups, public security updates and
+    /// hotfix updates with a security fix (ESU-only ones are counted apart).
+    pub fn counts_publicly(self) -> bool {
+        matches!(self, ReleaseKind::Rollup | ReleaseKind::Su | ReleaseKind::HuSecurity)
+    }
+}
+
 /// One Exchange release (a CU, SP, RTM, security update or update rollup).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Release {
@@ -142,9 +204,59 @@ pub struct Release {
     /// Empty for the CU/SP itself; `Mar21SU`, `RU32`, … for updates.
     pub update: String,
     pub build: Build,
+    /// `YYYY-MM-DD`, or `YYYY-MM` where the source gives only the month.
     pub date: String,
     pub kb: String,
     pub source: String,
+    pub kind: ReleaseKind,
+}
+
+/// A release date as `(year, month, day)`; `day` is `None` for a date known
+/// only to the month. Anything else is `None`.
+pub fn release_date(text: &str) -> Option<(u16, u8, Option<u8>)> {
+    fn num(p: Option<&str>, len: usize) -> Option<&str> {
+        p.filter(|p| p.len() == len && p.bytes().all(|b| b.is_ascii_digit()))
+    }
+    let mut parts = text.split('-');
+    let year: u16 = num(parts.next(), 4)?.parse().ok()?;
+    let month: u8 = num(parts.next(), 2)?.parse().ok().filter(|m| (1..=12).contains(m))?;
+    let day = match parts.next() {
+        None => None,
+        Some(d) => {
+            let day: u8 = num(Some(d), 2)?.parse().ok()?;
+            jiff::civil::Date::new(year as i16, month as i8, day as i8).ok()?;
+            Some(day)
+        }
+    };
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((year, month, day))
+}
+
+/// The newest release in the catalog: how old the tool's knowledge is.
+pub fn newest_release(releases: &[Release]) -> Option<&Release> {
+    releases.iter().max_by_key(|r| release_date(&r.date).map(|(y, m, d)| (y, m, d.unwrap_or(0))))
+}
+
+/// The built-in release catalog, parsed once.
+pub fn builtin_releases() -> &'static [Release] {
+    static PARSED: std::sync::OnceLock<Vec<Release>> = std::sync::OnceLock::new();
+    PARSED.get_or_init(|| {
+        parse_releases(BUILTIN_RELEASES).expect("the built-in catalog passes its own validation (tested)")
+    })
+}
+
+/// The built-in catalog's newest release date, e.g. `2026-11-10`.
+pub fn catalog_date() -> String {
+    newest_release(builtin_releases()).map(|r| r.date.clone()).unwrap_or_default()
+}
+
+/// The built-in catalog's newest release as a civil date (a month-only date
+/// counts from its first day).
+pub fn catalog_civil_date() -> Option<jiff::civil::Date> {
+    let (y, m, d) = release_date(&catalog_date())?;
+    jiff::civil::Date::new(y as i16, m as i8, d.unwrap_or(1) as i8).ok()
 }
 
 /// The fixed-build table in use, with the release catalog beside it.
@@ -184,6 +296,7 @@ struct RawRelease {
     date: String,
     kb: String,
     source: String,
+    kind: String,
 }
 
 impl Table {
@@ -200,7 +313,7 @@ impl Table {
 
     /// Parses and validates a table file against the built-in release catalog.
     pub fn parse(text: &str) -> Result<Table> {
-        let releases = parse_releases(BUILTIN_RELEASES).context("built-in release catalog")?;
+        let releases = builtin_releases().to_vec();
         let name = text
             .lines()
             .find_map(|l| l.strip_prefix("# table:"))
@@ -358,6 +471,10 @@ fn parse_releases(text: &str) -> Result<Vec<Release>> {
         if let Some(prev) = out.last() {
             ensure!(prev.build < build, "{}: not sorted by build after {}", at(), prev.build);
         }
+        ensure!(release_date(&raw.date).is_some(), "{}: date {:?} is neither YYYY-MM-DD nor YYYY-MM", at(), raw.date);
+        ensure!(!raw.source.trim().is_empty(), "{}: every release needs a source", at());
+        let kind = ReleaseKind::parse(&raw.kind).with_context(|| format!("{}: unknown kind {:?}", at(), raw.kind))?;
+        check_kind(kind, &raw.update).with_context(at)?;
         out.push(Release {
             product,
             cu: raw.cu,
@@ -366,9 +483,24 @@ fn parse_releases(text: &str) -> Result<Vec<Release>> {
             date: raw.date,
             kb: raw.kb,
             source: raw.source,
+            kind,
         });
     }
     Ok(out)
+}
+
+/// A release's kind must fit its name: a base has no update name, a hotfix
+/// update is `…HU`, a re-release is a `…v2`/`…v3`, a rollup `RU…`.
+fn check_kind(kind: ReleaseKind, update: &str) -> Result<()> {
+    let fits = match kind {
+        ReleaseKind::Base => update.is_empty(),
+        ReleaseKind::Rollup | ReleaseKind::Recalled => update.starts_with("RU"),
+        ReleaseKind::Su | ReleaseKind::SuEsu => update.ends_with("SU") || update.ends_with("SUv2"),
+        ReleaseKind::Hu | ReleaseKind::HuSecurity => update.ends_with("HU"),
+        ReleaseKind::Rerelease => update.ends_with("v2") || update.ends_with("v3"),
+    };
+    ensure!(fits, "kind {} does not fit the update name {update:?}", kind.code());
+    Ok(())
 }
 
 /// FNV-1a, 64 bits: a stable hash (the table id, inventory shards) that
@@ -545,6 +677,69 @@ mod tests {
             Table::parse(&format!("product,cu,cu_build,fix,alt_fix,kb,cves,source\n{good}")).unwrap_err()
         );
         assert!(err.contains("# table"), "{err}");
+    }
+
+    #[test]
+    fn catalog_is_sorted_dated_sourced_and_kinded() {
+        let releases = builtin_releases();
+        for pair in releases.windows(2) {
+            assert!(pair[0].build < pair[1].build, "{} then {}", pair[0].build, pair[1].build);
+        }
+        for r in releases {
+            assert!(release_date(&r.date).is_some(), "{} {}", r.build, r.date);
+            assert!(!r.source.is_empty(), "{}", r.build);
+        }
+        // 250 rows to April 2022 and 2022-11, plus the 173 of reference/exchange-releases-2018-2026.csv.
+        assert_eq!(releases.len(), 423);
+        let count = |k: ReleaseKind| releases.iter().filter(|r| r.kind == k).count();
+        // Apr25HU on 2016 CU23, 2019 CU14 and CU15 (SE RTM shipped with its fix).
+        assert_eq!(count(ReleaseKind::HuSecurity), 3);
+        // Dec25SU, Feb26SU, Jun26SU..Oct26SU and Sep26SUv2 on 2016 CU23, 2019 CU14 and CU15.
+        assert_eq!(count(ReleaseKind::SuEsu), 24);
+        // Aug23SUv2 (2016 CU23, 2019 CU12, CU13), Nov24SUv2 (2016 CU23, 2019 CU13, CU14) and six 2007/2010 v2/v3 rollups.
+        assert_eq!(count(ReleaseKind::Rerelease), 12);
+        let newest = newest_release(releases).unwrap();
+        assert_eq!(
+            (newest.build.to_string(), newest.date.as_str(), newest.update.as_str()),
+            ("15.2.2562.57".into(), "2026-11-10", "Nov26SU")
+        );
+    }
+
+    #[test]
+    fn the_four_once_approximate_cus_carry_microsofts_dates_and_kbs() {
+        // GEBN (microsoft/Get-ExchangeBuildNumber) rows for the four CUs; CU14's KB also in later-advisories.md.
+        let t = Table::builtin();
+        for (build, date, kb) in [
+            ("15.2.1258.12", "2023-05-03", "KB5020999"),
+            ("15.2.1544.4", "2024-02-13", "KB5035606"),
+            ("15.2.1748.10", "2025-02-10", "KB5042461"),
+            ("15.2.2562.17", "2025-07-01", "KB5047155"),
+        ] {
+            let rel = t.release_cu(&b(build)).unwrap();
+            assert_eq!((rel.date.as_str(), rel.kb.as_str(), rel.kind), (date, kb, ReleaseKind::Base), "{build}");
+            assert!(rel.source.contains("Get-ExchangeBuildNumber") && !rel.source.contains("mail headers"), "{build}");
+        }
+    }
+
+    #[test]
+    fn month_only_dates_are_allowed_and_nothing_looser() {
+        assert_eq!(release_date("2018-03"), Some((2018, 3, None)));
+        assert_eq!(release_date("2026-11-10"), Some((2026, 11, Some(10))));
+        for bad in ["December, 2015", "2018-3", "2018-13", "2018-02-30", "2018-03-01-1", "", "2018"] {
+            assert_eq!(release_date(bad), None, "{bad}");
+        }
+        let header = "product,cu,update,build,date,kb,source,note,kind\n";
+        let cases = [
+            ("2016,CU23,,15.1.2507.6,April 2022,,x,,base\n", "neither YYYY-MM-DD"),
+            ("2016,CU23,,15.1.2507.6,2022-04-20,,x,,su\n", "does not fit"),
+            ("2016,CU23,May22SU,15.1.2507.9,2022-05-10,,x,,hu\n", "does not fit"),
+            ("2016,CU23,May22SU,15.1.2507.9,2022-05-10,,x,,patch\n", "unknown kind"),
+            ("2016,CU23,May22SU,15.1.2507.9,2022-05-10,, ,,su\n", "needs a source"),
+        ];
+        for (body, want) in cases {
+            let err = format!("{:#}", parse_releases(&format!("{header}{body}")).unwrap_err());
+            assert!(err.contains(want), "{body:?}: {err}");
+        }
     }
 
     #[test]

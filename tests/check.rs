@@ -140,12 +140,19 @@ fn several_advisories_each_get_columns_and_the_worst_leads() {
     assert_eq!(&rows[0][col("cves_proxyshell")], "CVE-2021-31207;CVE-2021-34473;CVE-2021-34523");
     assert!(rows[0][col("cves")].contains("CVE-2022-41082") && !rows[0][col("cves")].contains("CVE-2021-26855"));
     assert_eq!(rows[0][col("table")].matches('@').count(), 3, "every table's id");
-    // Staleness: 2016 CU19 at the March SU lacks April and May; CU23 base lacks May and November 2022.
+    // Staleness: 2016 CU19 at the March SU lacks April and May; CU23 base lacks the 16 public
+    // updates May 2022 to October 2025 (v2 re-releases and hotfix updates without a security fix
+    // not counted) and names the 8 ESU-only ones in detail.
     let stale: Vec<(&str, &str)> = rows.iter().map(|r| (&r[col("latest_su")], &r[col("sus_behind")])).collect();
     assert_eq!(stale[0], ("15.1.2176.14", "2"));
-    assert_eq!(stale[2], ("15.1.2507.16", "2"));
-    // 2013 CU23: the ten SUs the catalog knows, March 2021 to November 2022.
-    assert_eq!(stale[3], ("15.0.1497.44", "10"));
+    assert_eq!(stale[2], ("15.1.2507.61", "16"));
+    assert!(
+        rows[2][col("detail")].contains("it also lacks 8 security updates offered only"),
+        "{}",
+        &rows[2][col("detail")]
+    );
+    // 2013 CU23: its 21 SUs, July 2019 to March 2023.
+    assert_eq!(stale[3], ("15.0.1497.48", "21"));
     // --fail-on sees each advisory's status, not only the worst.
     let only = run(&["check", "--advisory", "proxylogon,proxyshell", "--fail-on", "patched", "15.1.2507.6"], "");
     assert_eq!(only.status.code(), Some(1));

@@ -105,7 +105,7 @@ impl Row {
             opt(v.precision().map(|p| p.as_str().to_string())),
             v.sources.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("+"),
             opt(v.fixed_build.map(|b| b.to_string())),
-            v.detail.clone(),
+            self.detail(),
             self.tls.clone(),
             self.fe_servers.join(";"),
             self.checked_at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
@@ -118,6 +118,16 @@ impl Row {
                 .product
                 .map(|p| crate::staleness::support(p, self.checked_at.to_zoned(jiff::tz::TimeZone::UTC).date()))),
         ]
+    }
+
+    /// The verdict's sentence, with the ESU-only updates the build lacks named
+    /// after it (they are not counted in `sus_behind`).
+    fn detail(&self) -> String {
+        match self.staleness.as_ref().map(|s| s.esu_sentence()).filter(|s| !s.is_empty()) {
+            Some(esu) if self.verdict.detail.is_empty() => esu,
+            Some(esu) => format!("{}; {esu}", self.verdict.detail),
+            None => self.verdict.detail.clone(),
+        }
     }
 
     /// `status_ID` and `cves_ID` for each advisory, when several were judged.

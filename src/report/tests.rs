@@ -52,7 +52,11 @@ fn csv_has_the_contract_columns_then_the_inventory_columns() {
     assert_eq!(&rec[13], "2026-11-27T10:00:00Z");
     assert!(rec[14].starts_with("proxylogon-2021-03@"));
     assert_eq!(&rec[15], "7");
-    assert_eq!((&rec[16], &rec[17], &rec[18]), ("15.1.2176.14", "3", "2021-05-11"), "staleness");
+    assert_eq!(
+        (&rec[16], &rec[17], &rec[18]),
+        ("15.1.2176.14", "4", "2021-05-11"),
+        "staleness: Feb21SU, Mar21SU, Apr21SU, May21SU"
+    );
     assert!(rec[19].starts_with("ended 2025-10-14: move to Exchange SE"), "support on 2026-11-27: {}", &rec[19]);
     // Inventory columns pass through unchanged.
     assert_eq!(&rec[21], "=1+1");
