@@ -157,3 +157,16 @@ fn several_advisories_each_get_columns_and_the_worst_leads() {
     let only = run(&["check", "--advisory", "proxylogon,proxyshell", "--fail-on", "patched", "15.1.2507.6"], "");
     assert_eq!(only.status.code(), Some(1));
 }
+
+#[test]
+fn the_catalog_age_is_in_version_and_table() {
+    let out = run(&["--version"], "");
+    assert_eq!(out.status.code(), Some(0));
+    let version = String::from_utf8_lossy(&out.stdout);
+    assert!(version.contains("(release catalog: newest release 2026-11-10)"), "{version}");
+    for format in ["csv", "table"] {
+        let out = run(&["table", "--format", format], "");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("release catalog: 423 releases, newest release 2026-11-10"), "{format}: {text}");
+    }
+}

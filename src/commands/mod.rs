@@ -78,6 +78,12 @@ pub fn table(config: &Config) -> Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
+/// The release catalog's size and newest release date: how current the tool's data is.
+fn catalog_line(t: &Table) -> String {
+    let newest = crate::table::newest_release(&t.releases).map(|r| r.date.as_str()).unwrap_or("none");
+    format!("release catalog: {} releases, newest release {newest}", t.releases.len())
+}
+
 fn write_table(out: &mut impl Write, t: &Table, format: Format) -> Result<()> {
     let rows: Vec<[String; 8]> = t
         .rows
@@ -100,10 +106,12 @@ fn write_table(out: &mut impl Write, t: &Table, format: Format) -> Result<()> {
         Format::Html => anyhow::bail!("the table has no HTML form; use --format csv, jsonl or table"),
         Format::Table => {
             writeln!(out, "advisory {}: table {} ({} rows), {}", t.advisory, t.id, t.rows.len(), t.update)?;
+            writeln!(out, "{}", catalog_line(t))?;
             report::write_aligned(out, &header, &rows)?;
         }
         Format::Csv => {
             writeln!(out, "# table: {}\n# update: {}\n# id: {}", t.name, t.update, t.id)?;
+            writeln!(out, "# {}", catalog_line(t))?;
             let mut csv = csv::Writer::from_writer(&mut *out);
             csv.write_record(header)?;
             for row in &rows {
