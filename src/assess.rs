@@ -486,14 +486,19 @@ fn compare(build: &Build, row: &Row, fix: Build, kb: &str, update: &str) -> (Sta
     (Status::Vulnerable, format!("{build} is below {fix}, the fixed build for {cu}; install {update}{kb}"))
 }
 
-/// The first later row on the same line with a fix, and the lowest build
-/// that is patched there.
+/// The first later CU on the same line with a fix, and the lowest build
+/// there that closes every CVE of the advisory: where a CU's CVEs were fixed
+/// by several updates (ProxyShell: April and May 2021), the highest of them.
 fn next_fixed<'t>(row: &Row, table: &'t Table) -> Option<(&'t Row, Build)> {
-    table.product_rows(row.product).filter(|r| r.cu_build > row.cu_build).find_map(|r| match r.fix {
-        Fix::Build(b) => Some((r, b)),
-        Fix::Included => Some((r, r.cu_build)),
+    let first = table.product_rows(row.product).find(|r| r.cu_build > row.cu_build && r.fix != Fix::None)?;
+    let rows = table.rows_for(&first.cu_build);
+    let closes_all = |r: &&Row| match r.fix {
+        Fix::Build(b) => Some(b),
+        Fix::Included => Some(r.cu_build),
         Fix::None => None,
-    })
+    };
+    let target = rows.iter().map(closes_all).collect::<Option<Vec<Build>>>()?.into_iter().max()?;
+    Some((first, target))
 }
 
 fn newest_cu_hint(row: &Row, table: &Table) -> String {

@@ -377,3 +377,25 @@ fn proxynotshell_on_the_builds_of_the_issue() {
     let v = judge(&b("15.1.2176.9"), &t);
     assert!(v.detail.contains("never received the November 2022 security update"), "{}", v.detail);
 }
+
+#[test]
+fn proxyshell_cus_that_never_got_the_fix_move_to_the_build_closing_every_cve() {
+    // reference/proxylogon-march-2021.md: fully fixed at 2013 CU23 15.0.1497.18, 2016 CU19
+    // 15.1.2176.14, 2019 CU8 15.2.792.15 (the May 2021 SU); the April builds leave CVE-2021-31207 open.
+    let t = Table::advisory("proxyshell").unwrap();
+    for (build, target) in [
+        ("15.0.1473.3", "15.0.1497.18"),
+        ("15.0.1395.4", "15.0.1497.18"),
+        ("15.1.2106.2", "15.1.2176.14"),
+        ("15.1.1261.35", "15.1.2176.14"),
+        ("15.2.721.2", "15.2.792.15"),
+        ("15.2.221.12", "15.2.792.15"),
+    ] {
+        let v = judge(&b(build), &t);
+        assert_eq!(v.status, Status::Vulnerable, "{build}");
+        assert_eq!(v.fixed_build, Some(b(target)), "{build}");
+        assert!(v.detail.contains(&format!("({target}) or later")), "{build}: {}", v.detail);
+        let there = judge(&b(target), &t);
+        assert_eq!((there.status, there.cves.len()), (Status::Patched, 0), "{target} closes every CVE");
+    }
+}
