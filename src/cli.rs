@@ -39,7 +39,7 @@ pub struct Common {
     /// Log each host's probe steps on stderr
     #[arg(long, short, global = true)]
     pub verbose: bool,
-    /// Advisories to judge against, comma-separated, or `all`: proxylogon (default), proxyshell, proxynotshell
+    /// Advisories to judge against, comma-separated, or `all`: proxylogon (default), proxyshell, proxynotshell, owassrf, cve-2024-21410, cve-2025-53786, cve-2026-42897
     #[arg(long, global = true, value_delimiter = ',', value_name = "NAME")]
     pub advisory: Vec<String>,
     /// Use this fixed-build table file for the first advisory (same format, same validation)

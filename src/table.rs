@@ -20,10 +20,14 @@ const BUILTIN_TABLE: &str = include_str!("../data/proxylogon-2021-03.csv");
 
 /// Every advisory the tool knows: its id for `--advisory`, and its table.
 /// The first is the default.
-pub const ADVISORIES: [(&str, &str); 3] = [
+pub const ADVISORIES: [(&str, &str); 7] = [
     ("proxylogon", BUILTIN_TABLE),
     ("proxyshell", include_str!("../data/proxyshell-2021.csv")),
     ("proxynotshell", include_str!("../data/proxynotshell-2022.csv")),
+    ("owassrf", include_str!("../data/owassrf-2022.csv")),
+    ("cve-2024-21410", include_str!("../data/cve-2024-21410.csv")),
+    ("cve-2025-53786", include_str!("../data/cve-2025-53786.csv")),
+    ("cve-2026-42897", include_str!("../data/cve-2026-42897.csv")),
 ];
 const BUILTIN_RELEASES: &str = include_str!("../data/exchange-releases.csv");
 
@@ -130,6 +134,9 @@ pub struct Row {
     pub kb: String,
     pub cves: Vec<String>,
     pub source: String,
+    /// The fix build is offered only to paying Extended Security Update
+    /// customers (`esu_only` column `yes`).
+    pub esu_only: bool,
 }
 
 impl Row {
@@ -269,6 +276,10 @@ pub struct Table {
     /// What the fix is called in sentences (`# update: …`), e.g. "the March
     /// 2021 security update (ProxyLogon)".
     pub update: String,
+    /// A configuration step the fix also needs that no remote scan can see
+    /// (`# config: …`), e.g. Extended Protection: builds at or above the fix
+    /// are then `config-unknown`, never `patched`.
+    pub config: Option<String>,
     /// Name and content hash, e.g. `proxylogon-2021-03@1a2b3c4d`: reports carry it.
     pub id: String,
     pub rows: Vec<Row>,
@@ -285,6 +296,9 @@ struct RawRow {
     kb: String,
     cves: String,
     source: String,
+    /// Optional column: `yes` when the fix is offered only to ESU customers.
+    #[serde(default)]
+    esu_only: String,
 }
 
 #[derive(serde::Deserialize)]
@@ -325,10 +339,15 @@ impl Table {
             .find_map(|l| l.strip_prefix("# update:"))
             .map(|u| u.trim().to_string())
             .unwrap_or_else(|| "the security update".into());
+        let config = text
+            .lines()
+            .find_map(|l| l.strip_prefix("# config:"))
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty());
         let rows = parse_rows(text)?;
         let id = format!("{name}@{:08x}", fnv1a(text.as_bytes()) as u32);
         let advisory = name.split('-').next().unwrap_or(name).to_string();
-        Ok(Table { advisory, name: name.to_string(), update, id, rows, releases })
+        Ok(Table { advisory, name: name.to_string(), update, config, id, rows, releases })
     }
 
     /// A built-in advisory's table by id (`proxylogon`, `proxyshell`, `proxynotshell`).
@@ -431,7 +450,13 @@ fn parse_row(raw: RawRow) -> Result<Row> {
         ensure!(is_cve_id(cve), "{cve:?} is not a CVE id");
     }
     ensure!(!raw.source.trim().is_empty(), "every row needs a source");
-    Ok(Row { product, cu: raw.cu, cu_build, fix, alt_fix, kb: raw.kb, cves, source: raw.source })
+    let esu_only = match raw.esu_only.trim() {
+        "" => false,
+        "yes" => true,
+        other => bail!("esu_only is 'yes' or empty, not {other:?}"),
+    };
+    ensure!(!esu_only || matches!(fix, Fix::Build(_)), "esu_only needs a fix build");
+    Ok(Row { product, cu: raw.cu, cu_build, fix, alt_fix, kb: raw.kb, cves, source: raw.source, esu_only })
 }
 
 fn is_cve_id(text: &str) -> bool {
@@ -555,7 +580,8 @@ mod tests {
         for (id, _) in ADVISORIES {
             let t = Table::advisory(id).unwrap();
             assert!(
-                t.id.starts_with(&t.name) && t.update.contains(" security update"),
+                t.id.starts_with(&t.name)
+                    && (t.update.contains(" security update") || t.update.contains(" hotfix update")),
                 "{id}: {} / {}",
                 t.id,
                 t.update
@@ -582,12 +608,95 @@ mod tests {
 
     #[test]
     fn later_advisories_leave_exchange_2010_alone() {
-        for id in ["proxyshell", "proxynotshell"] {
+        for id in ["proxyshell", "proxynotshell", "owassrf", "cve-2024-21410", "cve-2025-53786", "cve-2026-42897"] {
             let t = Table::advisory(id).unwrap();
             assert!(!t.covers(Product::Ex2010) && t.covers(Product::Ex2013) && t.covers(Product::Se), "{id}");
         }
         assert!(Table::advisory("proxylogon").unwrap().covers(Product::Ex2010));
         assert!(Table::advisory("nope").is_none());
+    }
+
+    #[test]
+    fn later_advisory_tables_hold_the_reference_facts() {
+        // reference/later-advisories.md, per advisory: (CU base, fix) for every CU with a fix
+        // build or the fix included; every other CU of 2013/2016/2019/SE never got it.
+        type Case = (&'static str, &'static str, Option<&'static str>, &'static [(&'static str, &'static str)]);
+        let cases: [Case; 4] = [
+            (
+                "owassrf",
+                "CVE-2022-41080",
+                None,
+                &[
+                    ("15.0.1497.2", "15.0.1497.44"),
+                    ("15.1.2375.7", "15.1.2375.37"),
+                    ("15.1.2507.6", "15.1.2507.16"),
+                    ("15.2.986.5", "15.2.986.36"),
+                    ("15.2.1118.7", "15.2.1118.20"),
+                    ("15.2.1258.12", "included"),
+                    ("15.2.1544.4", "included"),
+                    ("15.2.1748.10", "included"),
+                    ("15.2.2562.17", "included"),
+                ],
+            ),
+            (
+                "cve-2024-21410",
+                "CVE-2024-21410",
+                Some("Extended Protection"),
+                &[
+                    ("15.1.2507.6", "15.1.2507.37"),
+                    ("15.2.1544.4", "included"),
+                    ("15.2.1748.10", "included"),
+                    ("15.2.2562.17", "included"),
+                ],
+            ),
+            (
+                "cve-2025-53786",
+                "CVE-2025-53786",
+                Some("dedicated Exchange hybrid application"),
+                &[
+                    ("15.1.2507.6", "15.1.2507.55"),
+                    ("15.2.1544.4", "15.2.1544.25"),
+                    ("15.2.1748.10", "15.2.1748.24"),
+                    ("15.2.2562.17", "included"),
+                ],
+            ),
+            (
+                "cve-2026-42897",
+                "CVE-2026-42897",
+                None,
+                &[
+                    ("15.1.2507.6", "15.1.2507.69"),
+                    ("15.2.1544.4", "15.2.1544.41"),
+                    ("15.2.1748.10", "15.2.1748.46"),
+                    ("15.2.2562.43", "15.2.2562.43"),
+                ],
+            ),
+        ];
+        for (id, cve, config, fixed) in cases {
+            let t = Table::advisory(id).unwrap();
+            assert_eq!(t.config.is_some(), config.is_some(), "{id}");
+            if let (Some(step), Some(want)) = (&t.config, config) {
+                assert!(step.contains(want) && step.contains("no remote scan can see"), "{id}: {step}");
+            }
+            for row in &t.rows {
+                assert_eq!(row.cves, [cve], "{id} {} {}", row.product, row.cu);
+                let want =
+                    fixed.iter().find(|(cu, _)| t.rows_for(&b(cu)).first().is_some_and(|r| r.cu_build == row.cu_build));
+                let got = row.fix.to_string();
+                match want {
+                    Some((_, fix)) => assert_eq!(got, *fix, "{id} {} {}", row.product, row.cu),
+                    None => assert_eq!(got, "none", "{id} {} {}", row.product, row.cu),
+                }
+                // Only the June 2026 fixes for 2016 and 2019 are ESU-only.
+                assert_eq!(row.esu_only, id == "cve-2026-42897" && row.product != Product::Se && row.fix != Fix::None);
+            }
+            // Every fix build is a release of its CU in the catalog.
+            for row in &t.rows {
+                if let Fix::Build(fix) = row.fix {
+                    assert!(t.releases.iter().any(|r| r.build == fix), "{id}: {fix} not in the catalog");
+                }
+            }
+        }
     }
 
     #[test]

@@ -85,7 +85,7 @@ fn catalog_line(t: &Table) -> String {
 }
 
 fn write_table(out: &mut impl Write, t: &Table, format: Format) -> Result<()> {
-    let rows: Vec<[String; 8]> = t
+    let rows: Vec<[String; 9]> = t
         .rows
         .iter()
         .map(|r| {
@@ -98,10 +98,11 @@ fn write_table(out: &mut impl Write, t: &Table, format: Format) -> Result<()> {
                 r.kb.clone(),
                 r.cves.join(";"),
                 r.source.clone(),
+                if r.esu_only { "yes".into() } else { String::new() },
             ]
         })
         .collect();
-    let header = ["product", "cu", "cu_build", "fix", "alt_fix", "kb", "cves", "source"];
+    let header = ["product", "cu", "cu_build", "fix", "alt_fix", "kb", "cves", "source", "esu_only"];
     match format {
         Format::Html => anyhow::bail!("the table has no HTML form; use --format csv, jsonl or table"),
         Format::Table => {
@@ -111,6 +112,9 @@ fn write_table(out: &mut impl Write, t: &Table, format: Format) -> Result<()> {
         }
         Format::Csv => {
             writeln!(out, "# table: {}\n# update: {}\n# id: {}", t.name, t.update, t.id)?;
+            if let Some(step) = &t.config {
+                writeln!(out, "# config: {step}")?;
+            }
             writeln!(out, "# {}", catalog_line(t))?;
             let mut csv = csv::Writer::from_writer(&mut *out);
             csv.write_record(header)?;

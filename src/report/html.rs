@@ -34,7 +34,7 @@ h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:24px 0 8px;border-bott
 th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top;overflow-wrap:break-word}
 td.n{white-space:nowrap;overflow-wrap:normal}
 th{background:#f0f0f0}td.s{white-space:nowrap;font-weight:600}
-.vulnerable{color:#b00020}.ambiguous,.su-unknown{color:#a05a00}.patched,.not-affected{color:#1b6e20}
+.vulnerable{color:#b00020}.ambiguous,.su-unknown,.config-unknown{color:#a05a00}.patched,.not-affected{color:#1b6e20}
 @page{size:A4;margin:12mm}@media print{body{margin:0;font-size:10px}tr{break-inside:avoid}h2{break-after:avoid}}
 ";
 
@@ -42,7 +42,7 @@ th{background:#f0f0f0}td.s{white-space:nowrap;font-weight:600}
 fn colour(status: Status) -> &'static str {
     match status {
         Status::Vulnerable => "#b00020",
-        Status::Ambiguous | Status::SuUnknown => "#e08a00",
+        Status::Ambiguous | Status::SuUnknown | Status::ConfigUnknown => "#e08a00",
         Status::Patched | Status::NotAffected => "#2e7d32",
         Status::UnknownBuild | Status::Undetermined => "#8e6bbf",
         _ => "#777777",
@@ -53,7 +53,12 @@ fn colour(status: Status) -> &'static str {
 fn needs_action(status: Status) -> bool {
     matches!(
         status,
-        Status::Vulnerable | Status::SuUnknown | Status::Ambiguous | Status::UnknownBuild | Status::Undetermined
+        Status::Vulnerable
+            | Status::SuUnknown
+            | Status::Ambiguous
+            | Status::ConfigUnknown
+            | Status::UnknownBuild
+            | Status::Undetermined
     )
 }
 
