@@ -18,6 +18,11 @@ pub fn support(product: Product, day: jiff::civil::Date) -> String {
     if day > *end { format!("ended {end}: move to {move_to}") } else { format!("supported until {end}") }
 }
 
+/// The day `product`'s support ended (`None`: still supported, as SE).
+pub fn support_end(product: Product) -> Option<jiff::civil::Date> {
+    lifecycle().iter().find(|(p, ..)| *p == product).map(|(_, end, _)| *end)
+}
+
 /// The lifecycle file, parsed once: (product, end of support, where to move).
 fn lifecycle() -> &'static [(Product, jiff::civil::Date, String)] {
     static PARSED: std::sync::OnceLock<Vec<(Product, jiff::civil::Date, String)>> = std::sync::OnceLock::new();

@@ -459,7 +459,8 @@ fn parse_row(raw: RawRow) -> Result<Row> {
     Ok(Row { product, cu: raw.cu, cu_build, fix, alt_fix, kb: raw.kb, cves, source: raw.source, esu_only })
 }
 
-fn is_cve_id(text: &str) -> bool {
+/// Whether `text` is a CVE id (`CVE-YYYY-NNNN…`).
+pub fn is_cve_id(text: &str) -> bool {
     let mut parts = text.split('-');
     let digits =
         |p: Option<&str>, min: usize| p.is_some_and(|p| p.len() >= min && p.bytes().all(|b| b.is_ascii_digit()));

@@ -215,3 +215,23 @@ fn config_unknown_is_a_status_fail_on_can_name() {
     assert!(rows[0][10].contains("offered only to paying Extended Security Update customers"), "{}", &rows[0][10]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn open_cves_columns_and_the_html_count() {
+    let out = run(&["check", "--format", "csv", "15.2.2562.43", "15.2.2562.57"], "");
+    let mut rdr = csv::Reader::from_reader(&out.stdout[..]);
+    let headers: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    assert_eq!(col("open_cves"), col("support") + 1, "after the fixed columns");
+    assert_eq!(col("open_cves_count"), col("open_cves") + 1);
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    // SE at Jun26SU: Jul26SU 5, Aug26SU 7, Sep26SU 9, Sep26SUv2 1, Oct26SU 3, Nov26SU 4.
+    assert_eq!(&rows[0][col("open_cves_count")], "29");
+    assert!(rows[0][col("open_cves")].starts_with("CVE-2026-45583;CVE-2026-55005;"), "{}", &rows[0][col("open_cves")]);
+    assert!(rows[0][col("open_cves")].ends_with(";CVE-2026-118208"));
+    assert_eq!((&rows[1][col("open_cves")], &rows[1][col("open_cves_count")]), ("", "0"));
+    // The HTML report's hosts that need action show how many CVEs each still lacks.
+    let html = run(&["check", "--format", "html", "--advisory", "cve-2026-42897", "15.2.2562.41"], "");
+    let text = String::from_utf8_lossy(&html.stdout);
+    assert!(text.contains("<th>open CVEs</th>") && text.contains("<td class=\"n\">36</td>"), "{text}");
+}

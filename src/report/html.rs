@@ -89,12 +89,12 @@ pub fn write(out: &mut impl Write, rows: &[Row]) -> io::Result<()> {
     if action.is_empty() {
         html.push_str("<p>None: every host is patched, not affected, or could not be reached.</p>\n");
     } else {
-        html.push_str("<table><thead><tr><th>host</th><th>status</th><th>product</th><th>build</th><th>needs</th><th>what to do</th></tr></thead><tbody>\n");
+        html.push_str("<table><thead><tr><th>host</th><th>status</th><th>product</th><th>build</th><th>needs</th><th>open CVEs</th><th>what to do</th></tr></thead><tbody>\n");
         for row in action {
             let c = row.cells();
             let _ = writeln!(
                 html,
-                "<tr><td class=\"n\">{}</td><td class=\"s {}\">{}</td><td>{} {}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+                "<tr><td class=\"n\">{}</td><td class=\"s {}\">{}</td><td>{} {}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
                 escape(&host_port(&c[0], &c[1])),
                 escape(&c[2]),
                 escape(&c[2]),
@@ -102,6 +102,7 @@ pub fn write(out: &mut impl Write, rows: &[Row]) -> io::Result<()> {
                 escape(&c[5]),
                 escape(&c[6]),
                 escape(&c[9]),
+                escape(&c[21]),
                 escape(&c[10])
             );
         }
