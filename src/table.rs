@@ -582,7 +582,9 @@ mod tests {
             let t = Table::advisory(id).unwrap();
             assert!(
                 t.id.starts_with(&t.name)
-                    && (t.update.contains(" security update") || t.update.contains(" hotfix update")),
+                    && [" security update", " security updates", " hotfix update", " fix"]
+                        .iter()
+                        .any(|e| t.update.ends_with(e)),
                 "{id}: {} / {}",
                 t.id,
                 t.update
