@@ -195,8 +195,18 @@ pub fn of(build: &Build, releases: &[Release]) -> Option<Vec<String>> {
     let lines_with_data = [Product::Ex2013, Product::Ex2016, Product::Ex2019, Product::Se];
     if lines_with_data.contains(&cu.product) {
         for update in updates() {
-            for cve in update.cves.iter().filter(|c| !judged_by_table.contains(c)) {
-                if lacks(build, cu, update, cve, releases) == Some(true) {
+            let mut cves = update.cves.iter().filter(|c| !judged_by_table.contains(c)).peekable();
+            if cves.peek().is_none() {
+                continue;
+            }
+            // Whether the CU has the update depends on the update, not the CVE: judge it once
+            // for a CVE without a limit, and apart for CVEs with one.
+            let unlimited = update.cves.iter().find(|c| !update.limits.iter().any(|(l, _)| l == *c));
+            let plain = unlimited.and_then(|c| lacks(build, cu, update, c, releases));
+            for cve in cves {
+                let limited = update.limits.iter().any(|(l, _)| l == cve);
+                let verdict = if limited { lacks(build, cu, update, cve, releases) } else { plain };
+                if verdict == Some(true) {
                     add(cve);
                 }
             }
@@ -205,6 +215,22 @@ pub fn of(build: &Build, releases: &[Release]) -> Option<Vec<String>> {
         return None;
     }
     Some(open.into_iter().map(|(_, _, cve)| cve).collect())
+}
+
+/// `of` against the built-in catalog, remembered per build: a fleet runs few
+/// distinct builds, and a report may have tens of thousands of rows.
+pub fn of_builtin(build: &Build) -> Option<Vec<String>> {
+    static SEEN: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<Build, Option<Vec<String>>>>> =
+        std::sync::OnceLock::new();
+    let seen = SEEN.get_or_init(Default::default);
+    if let Some(known) = seen.lock().ok().and_then(|m| m.get(build).cloned()) {
+        return known;
+    }
+    let open = of(build, crate::table::builtin_releases());
+    if let Ok(mut m) = seen.lock() {
+        m.insert(*build, open.clone());
+    }
+    open
 }
 
 /// Every built-in advisory table, parsed once.

@@ -230,3 +230,13 @@ fn the_update_list_is_valid_and_matches_the_catalog() {
         assert!(err.contains(want), "{row:?}: {err}");
     }
 }
+
+#[test]
+fn remembered_answers_are_the_same_answers() {
+    for build in ["15.0.1497.44", "15.1.2507.16", "15.2.1748", "15.2.2562.57", "14.3.509.0", "15.1.2600.1"] {
+        let b: Build = build.parse().unwrap();
+        let fresh = of(&b, crate::table::builtin_releases());
+        assert_eq!(of_builtin(&b), fresh, "{build}");
+        assert_eq!(of_builtin(&b), fresh, "{build} again");
+    }
+}

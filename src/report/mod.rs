@@ -73,7 +73,8 @@ impl Row {
     /// A row for a judged build or host; the caller fills in where it came from.
     pub fn judged(judged: crate::assess::Judged, config: &crate::config::Config) -> Row {
         let staleness = judged.overall.build.and_then(|b| crate::staleness::of(&b, &config.table().releases));
-        let open_cves = judged.overall.build.and_then(|b| crate::open_cves::of(&b, &config.table().releases));
+        // Tables share the built-in catalog (`Table::parse`), so the remembered answers fit.
+        let open_cves = judged.overall.build.and_then(|b| crate::open_cves::of_builtin(&b));
         Row {
             host: String::new(),
             port: None,
