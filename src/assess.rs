@@ -454,7 +454,12 @@ fn judge_against(build: &Build, row: &Row, table: &Table, v: &mut Verdict) {
                     newest_cu_hint(row, table),
                     if to.esu_only { esu_note(to) } else { String::new() }
                 ),
-                None => format!("{} never received {} and no later CU is known", name(row), table.update),
+                None => format!(
+                    "{} never received {}, and no {} build has it: the remedy is another product line (see the support column)",
+                    name(row),
+                    table.update,
+                    row.product
+                ),
             };
         }
         Fix::Build(fix) => {

@@ -455,7 +455,9 @@ fn config_unknown_names_the_step_and_never_says_patched() {
     // 2019 CU13 never got it: move to CU14. 2013 never got it either (not 'not affected').
     let cu13 = judge(&b("15.2.1258.39"), &ep);
     assert_eq!((cu13.status, cu13.fixed_build), (Status::Vulnerable, Some(b("15.2.1544.4"))));
-    assert_eq!(judge(&b("15.0.1497.48"), &ep).status, Status::Vulnerable);
+    let ex2013 = judge(&b("15.0.1497.48"), &ep);
+    assert_eq!((ex2013.status, ex2013.fixed_build), (Status::Vulnerable, None));
+    assert!(ex2013.detail.contains("no Exchange 2013 build has it"), "{}", ex2013.detail);
     assert_eq!(judge(&b("14.3.513.0"), &ep).status, Status::NotAffected);
     let hybrid = Table::advisory("cve-2025-53786").unwrap();
     let se = judge(&b("15.2.2562.17"), &hybrid);
