@@ -1,7 +1,8 @@
-//! How far behind a build is: the newest security update (or rollup) the
-//! release catalog knows for its CU, how many of them the build lacks, and
-//! that update's date. Known only for full builds; honest about builds newer
-//! than the catalog.
+//! How far behind a build is: the newest public security update (or rollup)
+//! the release catalog knows for its CU, how many of them the build lacks,
+//! that update's date, and the ESU-only updates it lacks besides. Known only
+//! for full builds; honest about builds newer than the catalog, and about the
+//! catalog's own age (`catalog_note`).
 
 use crate::build::{Build, Precision};
 use crate::table::{CuKey, Product, Release, ReleaseKind};
@@ -47,8 +48,8 @@ fn lifecycle() -> &'static [(Product, jiff::civil::Date, String)] {
 /// updates, and hotfix updates that carry a security fix. A v2 that only
 /// re-releases an update is not a second one; hotfix updates with no
 /// security fix are not counted. Updates offered only to paying Extended
-/// Security Update customers are counted apart (`esu_behind`, named in
-/// `esu_updates`).
+/// Security Update customers are counted apart (`esu_updates`, which the
+/// report names in `detail`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Staleness {
     /// The newest public update's build (a re-release's, where the newest was
