@@ -350,7 +350,7 @@ impl Table {
         Ok(Table { advisory, name: name.to_string(), update, config, id, rows, releases })
     }
 
-    /// A built-in advisory's table by id (`proxylogon`, `proxyshell`, `proxynotshell`).
+    /// A built-in advisory's table by id (`proxylogon`, `owassrf`, `cve-2024-21410`, …: see `ADVISORIES`).
     pub fn advisory(id: &str) -> Option<Table> {
         let (_, text) = ADVISORIES.iter().find(|(name, _)| *name == id)?;
         let mut table = Table::parse(text).expect("built-in tables pass their own validation (tested)");
