@@ -347,7 +347,8 @@ pub fn judge(build: &Build, table: &Table) -> Verdict {
     if let (Status::Patched, Some(step)) = (v.status, &table.config) {
         // The build has the fix, but the advisory is closed only by a step a scan cannot see.
         v.status = Status::ConfigUnknown;
-        v.detail = format!("{}; but {step}: confirm it on the server", v.detail);
+        let has_fix = v.detail.replace("so any build of it is patched", "so any build of it has the fix");
+        v.detail = format!("{has_fix}; but {step}: confirm it on the server");
     }
     v
 }

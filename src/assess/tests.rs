@@ -451,6 +451,7 @@ fn config_unknown_names_the_step_and_never_says_patched() {
             "{}",
             v.detail
         );
+        assert!(!v.detail.contains("patched"), "a config-unknown sentence never says patched: {}", v.detail);
     }
     // 2019 CU13 never got it: move to CU14. 2013 never got it either (not 'not affected').
     let cu13 = judge(&b("15.2.1258.39"), &ep);
