@@ -15,6 +15,7 @@ pub enum Status {
     SuUnknown,
     Ambiguous,
     Patched,
+    ConfigUnknown,
     NotAffected,
     UnknownBuild,
     Undetermined,
@@ -25,11 +26,12 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 11] = [
+    pub const ALL: [Status; 12] = [
         Status::Vulnerable,
         Status::SuUnknown,
         Status::Ambiguous,
         Status::Patched,
+        Status::ConfigUnknown,
         Status::NotAffected,
         Status::UnknownBuild,
         Status::Undetermined,
@@ -45,6 +47,7 @@ impl Status {
             Status::SuUnknown => "su-unknown",
             Status::Ambiguous => "ambiguous",
             Status::Patched => "patched",
+            Status::ConfigUnknown => "config-unknown",
             Status::NotAffected => "not-affected",
             Status::UnknownBuild => "unknown-build",
             Status::Undetermined => "undetermined",
@@ -60,7 +63,10 @@ impl Status {
     }
 
     /// Worst first: the order in which statuses lead when several verdicts
-    /// are combined (CVE groups, advisories).
+    /// are combined (CVE groups, advisories). `config-unknown` sits just above
+    /// `patched`: the build has the fix, so it is less urgent than any status
+    /// saying the build is or may be exposed, or is not one the tool knows;
+    /// but a configuration step is still unconfirmed, so it leads over `patched`.
     pub fn severity(self) -> u8 {
         match self {
             Status::Vulnerable => 0,
@@ -72,8 +78,9 @@ impl Status {
             Status::NotScanned => 6,
             Status::InputError => 7,
             Status::NotExchange => 8,
-            Status::Patched => 9,
-            Status::NotAffected => 10,
+            Status::ConfigUnknown => 9,
+            Status::Patched => 10,
+            Status::NotAffected => 11,
         }
     }
 
@@ -367,6 +374,12 @@ pub fn judge(build: &Build, table: &Table) -> Verdict {
             rows => v = judge_groups(build, rows, table, v),
         },
     }
+    if let (Status::Patched, Some(step)) = (v.status, &table.config) {
+        // The build has the fix, but the advisory is closed only by a step a scan cannot see.
+        v.status = Status::ConfigUnknown;
+        let has_fix = v.detail.replace("so any build of it is patched", "so any build of it has the fix");
+        v.detail = format!("{has_fix}; but {step}: confirm it on the server");
+    }
     v
 }
 
@@ -465,22 +478,37 @@ fn judge_against(build: &Build, row: &Row, table: &Table, v: &mut Verdict) {
             v.fixed_build = next.map(|(_, b)| b);
             v.detail = match next {
                 Some((to, target)) => format!(
-                    "{} never received {}; move to {} ({target}) or later{}",
+                    "{} never received {}; move to {} ({target}) or later{}{}",
                     name(row),
                     table.update,
                     name(to),
-                    newest_cu_hint(row, table)
+                    newest_cu_hint(row, table),
+                    if to.esu_only { esu_note(to) } else { String::new() }
                 ),
-                None => format!("{} never received {} and no later CU is known", name(row), table.update),
+                None => format!(
+                    "{} never received {}, and no {} build has it: the remedy is another product line (see the support column)",
+                    name(row),
+                    table.update,
+                    row.product
+                ),
             };
         }
         Fix::Build(fix) => {
             v.fixed_build = Some(fix);
             let (status, detail) = compare(build, row, fix, &kb, &table.update);
             v.status = status;
-            v.detail = detail;
+            v.detail = if row.esu_only { format!("{detail}{}", esu_note(row)) } else { detail };
         }
     }
+}
+
+/// Says that a row's fix build is offered only to paying ESU customers.
+fn esu_note(row: &Row) -> String {
+    let Fix::Build(fix) = row.fix else { return String::new() };
+    format!(
+        "; {fix} for {} is offered only to paying Extended Security Update customers (without ESU, the public remedy is Exchange SE)",
+        name(row)
+    )
 }
 
 /// Compares a build with its CU's fixed build. Only as much of the build as
@@ -516,14 +544,19 @@ fn compare(build: &Build, row: &Row, fix: Build, kb: &str, update: &str) -> (Sta
     (Status::Vulnerable, format!("{build} is below {fix}, the fixed build for {cu}; install {update}{kb}"))
 }
 
-/// The first later row on the same line with a fix, and the lowest build
-/// that is patched there.
+/// The first later CU on the same line with a fix, and the lowest build
+/// there that closes every CVE of the advisory: where a CU's CVEs were fixed
+/// by several updates (ProxyShell: April and May 2021), the highest of them.
 fn next_fixed<'t>(row: &Row, table: &'t Table) -> Option<(&'t Row, Build)> {
-    table.product_rows(row.product).filter(|r| r.cu_build > row.cu_build).find_map(|r| match r.fix {
-        Fix::Build(b) => Some((r, b)),
-        Fix::Included => Some((r, r.cu_build)),
+    let first = table.product_rows(row.product).find(|r| r.cu_build > row.cu_build && r.fix != Fix::None)?;
+    let rows = table.rows_for(&first.cu_build);
+    let closes_all = |r: &&Row| match r.fix {
+        Fix::Build(b) => Some(b),
+        Fix::Included => Some(r.cu_build),
         Fix::None => None,
-    })
+    };
+    let target = rows.iter().map(closes_all).collect::<Option<Vec<Build>>>()?.into_iter().max()?;
+    Some((first, target))
 }
 
 fn newest_cu_hint(row: &Row, table: &Table) -> String {

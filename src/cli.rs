@@ -8,12 +8,20 @@ use std::path::PathBuf;
 /// Finds Microsoft Exchange servers still exposed to the March 2021
 /// vulnerabilities (ProxyLogon: CVE-2021-26855, -26857, -26858, -27065).
 #[derive(Debug, Parser)]
-#[command(name = "exchange-exposure", version, about)]
+#[command(name = "exchange-exposure", version, long_version = long_version(), about)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
     #[command(flatten)]
     pub common: Common,
+}
+
+/// `--version`: the tool's version and how current its release catalog is.
+fn long_version() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        format!("{} (release catalog: newest release {})", env!("CARGO_PKG_VERSION"), crate::table::catalog_date())
+    })
 }
 
 /// Options every command takes.
@@ -31,7 +39,7 @@ pub struct Common {
     /// Log each host's probe steps on stderr
     #[arg(long, short, global = true)]
     pub verbose: bool,
-    /// Advisories to judge against, comma-separated, or `all`: proxylogon (default), proxyshell, proxynotshell
+    /// Advisories to judge against, comma-separated, or `all`: proxylogon (default), proxyshell, proxynotshell, owassrf, cve-2024-21410, cve-2025-53786, cve-2026-42897
     #[arg(long, global = true, value_delimiter = ',', value_name = "NAME")]
     pub advisory: Vec<String>,
     /// Use this fixed-build table file for the first advisory (same format, same validation)

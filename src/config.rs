@@ -120,7 +120,18 @@ mod tests {
                 .collect()
         };
         assert_eq!(ids(&[]), ["proxylogon"]);
-        assert_eq!(ids(&["all"]), ["proxylogon", "proxyshell", "proxynotshell"]);
+        assert_eq!(
+            ids(&["all"]),
+            [
+                "proxylogon",
+                "proxyshell",
+                "proxynotshell",
+                "owassrf",
+                "cve-2024-21410",
+                "cve-2025-53786",
+                "cve-2026-42897"
+            ]
+        );
         assert_eq!(ids(&["proxyshell", "proxylogon", "proxyshell"]), ["proxyshell", "proxylogon"]);
         let err = parse_advisories(&["proxyhell".into()]).unwrap_err().to_string();
         assert!(err.contains("proxyhell") && err.contains("proxynotshell"), "{err}");
@@ -128,8 +139,9 @@ mod tests {
 
     #[test]
     fn fail_on_reads_statuses_and_rejects_others() {
-        let ok = parse_fail_on(&["vulnerable".into(), " su-unknown".into(), "".into()]).unwrap();
-        assert_eq!(ok, [Status::Vulnerable, Status::SuUnknown]);
+        let ok =
+            parse_fail_on(&["vulnerable".into(), " su-unknown".into(), "".into(), "config-unknown".into()]).unwrap();
+        assert_eq!(ok, [Status::Vulnerable, Status::SuUnknown, Status::ConfigUnknown]);
         let err = parse_fail_on(&["vulnerabel".into()]).unwrap_err().to_string();
         assert!(err.contains("vulnerabel") && err.contains("su-unknown"), "{err}");
     }

@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub mod inventory;
 pub mod mail;
+pub mod open_cves;
 pub mod probe;
 pub mod report;
 pub mod resources;

@@ -103,6 +103,11 @@ impl Summary {
             writeln!(out, "  VULNERABLE {} runs {build}, needs {needs}", report::printable(host))?;
         }
         writeln!(out, "{}", self.timing())?;
+        writeln!(
+            out,
+            "{}",
+            crate::staleness::catalog_note(jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date())
+        )?;
         writeln!(out, "report: {report}")
     }
 

@@ -1,10 +1,11 @@
-//! How far behind a build is: the newest security update (or rollup) the
-//! release catalog knows for its CU, how many of them the build lacks, and
-//! that update's date. Known only for full builds; honest about builds newer
-//! than the catalog.
+//! How far behind a build is: the newest public security update (or rollup)
+//! the release catalog knows for its CU, how many of them the build lacks,
+//! that update's date, and the ESU-only updates it lacks besides. Known only
+//! for full builds; honest about builds newer than the catalog, and about the
+//! catalog's own age (`catalog_note`).
 
 use crate::build::{Build, Precision};
-use crate::table::{CuKey, Product, Release};
+use crate::table::{CuKey, Product, Release, ReleaseKind};
 
 /// End of support per product, from Microsoft's lifecycle pages (each row cites its source).
 const LIFECYCLE: &str = include_str!("../data/lifecycle.csv");
@@ -16,6 +17,11 @@ pub fn support(product: Product, day: jiff::civil::Date) -> String {
         return "supported".into();
     };
     if day > *end { format!("ended {end}: move to {move_to}") } else { format!("supported until {end}") }
+}
+
+/// The day `product`'s support ended (`None`: still supported, as SE).
+pub fn support_end(product: Product) -> Option<jiff::civil::Date> {
+    lifecycle().iter().find(|(p, ..)| *p == product).map(|(_, end, _)| *end)
 }
 
 /// The lifecycle file, parsed once: (product, end of support, where to move).
@@ -36,15 +42,41 @@ fn lifecycle() -> &'static [(Product, jiff::civil::Date, String)] {
 }
 
 /// The staleness columns of a report row.
+///
+/// The rule: `sus_behind` counts the security updates released for the
+/// build's CU after the build — update rollups (2007, 2010), security
+/// updates, and hotfix updates that carry a security fix. A v2 that only
+/// re-releases an update is not a second one; hotfix updates with no
+/// security fix are not counted. Updates offered only to paying Extended
+/// Security Update customers are counted apart (`esu_updates`, which the
+/// report names in `detail`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Staleness {
-    /// The newest update's build, or a sentence when there is none to name.
+    /// The newest public update's build (a re-release's, where the newest was
+    /// re-released), or a sentence when there is none to name.
     pub latest_su: String,
-    /// How many known updates of the CU are newer than the build; `None` when
-    /// the build is newer than every update known (the count is unknown).
+    /// How many public security updates of the CU are newer than the build;
+    /// `None` when the build is newer than every update known (the count is unknown).
     pub sus_behind: Option<usize>,
-    /// The newest known update's release date.
+    /// The newest public update's release date (`YYYY-MM` where only the month is known).
     pub date: String,
+    /// ESU-only security updates of the CU newer than the build, by name, oldest first.
+    pub esu_updates: Vec<String>,
+}
+
+impl Staleness {
+    /// A sentence naming the ESU-only updates the build lacks; empty when none.
+    pub fn esu_sentence(&self) -> String {
+        match self.esu_updates.as_slice() {
+            [] => String::new(),
+            names => format!(
+                "it also lacks {} security update{} offered only to paying Extended Security Update customers ({})",
+                names.len(),
+                if names.len() == 1 { "" } else { "s" },
+                names.join(", ")
+            ),
+        }
+    }
 }
 
 /// The staleness of a full build on a CU the catalog knows; `None` otherwise.
@@ -53,27 +85,62 @@ pub fn of(build: &Build, releases: &[Release]) -> Option<Staleness> {
         return None;
     }
     let key = CuKey::of(build);
-    let on_cu = |r: &&Release| CuKey::of(&r.build) == key;
-    let cu = releases.iter().filter(on_cu).find(|r| r.update.is_empty())?;
-    // A recalled rollup is not one to be behind on.
-    let updates: Vec<&Release> =
-        releases.iter().filter(on_cu).filter(|r| !r.update.is_empty() && !r.update.contains("recalled")).collect();
-    let Some(newest) = updates.iter().max_by_key(|r| r.build) else {
+    let on_cu: Vec<&Release> = releases.iter().filter(|r| CuKey::of(&r.build) == key).collect();
+    let cu = on_cu.iter().find(|r| r.kind == ReleaseKind::Base)?;
+    let updates: Vec<&Release> = on_cu.iter().copied().filter(|r| r.kind != ReleaseKind::Base).collect();
+    let counted: Vec<&Release> = updates.iter().copied().filter(|r| r.kind.counts_publicly()).collect();
+    let esu_updates: Vec<String> = updates
+        .iter()
+        .filter(|r| r.kind == ReleaseKind::SuEsu && r.build > *build)
+        .map(|r| format!("{} {}", r.update, r.build))
+        .collect();
+    // The build to install for the newest public update: a re-release of it supersedes it.
+    let newest_public =
+        updates.iter().filter(|r| r.kind.counts_publicly() || r.kind == ReleaseKind::Rerelease).max_by_key(|r| r.build);
+    let newest_any = updates.iter().filter(|r| r.kind != ReleaseKind::Recalled).map(|r| r.build).max();
+    let Some(newest) = newest_public else {
         return Some(Staleness {
             latest_su: format!("none known for {} {}", cu.product, cu.cu),
             sus_behind: Some(0),
             date: String::new(),
+            esu_updates,
         });
     };
-    if *build > newest.build {
+    if newest_any.is_some_and(|n| *build > n) {
         return Some(Staleness {
             latest_su: format!("{} (this build is newer than every update the tool knows)", newest.build),
             sus_behind: None,
             date: newest.date.clone(),
+            esu_updates,
         });
     }
-    let behind = updates.iter().filter(|r| r.build > *build).count();
-    Some(Staleness { latest_su: newest.build.to_string(), sus_behind: Some(behind), date: newest.date.clone() })
+    let behind = counted.iter().filter(|r| r.build > *build).count();
+    Some(Staleness {
+        latest_su: newest.build.to_string(),
+        sus_behind: Some(behind),
+        date: newest.date.clone(),
+        esu_updates,
+    })
+}
+
+/// The days from the catalog's newest release to `day` after which the
+/// summary warns that newer builds may be misjudged.
+pub const CATALOG_STALE_DAYS: i32 = 120;
+
+/// The summary's line about the release catalog's age on `day`, with a
+/// warning when the catalog is more than `CATALOG_STALE_DAYS` older.
+pub fn catalog_note(day: jiff::civil::Date) -> String {
+    let newest = crate::table::catalog_date();
+    let line = format!("release catalog: newest release {newest}");
+    let Some(date) = crate::table::catalog_civil_date() else { return line };
+    let days = (day - date).get_days();
+    if days > CATALOG_STALE_DAYS {
+        format!(
+            "{line}, {days} days before this run: WARNING builds newer than the catalog may be misjudged as \"newer than every known update\" (sus_behind empty) and their open CVEs undercounted; use a newer release of the tool"
+        )
+    } else {
+        line
+    }
 }
 
 #[cfg(test)]
@@ -87,17 +154,176 @@ mod tests {
 
     #[test]
     fn counts_the_updates_a_build_lacks() {
-        // 2016 CU19: Mar21SU .9, Apr21SU .12, May21SU .14.
+        // 2016 CU19: Feb21SU .4, Mar21SU .9, Apr21SU .12, May21SU .14.
         let s = at("15.1.2176.2").unwrap();
-        assert_eq!((s.latest_su.as_str(), s.sus_behind, s.date.as_str()), ("15.1.2176.14", Some(3), "2021-05-11"));
+        assert_eq!((s.latest_su.as_str(), s.sus_behind, s.date.as_str()), ("15.1.2176.14", Some(4), "2021-05-11"));
         assert_eq!(at("15.1.2176.9").unwrap().sus_behind, Some(2));
         assert_eq!(at("15.1.2176.14").unwrap().sus_behind, Some(0));
-        // 2016 CU23: May22SU and Nov22SU are known.
-        let s = at("15.1.2507.6").unwrap();
-        assert_eq!((s.latest_su.as_str(), s.sus_behind, s.date.as_str()), ("15.1.2507.16", Some(2), "2022-11-08"));
         // 2010 SP3 counts rollups (the recalled RU8 v1 not among them).
         assert_eq!(at("14.3.509.0").unwrap().sus_behind, Some(1));
         assert_eq!(at("14.3.210.2").unwrap().sus_behind, Some(25));
+        // 2010 SP1: RU7v2 and RU7v3 re-release RU7; from RU6 only RU7 and RU8 count.
+        assert_eq!(at("14.1.355.2").unwrap().sus_behind, Some(2));
+    }
+
+    /// The rule on the CUs of the issue, counted by hand from
+    /// reference/exchange-releases-2018-2026.csv and later-advisories.md.
+    #[test]
+    fn the_rule_on_2016_cu23_2019_cu13_to_cu15_and_se() {
+        // 2016 CU23 at Nov22SU (.16): public Jan23, Feb23, Mar23, Jun23, Aug23 (v2 .32 not again),
+        // Oct23, Nov23, Mar24, Nov24 (v2 .44 not again), Apr25HU (a security fix), Aug25, Oct25 = 12;
+        // Apr24HU, May25HU and Sep25HU carry no security fix. ESU-only: Dec25 .63, Feb26 .66,
+        // Jun26 .69, Jul26 .71, Aug26 .72, Sep26 .73, Sep26v2 .75 (adds CVE-2026-96940), Oct26 .77.
+        let s = at("15.1.2507.16").unwrap();
+        assert_eq!((s.latest_su.as_str(), s.sus_behind, s.date.as_str()), ("15.1.2507.61", Some(12), "2025-10-14"));
+        assert_eq!(
+            s.esu_updates,
+            [
+                "Dec25SU 15.1.2507.63",
+                "Feb26SU 15.1.2507.66",
+                "Jun26SU 15.1.2507.69",
+                "Jul26SU 15.1.2507.71",
+                "Aug26SU 15.1.2507.72",
+                "Sep26SU 15.1.2507.73",
+                "Sep26SUv2 15.1.2507.75",
+                "Oct26SU 15.1.2507.77"
+            ]
+        );
+        assert!(
+            s.esu_sentence().starts_with("it also lacks 8 security updates offered only to paying"),
+            "{}",
+            s.esu_sentence()
+        );
+        // At Aug23SU v1 the v2 re-release is not one more behind.
+        assert_eq!(at("15.1.2507.31").unwrap().sus_behind, Some(7));
+        assert_eq!(at("15.1.2507.32").unwrap().sus_behind, Some(7));
+        // On an ESU build: nothing public behind, the later ESU updates named.
+        let esu = at("15.1.2507.69").unwrap();
+        assert_eq!((esu.sus_behind, esu.esu_updates.len()), (Some(0), 5));
+        // 2019 CU13 ends with Nov24SU re-released as v2: the v2 is the build to install.
+        let s = at("15.2.1258.38").unwrap();
+        assert_eq!((s.latest_su.as_str(), s.sus_behind, s.date.as_str()), ("15.2.1258.39", Some(0), "2024-11-27"));
+        // 2019 CU14 base: Mar24, Nov24, Apr25HU, Aug25, Oct25 public; 8 ESU-only.
+        let s = at("15.2.1544.4").unwrap();
+        assert_eq!((s.sus_behind, s.esu_updates.len()), (Some(5), 8));
+        // 2019 CU15 at Aug25SU (.36): Oct25SU public; Dec25 .. Oct26 ESU-only.
+        let s = at("15.2.1748.36").unwrap();
+        assert_eq!((s.latest_su.as_str(), s.sus_behind, s.esu_updates.len()), ("15.2.1748.39", Some(1), 8));
+        // SE RTM: every update public; Sep25HU and May26HU carry no security fix.
+        let s = at("15.2.2562.17").unwrap();
+        assert_eq!((s.latest_su.as_str(), s.sus_behind, s.date.as_str()), ("15.2.2562.57", Some(11), "2026-11-10"));
+        assert!(s.esu_updates.is_empty());
+        // 2013 CU23 at Nov22SU (.44): Jan23, Feb23, Mar23.
+        assert_eq!(at("15.0.1497.44").unwrap().sus_behind, Some(3));
+    }
+
+    /// Every CU in the catalog, at its base build and at its newest update:
+    /// (base, latest_su, sus_behind at base, latest_su_date, ESU-only behind
+    /// at base, newest update of any kind). Written out from the catalog file's
+    /// rows (kinds as its header defines them), not from this module.
+    #[test]
+    fn every_catalog_cu_at_base_and_at_its_newest_update() {
+        type Case = (&'static str, &'static str, Option<usize>, &'static str, usize, &'static str);
+        let cases: &[Case] = &[
+            ("8.0.685.25", "8.0.813.0", Some(7), "2008-07-08", 0, "8.0.813.0"),
+            ("8.1.240.6", "8.1.436.0", Some(10), "2010-04-13", 0, "8.1.436.0"),
+            ("8.2.176.2", "8.2.305.3", Some(5), "2010-12-07", 0, "8.2.305.3"),
+            ("8.3.83.6", "8.3.517.0", Some(23), "2017-03-21", 0, "8.3.517.0"),
+            ("14.0.639.21", "14.0.726.0", Some(5), "2010-12-13", 0, "14.0.726.0"),
+            ("14.1.218.15", "14.1.438.0", Some(8), "2012-12-10", 0, "14.1.438.0"),
+            ("14.2.247.5", "14.2.390.3", Some(8), "2013-12-09", 0, "14.2.390.3"),
+            ("14.3.123.4", "14.3.513.0", Some(32), "2021-03-02", 0, "14.3.513.0"),
+            ("15.0.516.32", "none", Some(0), "", 0, ""),
+            ("15.0.620.29", "none", Some(0), "", 0, ""),
+            ("15.0.712.24", "none", Some(0), "", 0, ""),
+            ("15.0.775.38", "none", Some(0), "", 0, ""),
+            ("15.0.847.32", "15.0.847.64", Some(1), "2021-03-02", 0, "15.0.847.64"),
+            ("15.0.913.22", "none", Some(0), "", 0, ""),
+            ("15.0.995.29", "none", Some(0), "", 0, ""),
+            ("15.0.1044.25", "none", Some(0), "", 0, ""),
+            ("15.0.1076.9", "none", Some(0), "", 0, ""),
+            ("15.0.1104.5", "none", Some(0), "", 0, ""),
+            ("15.0.1130.7", "none", Some(0), "", 0, ""),
+            ("15.0.1156.6", "none", Some(0), "", 0, ""),
+            ("15.0.1178.4", "none", Some(0), "", 0, ""),
+            ("15.0.1210.3", "none", Some(0), "", 0, ""),
+            ("15.0.1236.3", "none", Some(0), "", 0, ""),
+            ("15.0.1263.5", "none", Some(0), "", 0, ""),
+            ("15.0.1293.2", "none", Some(0), "", 0, ""),
+            ("15.0.1320.4", "none", Some(0), "", 0, ""),
+            ("15.0.1347.2", "15.0.1347.5", Some(1), "2018-03", 0, "15.0.1347.5"),
+            ("15.0.1365.1", "15.0.1365.7", Some(2), "2018-05", 0, "15.0.1365.7"),
+            ("15.0.1367.3", "15.0.1367.9", Some(2), "2018-08", 0, "15.0.1367.9"),
+            ("15.0.1395.4", "15.0.1395.12", Some(4), "2021-03-02", 0, "15.0.1395.12"),
+            ("15.0.1473.3", "15.0.1473.6", Some(3), "2021-03-02", 0, "15.0.1473.6"),
+            ("15.0.1497.2", "15.0.1497.48", Some(21), "2023-03-14", 0, "15.0.1497.48"),
+            ("15.1.225.42", "none", Some(0), "", 0, ""),
+            ("15.1.396.30", "none", Some(0), "", 0, ""),
+            ("15.1.466.34", "none", Some(0), "", 0, ""),
+            ("15.1.544.27", "none", Some(0), "", 0, ""),
+            ("15.1.669.32", "none", Some(0), "", 0, ""),
+            ("15.1.845.34", "none", Some(0), "", 0, ""),
+            ("15.1.1034.26", "none", Some(0), "", 0, ""),
+            ("15.1.1261.35", "15.1.1261.39", Some(1), "2018-03", 0, "15.1.1261.39"),
+            ("15.1.1415.2", "15.1.1415.10", Some(3), "2021-03-02", 0, "15.1.1415.10"),
+            ("15.1.1466.3", "15.1.1466.16", Some(3), "2021-03-02", 0, "15.1.1466.16"),
+            ("15.1.1531.3", "15.1.1531.12", Some(4), "2021-03-02", 0, "15.1.1531.12"),
+            ("15.1.1591.10", "15.1.1591.18", Some(5), "2021-03-02", 0, "15.1.1591.18"),
+            ("15.1.1713.5", "15.1.1713.10", Some(5), "2021-03-02", 0, "15.1.1713.10"),
+            ("15.1.1779.2", "15.1.1779.8", Some(4), "2021-03-02", 0, "15.1.1779.8"),
+            ("15.1.1847.3", "15.1.1847.12", Some(4), "2021-03-02", 0, "15.1.1847.12"),
+            ("15.1.1913.5", "15.1.1913.12", Some(3), "2021-03-02", 0, "15.1.1913.12"),
+            ("15.1.1979.3", "15.1.1979.8", Some(2), "2021-03-02", 0, "15.1.1979.8"),
+            ("15.1.2044.4", "15.1.2044.13", Some(5), "2021-03-02", 0, "15.1.2044.13"),
+            ("15.1.2106.2", "15.1.2106.13", Some(5), "2021-03-02", 0, "15.1.2106.13"),
+            ("15.1.2176.2", "15.1.2176.14", Some(4), "2021-05-11", 0, "15.1.2176.14"),
+            ("15.1.2242.4", "15.1.2242.12", Some(3), "2021-07-13", 0, "15.1.2242.12"),
+            ("15.1.2308.8", "15.1.2308.27", Some(5), "2022-03-08", 0, "15.1.2308.27"),
+            ("15.1.2375.7", "15.1.2375.37", Some(8), "2022-11-08", 0, "15.1.2375.37"),
+            ("15.1.2507.6", "15.1.2507.61", Some(16), "2025-10-14", 8, "15.1.2507.77"),
+            ("15.2.221.12", "15.2.221.18", Some(1), "2021-03-02", 0, "15.2.221.18"),
+            ("15.2.330.5", "15.2.330.11", Some(5), "2021-03-02", 0, "15.2.330.11"),
+            ("15.2.397.3", "15.2.397.11", Some(4), "2021-03-02", 0, "15.2.397.11"),
+            ("15.2.464.5", "15.2.464.15", Some(4), "2021-03-02", 0, "15.2.464.15"),
+            ("15.2.529.5", "15.2.529.13", Some(3), "2021-03-02", 0, "15.2.529.13"),
+            ("15.2.595.3", "15.2.595.8", Some(2), "2021-03-02", 0, "15.2.595.8"),
+            ("15.2.659.4", "15.2.659.12", Some(5), "2021-03-02", 0, "15.2.659.12"),
+            ("15.2.721.2", "15.2.721.13", Some(5), "2021-03-02", 0, "15.2.721.13"),
+            ("15.2.792.3", "15.2.792.15", Some(4), "2021-05-11", 0, "15.2.792.15"),
+            ("15.2.858.5", "15.2.858.15", Some(3), "2021-07-13", 0, "15.2.858.15"),
+            ("15.2.922.7", "15.2.922.27", Some(5), "2022-03-08", 0, "15.2.922.27"),
+            ("15.2.986.5", "15.2.986.42", Some(11), "2023-03-14", 0, "15.2.986.42"),
+            ("15.2.1118.7", "15.2.1118.40", Some(11), "2023-11-14", 0, "15.2.1118.40"),
+            ("15.2.1258.12", "15.2.1258.39", Some(6), "2024-11-27", 0, "15.2.1258.39"),
+            ("15.2.1544.4", "15.2.1544.36", Some(5), "2025-10-14", 8, "15.2.1544.50"),
+            ("15.2.1748.10", "15.2.1748.39", Some(3), "2025-10-14", 8, "15.2.1748.55"),
+            ("15.2.2562.17", "15.2.2562.57", Some(11), "2026-11-10", 0, "15.2.2562.57"),
+        ];
+        let t = Table::builtin();
+        let bases = t.releases.iter().filter(|r| r.kind == crate::table::ReleaseKind::Base && r.cu != "Preview");
+        assert_eq!(bases.count(), cases.len(), "one case per CU");
+        for (base, latest, behind, date, esu, newest) in cases {
+            let s = at(base).unwrap_or_else(|| panic!("{base}"));
+            if *latest == "none" {
+                assert!(s.latest_su.starts_with("none known for"), "{base}: {}", s.latest_su);
+                assert_eq!(s.sus_behind, Some(0), "{base}");
+                continue;
+            }
+            assert_eq!((s.latest_su.as_str(), s.sus_behind, s.date.as_str()), (*latest, *behind, *date), "{base}");
+            assert_eq!(s.esu_updates.len(), *esu, "{base}");
+            let top = at(newest).unwrap();
+            assert_eq!((top.sus_behind, top.esu_updates.len()), (Some(0), 0), "{base} at {newest}");
+        }
+    }
+
+    #[test]
+    fn catalog_age_warns_after_120_days() {
+        let day = |d: &str| d.parse::<jiff::civil::Date>().unwrap();
+        assert_eq!(crate::table::catalog_date(), "2026-11-10");
+        assert_eq!(catalog_note(day("2026-12-02")), "release catalog: newest release 2026-11-10");
+        assert_eq!(catalog_note(day("2027-03-10")), "release catalog: newest release 2026-11-10", "120 days");
+        let late = catalog_note(day("2027-03-11"));
+        assert!(late.contains("121 days") && late.contains("newer than every known update"), "{late}");
     }
 
     #[test]
@@ -121,8 +347,8 @@ mod tests {
         let newer = at("15.1.2176.20").unwrap();
         assert_eq!(newer.sus_behind, None);
         assert!(newer.latest_su.contains("newer than every update"), "{}", newer.latest_su);
-        let none = at("15.2.1748.10").unwrap();
-        assert_eq!(none.latest_su, "none known for Exchange 2019 CU15");
+        let none = at("15.1.396.30").unwrap();
+        assert_eq!(none.latest_su, "none known for Exchange 2016 CU1");
         assert_eq!(at("15.1.2176"), None, "CU precision shows no SU level");
         assert_eq!(at("15.1.2177.1"), None, "not a CU the catalog knows");
     }

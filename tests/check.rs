@@ -108,7 +108,9 @@ fn several_advisories_each_get_columns_and_the_worst_leads() {
     assert_eq!(out.status.code(), Some(1));
     let mut rdr = csv::Reader::from_reader(&out.stdout[..]);
     let headers: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
-    for id in ["proxylogon", "proxyshell", "proxynotshell"] {
+    for id in
+        ["proxylogon", "proxyshell", "proxynotshell", "owassrf", "cve-2024-21410", "cve-2025-53786", "cve-2026-42897"]
+    {
         assert!(headers.contains(&format!("status_{id}")) && headers.contains(&format!("cves_{id}")), "{headers:?}");
     }
     let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
@@ -139,14 +141,97 @@ fn several_advisories_each_get_columns_and_the_worst_leads() {
     );
     assert_eq!(&rows[0][col("cves_proxyshell")], "CVE-2021-31207;CVE-2021-34473;CVE-2021-34523");
     assert!(rows[0][col("cves")].contains("CVE-2022-41082") && !rows[0][col("cves")].contains("CVE-2021-26855"));
-    assert_eq!(rows[0][col("table")].matches('@').count(), 3, "every table's id");
-    // Staleness: 2016 CU19 at the March SU lacks April and May; CU23 base lacks May and November 2022.
+    assert_eq!(rows[0][col("table")].matches('@').count(), 7, "every table's id");
+    // The later advisories: 2016 CU19 and 2013 CU23 never got their fixes; 2016 CU23 base lacks them all.
+    let later: Vec<[&str; 4]> = rows
+        .iter()
+        .map(|r| {
+            [
+                &r[col("status_owassrf")],
+                &r[col("status_cve-2024-21410")],
+                &r[col("status_cve-2025-53786")],
+                &r[col("status_cve-2026-42897")],
+            ]
+        })
+        .collect();
+    assert!(later.iter().all(|r| r == &["vulnerable"; 4]), "{later:?}");
+    // Staleness: 2016 CU19 at the March SU lacks April and May; CU23 base lacks the 16 public
+    // updates May 2022 to October 2025 (v2 re-releases and hotfix updates without a security fix
+    // not counted) and names the 8 ESU-only ones in detail.
     let stale: Vec<(&str, &str)> = rows.iter().map(|r| (&r[col("latest_su")], &r[col("sus_behind")])).collect();
     assert_eq!(stale[0], ("15.1.2176.14", "2"));
-    assert_eq!(stale[2], ("15.1.2507.16", "2"));
-    // 2013 CU23: the ten SUs the catalog knows, March 2021 to November 2022.
-    assert_eq!(stale[3], ("15.0.1497.44", "10"));
+    assert_eq!(stale[2], ("15.1.2507.61", "16"));
+    assert!(
+        rows[2][col("detail")].contains("it also lacks 8 security updates offered only"),
+        "{}",
+        &rows[2][col("detail")]
+    );
+    // 2013 CU23: its 21 SUs, July 2019 to March 2023.
+    assert_eq!(stale[3], ("15.0.1497.48", "21"));
     // --fail-on sees each advisory's status, not only the worst.
     let only = run(&["check", "--advisory", "proxylogon,proxyshell", "--fail-on", "patched", "15.1.2507.6"], "");
     assert_eq!(only.status.code(), Some(1));
+}
+
+#[test]
+fn the_catalog_age_is_in_version_and_table() {
+    let out = run(&["--version"], "");
+    assert_eq!(out.status.code(), Some(0));
+    let version = String::from_utf8_lossy(&out.stdout);
+    assert!(version.contains("(release catalog: newest release 2026-11-10)"), "{version}");
+    for format in ["csv", "table"] {
+        let out = run(&["table", "--format", format], "");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("release catalog: 423 releases, newest release 2026-11-10"), "{format}: {text}");
+    }
+}
+
+#[test]
+fn config_unknown_is_a_status_fail_on_can_name() {
+    // 2019 CU14 is the fix for CVE-2024-21410, but only Extended Protection closes it.
+    let out = run(&["check", "--advisory", "cve-2024-21410", "--format", "csv", "15.2.1544.4"], "");
+    assert_eq!(out.status.code(), Some(0), "config-unknown is not in the default --fail-on");
+    let rows = records(&out);
+    assert_eq!(&rows[0][2], "config-unknown");
+    assert!(rows[0][10].contains("Extended Protection must be enabled"), "{}", &rows[0][10]);
+    let strict = run(
+        &["check", "--advisory", "cve-2024-21410", "--fail-on", "config-unknown", "--format", "csv", "15.2.1544.4"],
+        "",
+    );
+    assert_eq!(strict.status.code(), Some(1));
+    // The table says the step and which fixes are ESU-only, and loads back with --table.
+    let out = run(&["table", "--advisory", "cve-2024-21410", "--format", "csv"], "");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("# config: Extended Protection must be enabled"), "{text}");
+    let out = run(&["table", "--advisory", "cve-2026-42897", "--format", "csv"], "");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(text.contains(",esu_only\n") && text.contains("15.1.2507.69,,KB5094144,CVE-2026-42897,"), "{text}");
+    let dir = std::env::temp_dir().join(format!("ee-table-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("t.csv");
+    std::fs::write(&file, &text).unwrap();
+    let back = run(&["check", "--table", file.to_str().unwrap(), "--format", "csv", "15.1.2507.61"], "");
+    let rows = records(&back);
+    assert!(rows[0][10].contains("offered only to paying Extended Security Update customers"), "{}", &rows[0][10]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn open_cves_columns_and_the_html_count() {
+    let out = run(&["check", "--format", "csv", "15.2.2562.43", "15.2.2562.57"], "");
+    let mut rdr = csv::Reader::from_reader(&out.stdout[..]);
+    let headers: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    assert_eq!(col("open_cves"), col("support") + 1, "after the fixed columns");
+    assert_eq!(col("open_cves_count"), col("open_cves") + 1);
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    // SE at Jun26SU: Jul26SU 5, Aug26SU 7, Sep26SU 9, Sep26SUv2 1, Oct26SU 3, Nov26SU 4.
+    assert_eq!(&rows[0][col("open_cves_count")], "29");
+    assert!(rows[0][col("open_cves")].starts_with("CVE-2026-45583;CVE-2026-55005;"), "{}", &rows[0][col("open_cves")]);
+    assert!(rows[0][col("open_cves")].ends_with(";CVE-2026-118208"));
+    assert_eq!((&rows[1][col("open_cves")], &rows[1][col("open_cves_count")]), ("", "0"));
+    // The HTML report's hosts that need action show how many CVEs each still lacks.
+    let html = run(&["check", "--format", "html", "--advisory", "cve-2026-42897", "15.2.2562.41"], "");
+    let text = String::from_utf8_lossy(&html.stdout);
+    assert!(text.contains("<th>open CVEs</th>") && text.contains("<td class=\"n\">36</td>"), "{text}");
 }

@@ -332,10 +332,12 @@ fn every_advisory_every_cu_at_base_below_each_fix_at_each_fix_and_cu_precision()
                 })
                 .collect();
             let all_included = rows.iter().all(|r| r.fix == Fix::Included);
+            // With a configuration step no scan can see, a fixed build is never plain patched.
+            let fixed = if table.config.is_some() { Status::ConfigUnknown } else { Status::Patched };
             let base = at(cu_build);
             if all_included {
-                assert_eq!(base.status, Status::Patched, "{what}");
-                assert_eq!(at(cu_build.cu_part()).status, Status::Patched, "{what} CU precision");
+                assert_eq!(base.status, fixed, "{what}");
+                assert_eq!(at(cu_build.cu_part()).status, fixed, "{what} CU precision");
                 continue;
             }
             assert_eq!(base.status, Status::Vulnerable, "{what} base");
@@ -353,7 +355,7 @@ fn every_advisory_every_cu_at_base_below_each_fix_at_each_fix_and_cu_precision()
                 assert!(cves.iter().all(|c| !v_at.cves.contains(c)), "{what}: at {fix} no longer lists {cves:?}");
             }
             if let Some((highest, _)) = fixes.iter().max() {
-                assert_eq!(at(*highest).status, Status::Patched, "{what} at the highest fix");
+                assert_eq!(at(*highest).status, fixed, "{what} at the highest fix");
                 assert_eq!(at(*highest).fixed_build, Some(*highest), "{what}");
                 let want = if rows[0].product == Product::Ex2010 { Status::Vulnerable } else { Status::SuUnknown };
                 assert_eq!(at(cu_build.cu_part()).status, want, "{what} CU precision");
@@ -401,4 +403,121 @@ fn proxynotshell_on_the_builds_of_the_issue() {
     }
     let v = judge(&b("15.1.2176.9"), &t);
     assert!(v.detail.contains("never received the November 2022 security update"), "{}", v.detail);
+}
+
+#[test]
+fn proxyshell_cus_that_never_got_the_fix_move_to_the_build_closing_every_cve() {
+    // reference/proxylogon-march-2021.md: fully fixed at 2013 CU23 15.0.1497.18, 2016 CU19
+    // 15.1.2176.14, 2019 CU8 15.2.792.15 (the May 2021 SU); the April builds leave CVE-2021-31207 open.
+    let t = Table::advisory("proxyshell").unwrap();
+    for (build, target) in [
+        ("15.0.1473.3", "15.0.1497.18"),
+        ("15.0.1395.4", "15.0.1497.18"),
+        ("15.1.2106.2", "15.1.2176.14"),
+        ("15.1.1261.35", "15.1.2176.14"),
+        ("15.2.721.2", "15.2.792.15"),
+        ("15.2.221.12", "15.2.792.15"),
+    ] {
+        let v = judge(&b(build), &t);
+        assert_eq!(v.status, Status::Vulnerable, "{build}");
+        assert_eq!(v.fixed_build, Some(b(target)), "{build}");
+        assert!(v.detail.contains(&format!("({target}) or later")), "{build}: {}", v.detail);
+        let there = judge(&b(target), &t);
+        assert_eq!((there.status, there.cves.len()), (Status::Patched, 0), "{target} closes every CVE");
+    }
+}
+
+/// Each later advisory on the CUs with a fix: at base, one below the fix, at
+/// the fix, one above, and at CU precision (facts: reference/later-advisories.md).
+#[test]
+fn later_advisories_at_base_below_at_fix_and_cu_precision() {
+    use Status::{ConfigUnknown as Config, Patched, SuUnknown, Vulnerable};
+    // (advisory, base, one below the fix, the fix, status at/above the fix, CU-precision status)
+    let cases = [
+        ("owassrf", "15.0.1497.2", "15.0.1497.42", "15.0.1497.44", Patched, SuUnknown),
+        ("owassrf", "15.1.2375.7", "15.1.2375.32", "15.1.2375.37", Patched, SuUnknown),
+        ("owassrf", "15.1.2507.6", "15.1.2507.13", "15.1.2507.16", Patched, SuUnknown),
+        ("owassrf", "15.2.986.5", "15.2.986.30", "15.2.986.36", Patched, SuUnknown),
+        ("owassrf", "15.2.1118.7", "15.2.1118.15", "15.2.1118.20", Patched, SuUnknown),
+        ("cve-2024-21410", "15.1.2507.6", "15.1.2507.35", "15.1.2507.37", Config, SuUnknown),
+        ("cve-2025-53786", "15.1.2507.6", "15.1.2507.44", "15.1.2507.55", Config, SuUnknown),
+        ("cve-2025-53786", "15.2.1544.4", "15.2.1544.14", "15.2.1544.25", Config, SuUnknown),
+        ("cve-2025-53786", "15.2.1748.10", "15.2.1748.23", "15.2.1748.24", Config, SuUnknown),
+        ("cve-2026-42897", "15.1.2507.6", "15.1.2507.66", "15.1.2507.69", Patched, SuUnknown),
+        ("cve-2026-42897", "15.2.1544.4", "15.2.1544.39", "15.2.1544.41", Patched, SuUnknown),
+        ("cve-2026-42897", "15.2.1748.10", "15.2.1748.43", "15.2.1748.46", Patched, SuUnknown),
+        ("cve-2026-42897", "15.2.2562.17", "15.2.2562.41", "15.2.2562.43", Patched, SuUnknown),
+    ];
+    for (id, base, below, fix, at_fix, cu) in cases {
+        let t = Table::advisory(id).unwrap();
+        let at = |s: &str| judge(&b(s), &t);
+        let what = format!("{id} {base}");
+        let v = at(base);
+        assert_eq!((v.status, v.fixed_build), (Vulnerable, Some(b(fix))), "{what} base");
+        assert_eq!(v.cves.len(), 1, "{what}");
+        assert_eq!(at(below).status, Vulnerable, "{what} one below");
+        assert_eq!(at(fix).status, at_fix, "{what} at the fix: {}", at(fix).detail);
+        let above = Build { revision: Some(b(fix).revision.unwrap() + 1), ..b(fix) };
+        assert_eq!(judge(&above, &t).status, at_fix, "{what} above the fix");
+        assert_eq!(at(&b(base).cu_part().to_string()).status, cu, "{what} CU precision");
+        assert!(at(fix).cves.is_empty(), "{what}: config-unknown and patched list no CVEs");
+    }
+}
+
+#[test]
+fn config_unknown_names_the_step_and_never_says_patched() {
+    let ep = Table::advisory("cve-2024-21410").unwrap();
+    // 2019 CU14 is itself the fix; CU15 and SE came later: all config-unknown, with the step named.
+    for build in ["15.2.1544.4", "15.2.1748.39", "15.2.2562.57", "15.2.1544", "15.1.2507.37"] {
+        let v = judge(&b(build), &ep);
+        assert_eq!(v.status, Status::ConfigUnknown, "{build}");
+        assert!(
+            v.detail.contains("Extended Protection must be enabled") && v.detail.contains("confirm it"),
+            "{}",
+            v.detail
+        );
+        assert!(!v.detail.contains("patched"), "a config-unknown sentence never says patched: {}", v.detail);
+    }
+    // 2019 CU13 never got it: move to CU14. 2013 never got it either (not 'not affected').
+    let cu13 = judge(&b("15.2.1258.39"), &ep);
+    assert_eq!((cu13.status, cu13.fixed_build), (Status::Vulnerable, Some(b("15.2.1544.4"))));
+    let ex2013 = judge(&b("15.0.1497.48"), &ep);
+    assert_eq!((ex2013.status, ex2013.fixed_build), (Status::Vulnerable, None));
+    assert!(ex2013.detail.contains("no Exchange 2013 build has it"), "{}", ex2013.detail);
+    assert_eq!(judge(&b("14.3.513.0"), &ep).status, Status::NotAffected);
+    let hybrid = Table::advisory("cve-2025-53786").unwrap();
+    let se = judge(&b("15.2.2562.17"), &hybrid);
+    assert_eq!(se.status, Status::ConfigUnknown, "every SE build has the fix");
+    assert!(se.detail.contains("dedicated Exchange hybrid application"), "{}", se.detail);
+    assert_eq!(judge(&b("15.2.1258.39"), &hybrid).status, Status::Vulnerable, "2019 CU13 never got it");
+    // Severity: worse than patched, better than anything that says the build is or may be exposed.
+    for worse in [Status::Vulnerable, Status::Ambiguous, Status::SuUnknown, Status::UnknownBuild] {
+        assert!(worse.severity() < Status::ConfigUnknown.severity(), "{worse}");
+    }
+    assert!(Status::ConfigUnknown.severity() < Status::Patched.severity());
+}
+
+#[test]
+fn esu_only_fixes_are_named_as_such() {
+    let t = Table::advisory("cve-2026-42897").unwrap();
+    let v = judge(&b("15.1.2507.61"), &t);
+    assert_eq!((v.status, v.fixed_build), (Status::Vulnerable, Some(b("15.1.2507.69"))));
+    assert!(
+        v.detail.contains("KB5094144")
+            && v.detail.contains("offered only to paying Extended Security Update customers"),
+        "{}",
+        v.detail
+    );
+    assert!(v.detail.contains("Exchange SE"), "{}", v.detail);
+    // An ESU build that has it is patched (the fix is real) and says where it came from.
+    let esu = judge(&b("15.2.1748.46"), &t);
+    assert_eq!(esu.status, Status::Patched);
+    assert!(esu.detail.contains("Extended Security Update"), "{}", esu.detail);
+    // A 2016 CU that never got it is sent to CU23's ESU-only build, and told so.
+    let old = judge(&b("15.1.2375.37"), &t);
+    assert_eq!(old.fixed_build, Some(b("15.1.2507.69")));
+    assert!(old.detail.contains("offered only to paying"), "{}", old.detail);
+    // SE's fix is public.
+    let se = judge(&b("15.2.2562.41"), &t);
+    assert!(!se.detail.contains("Extended Security Update"), "{}", se.detail);
 }

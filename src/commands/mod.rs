@@ -78,8 +78,14 @@ pub fn table(config: &Config) -> Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
+/// The release catalog's size and newest release date: how current the tool's data is.
+fn catalog_line(t: &Table) -> String {
+    let newest = crate::table::newest_release(&t.releases).map(|r| r.date.as_str()).unwrap_or("none");
+    format!("release catalog: {} releases, newest release {newest}", t.releases.len())
+}
+
 fn write_table(out: &mut impl Write, t: &Table, format: Format) -> Result<()> {
-    let rows: Vec<[String; 8]> = t
+    let rows: Vec<[String; 9]> = t
         .rows
         .iter()
         .map(|r| {
@@ -92,18 +98,24 @@ fn write_table(out: &mut impl Write, t: &Table, format: Format) -> Result<()> {
                 r.kb.clone(),
                 r.cves.join(";"),
                 r.source.clone(),
+                if r.esu_only { "yes".into() } else { String::new() },
             ]
         })
         .collect();
-    let header = ["product", "cu", "cu_build", "fix", "alt_fix", "kb", "cves", "source"];
+    let header = ["product", "cu", "cu_build", "fix", "alt_fix", "kb", "cves", "source", "esu_only"];
     match format {
         Format::Html => anyhow::bail!("the table has no HTML form; use --format csv, jsonl or table"),
         Format::Table => {
             writeln!(out, "advisory {}: table {} ({} rows), {}", t.advisory, t.id, t.rows.len(), t.update)?;
+            writeln!(out, "{}", catalog_line(t))?;
             report::write_aligned(out, &header, &rows)?;
         }
         Format::Csv => {
             writeln!(out, "# table: {}\n# update: {}\n# id: {}", t.name, t.update, t.id)?;
+            if let Some(step) = &t.config {
+                writeln!(out, "# config: {step}")?;
+            }
+            writeln!(out, "# {}", catalog_line(t))?;
             let mut csv = csv::Writer::from_writer(&mut *out);
             csv.write_record(header)?;
             for row in &rows {

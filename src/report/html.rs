@@ -34,7 +34,7 @@ h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:24px 0 8px;border-bott
 th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top;overflow-wrap:break-word}
 td.n{white-space:nowrap;overflow-wrap:normal}
 th{background:#f0f0f0}td.s{white-space:nowrap;font-weight:600}
-.vulnerable{color:#b00020}.ambiguous,.su-unknown{color:#a05a00}.patched,.not-affected{color:#1b6e20}
+.vulnerable{color:#b00020}.ambiguous,.su-unknown,.config-unknown{color:#a05a00}.patched,.not-affected{color:#1b6e20}
 @page{size:A4;margin:12mm}@media print{body{margin:0;font-size:10px}tr{break-inside:avoid}h2{break-after:avoid}}
 ";
 
@@ -42,7 +42,7 @@ th{background:#f0f0f0}td.s{white-space:nowrap;font-weight:600}
 fn colour(status: Status) -> &'static str {
     match status {
         Status::Vulnerable => "#b00020",
-        Status::Ambiguous | Status::SuUnknown => "#e08a00",
+        Status::Ambiguous | Status::SuUnknown | Status::ConfigUnknown => "#e08a00",
         Status::Patched | Status::NotAffected => "#2e7d32",
         Status::UnknownBuild | Status::Undetermined => "#8e6bbf",
         _ => "#777777",
@@ -53,7 +53,12 @@ fn colour(status: Status) -> &'static str {
 fn needs_action(status: Status) -> bool {
     matches!(
         status,
-        Status::Vulnerable | Status::SuUnknown | Status::Ambiguous | Status::UnknownBuild | Status::Undetermined
+        Status::Vulnerable
+            | Status::SuUnknown
+            | Status::Ambiguous
+            | Status::ConfigUnknown
+            | Status::UnknownBuild
+            | Status::Undetermined
     )
 }
 
@@ -84,12 +89,12 @@ pub fn write(out: &mut impl Write, rows: &[Row]) -> io::Result<()> {
     if action.is_empty() {
         html.push_str("<p>None: every host is patched, not affected, or could not be reached.</p>\n");
     } else {
-        html.push_str("<table><thead><tr><th>host</th><th>status</th><th>product</th><th>build</th><th>needs</th><th>what to do</th></tr></thead><tbody>\n");
+        html.push_str("<table><thead><tr><th>host</th><th>status</th><th>product</th><th>build</th><th>needs</th><th>open CVEs</th><th>what to do</th></tr></thead><tbody>\n");
         for row in action {
             let c = row.cells();
             let _ = writeln!(
                 html,
-                "<tr><td class=\"n\">{}</td><td class=\"s {}\">{}</td><td>{} {}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+                "<tr><td class=\"n\">{}</td><td class=\"s {}\">{}</td><td>{} {}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
                 escape(&host_port(&c[0], &c[1])),
                 escape(&c[2]),
                 escape(&c[2]),
@@ -97,6 +102,7 @@ pub fn write(out: &mut impl Write, rows: &[Row]) -> io::Result<()> {
                 escape(&c[5]),
                 escape(&c[6]),
                 escape(&c[9]),
+                escape(&c[21]),
                 escape(&c[10])
             );
         }

@@ -16,10 +16,10 @@ pub use output::Output;
 use std::io::Write;
 pub use text::{neutralise_formula, printable, write_aligned};
 
-/// The contract's columns, then the tool's own (`line`, staleness, `support`),
-/// in order; a `Layout` adds per-advisory and `change` columns, then the
-/// inventory's pass-through columns.
-pub const COLUMNS: [&str; 20] = [
+/// The contract's columns, then the tool's own (`line`, staleness, `support`,
+/// open CVEs), in order; a `Layout` adds per-advisory and `change` columns,
+/// then the inventory's pass-through columns.
+pub const COLUMNS: [&str; 22] = [
     "host",
     "port",
     "status",
@@ -40,6 +40,8 @@ pub const COLUMNS: [&str; 20] = [
     "sus_behind",
     "latest_su_date",
     "support",
+    "open_cves",
+    "open_cves_count",
 ];
 
 /// One report row.
@@ -57,6 +59,8 @@ pub struct Row {
     pub line: Option<u64>,
     /// How far behind the build is (full builds on CUs the catalog knows).
     pub staleness: Option<crate::staleness::Staleness>,
+    /// Every CVE the build lacks the fix for (builds on CUs the catalog knows).
+    pub open_cves: Option<Vec<String>>,
     /// Each advisory's own verdict when several were judged (`--advisory`).
     pub each: Vec<(String, Verdict)>,
     /// How the status moved since `--baseline`, when one was given.
@@ -69,6 +73,8 @@ impl Row {
     /// A row for a judged build or host; the caller fills in where it came from.
     pub fn judged(judged: crate::assess::Judged, config: &crate::config::Config) -> Row {
         let staleness = judged.overall.build.and_then(|b| crate::staleness::of(&b, &config.table().releases));
+        // Tables share the built-in catalog (`Table::parse`), so the remembered answers fit.
+        let open_cves = judged.overall.build.and_then(|b| crate::open_cves::of_builtin(&b));
         Row {
             host: String::new(),
             port: None,
@@ -79,6 +85,7 @@ impl Row {
             table: config.table_ids(),
             line: None,
             staleness,
+            open_cves,
             each: judged.each,
             change: None,
             extras: Vec::new(),
@@ -90,7 +97,7 @@ impl Row {
     }
 
     /// The contract's cells, as text.
-    pub fn cells(&self) -> [String; 20] {
+    pub fn cells(&self) -> [String; 22] {
         let v = &self.verdict;
         let opt = |o: Option<String>| o.unwrap_or_default();
         let stale = self.staleness.as_ref();
@@ -105,7 +112,7 @@ impl Row {
             opt(v.precision().map(|p| p.as_str().to_string())),
             v.sources.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("+"),
             opt(v.fixed_build.map(|b| b.to_string())),
-            v.detail.clone(),
+            self.detail(),
             self.tls.clone(),
             self.fe_servers.join(";"),
             self.checked_at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
@@ -117,7 +124,19 @@ impl Row {
             opt(v
                 .product
                 .map(|p| crate::staleness::support(p, self.checked_at.to_zoned(jiff::tz::TimeZone::UTC).date()))),
+            opt(self.open_cves.as_ref().map(|c| c.join(";"))),
+            opt(self.open_cves.as_ref().map(|c| c.len().to_string())),
         ]
+    }
+
+    /// The verdict's sentence, with the ESU-only updates the build lacks named
+    /// after it (they are not counted in `sus_behind`).
+    fn detail(&self) -> String {
+        match self.staleness.as_ref().map(|s| s.esu_sentence()).filter(|s| !s.is_empty()) {
+            Some(esu) if self.verdict.detail.is_empty() => esu,
+            Some(esu) => format!("{}; {esu}", self.verdict.detail),
+            None => self.verdict.detail.clone(),
+        }
     }
 
     /// `status_ID` and `cves_ID` for each advisory, when several were judged.

@@ -19,6 +19,7 @@ fn row(build: &str, detail: Option<&str>, extras: &[&str]) -> Row {
         table: table.id,
         line: Some(7),
         staleness: crate::staleness::of(&build.parse().unwrap(), &table.releases),
+        open_cves: crate::open_cves::of(&build.parse().unwrap(), &table.releases),
         each: Vec::new(),
         change: None,
         extras: extras.iter().map(|s| s.to_string()).collect(),
@@ -39,8 +40,8 @@ fn csv_has_the_contract_columns_then_the_inventory_columns() {
     let out = write(Format::Csv, &[row("15.1.2176.2", None, &["alice", "=1+1"])], &["owner", "note"]);
     let mut rdr = csv::Reader::from_reader(out.as_bytes());
     let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
-    assert_eq!(&header[..20], COLUMNS);
-    assert_eq!(&header[20..], ["owner", "note"]);
+    assert_eq!(&header[..22], COLUMNS);
+    assert_eq!(&header[22..], ["owner", "note"]);
     let rec = rdr.records().next().unwrap().unwrap();
     assert_eq!(&rec[0], "mail.example.test");
     assert_eq!(&rec[2], "vulnerable");
@@ -52,10 +53,17 @@ fn csv_has_the_contract_columns_then_the_inventory_columns() {
     assert_eq!(&rec[13], "2026-11-27T10:00:00Z");
     assert!(rec[14].starts_with("proxylogon-2021-03@"));
     assert_eq!(&rec[15], "7");
-    assert_eq!((&rec[16], &rec[17], &rec[18]), ("15.1.2176.14", "3", "2021-05-11"), "staleness");
+    assert_eq!(
+        (&rec[16], &rec[17], &rec[18]),
+        ("15.1.2176.14", "4", "2021-05-11"),
+        "staleness: Feb21SU, Mar21SU, Apr21SU, May21SU"
+    );
     assert!(rec[19].starts_with("ended 2025-10-14: move to Exchange SE"), "support on 2026-11-27: {}", &rec[19]);
+    // 2016 CU19 at its base lacks every later fix up to the newest: a long list, counted.
+    assert!(rec[20].starts_with("CVE-2021-24085;CVE-2021-26412;"), "{}", &rec[20]);
+    assert_eq!(rec[21].parse::<usize>().unwrap(), rec[20].split(';').count());
     // Inventory columns pass through unchanged.
-    assert_eq!(&rec[21], "=1+1");
+    assert_eq!(&rec[23], "=1+1");
 }
 
 #[test]
@@ -71,7 +79,7 @@ fn jsonl_has_the_same_fields_in_order() {
     let line = out.lines().next().unwrap();
     let obj: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line).unwrap();
     let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
-    assert_eq!(&keys[..20], COLUMNS);
+    assert_eq!(&keys[..22], COLUMNS);
     assert_eq!(obj["status"], "patched");
     assert_eq!(obj["owner"], "bob");
     assert_eq!(out.lines().count(), 1);
