@@ -150,7 +150,7 @@ fn a_name_only_binding_asked_by_address_says_to_scan_by_name() {
     assert_eq!(s.row["status"], "undetermined", "{}", s.row["detail"]);
     assert!(s.row["detail"].contains("scan it by name"), "{}", s.row["detail"]);
     // SNI-only bindings: by address there is no certificate, the handshake fails.
-    let port = serve(Front::NoCertificate, self_signed(), Arc::new(|s, _| page(s)));
+    let port = serve(Front::NoCertificate, self_signed(), Arc::new(|s, _| respond(s, "404 Not Found", &[], b"")));
     let s = scan(port, &[]);
     assert_eq!(s.row["status"], "unreachable", "{}", s.row["detail"]);
     assert!(
@@ -172,7 +172,10 @@ fn a_version_header_before_a_broken_body_still_counts() {
                 let _ = s.flush();
                 return Flow::Close;
             }
-            page(s)
+            match path {
+                "/owa/auth/logon.aspx" => page(s),
+                _ => respond(s, "404 Not Found", &[], b""),
+            }
         }),
     );
     let s = scan(port, &[]);
@@ -203,4 +206,49 @@ fn malformed_answers_are_never_unreachable() {
         assert_ne!(s.row["status"], "unreachable", "{raw:?}: {}", s.row["detail"]);
         assert!(s.row["detail"].contains("malformed HTTP"), "{raw:?}: {}", s.row["detail"]);
     }
+}
+
+#[test]
+fn plain_http_that_redirects_to_https_on_the_same_host_is_probed_over_https() {
+    let tls_port = serve(
+        Front::Tls,
+        self_signed(),
+        Arc::new(|s, path| match path {
+            "/owa/" => respond(s, "302 Found", &["X-OWA-Version: 15.1.2176.2", "Location: /owa/auth/logon.aspx"], b""),
+            "/owa/auth/logon.aspx" => page(s),
+            _ => respond(s, "404 Not Found", &[], b""),
+        }),
+    );
+    let location = format!("Location: https://127.0.0.1:{tls_port}/owa/");
+    let location: &'static str = Box::leak(location.into_boxed_str());
+    let plain_port = serve(
+        Front::PlainHttp,
+        self_signed(),
+        Arc::new(move |s, _| respond(s, "301 Moved Permanently", &[location], b"")),
+    );
+    let s = scan_inventory(plain_port, &format!("url\nhttp://127.0.0.1:{plain_port}/\n"), &[]);
+    assert_eq!((&*s.row["status"], &*s.row["build"]), ("vulnerable", "15.1.2176.2"), "{}", s.row["detail"]);
+    assert!(s.row["tls"].starts_with("unverified"), "the HTTPS session is recorded: {}", s.row["tls"]);
+    assert!(s.row["detail"].contains("plain HTTP redirects to HTTPS"), "{}", s.row["detail"]);
+}
+
+#[test]
+fn a_look_alike_that_answers_every_path_alike_is_not_exchange() {
+    // An OWA honeypot or a C2 profile: the same Exchange headers and sign-in
+    // page, with success, whatever the path.
+    let port = serve(
+        Front::TlsCatchAll,
+        self_signed(),
+        Arc::new(|s, _| respond(s, "200 OK", &["X-OWA-Version: 15.1.2176.2", "X-FEServer: EX01"], PAGE)),
+    );
+    let s = scan(port, &[]);
+    assert_eq!(s.row["status"], "not-exchange", "{}", s.row["detail"]);
+    assert!(s.row["detail"].contains("look-alike"), "{}", s.row["detail"]);
+    // The same server with real 404s for unknown paths is judged on what it shows.
+    let port = serve(
+        Front::Tls,
+        self_signed(),
+        Arc::new(|s, _| respond(s, "200 OK", &["X-OWA-Version: 15.1.2176.2", "X-FEServer: EX01"], PAGE)),
+    );
+    assert_eq!(scan(port, &[]).row["status"], "vulnerable");
 }

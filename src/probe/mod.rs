@@ -52,6 +52,8 @@ pub struct Observation {
     pub gateway: Option<&'static str>,
     /// HTTP.sys said `400 Invalid Hostname`: bound by name, asked by address.
     pub invalid_hostname: bool,
+    /// The server answered a path that cannot exist as if it were Exchange.
+    pub look_alike: Option<String>,
     /// How long the probe took.
     pub elapsed: Duration,
 }
@@ -114,7 +116,7 @@ impl Prober {
             Ok(addrs) => addrs,
             Err(err) => return obs.failure = Some(err),
         };
-        let mut session = Session { prober: self, ep, addrs, conn: None, opened: 0 };
+        let mut session = Session { prober: self, ep: ep.clone(), addrs, conn: None, opened: 0 };
         for path in [OWA, LOGON, EXPORT_TOOL] {
             if !session.fetch(path, obs).await {
                 return;
@@ -131,13 +133,17 @@ impl Prober {
                 return;
             }
         }
+        if obs.exchange || !obs.evidence.is_empty() {
+            session.canary(obs).await;
+        }
     }
 }
 
 /// The requests to one host, sharing a connection while it lasts.
 struct Session<'a> {
     prober: &'a Prober,
-    ep: &'a Endpoint,
+    /// The endpoint probed; plain HTTP becomes HTTPS when the server says so.
+    ep: Endpoint,
     addrs: Vec<SocketAddr>,
     conn: Option<Connection>,
     opened: usize,
@@ -182,7 +188,8 @@ impl Session<'_> {
             tracing::debug!(host = %self.ep.host, port = self.ep.port, path = %path, status = response.status.as_u16(), bytes = response.body.len(), "GET");
             self.record_tls(obs);
             record(&path, &response, obs);
-            match redirect_target(self.ep, &response) {
+            match redirect_target(&self.ep, &response) {
+                Some(Redirect::Upgrade(port)) => self.upgrade(port, obs),
                 Some(Redirect::SameHost(next)) if path != OWA => path = next,
                 Some(Redirect::Elsewhere(to)) => {
                     obs.notes.push(format!("{} redirects to {to} (recorded, not followed)", markers::clean(&path)));
@@ -193,6 +200,39 @@ impl Session<'_> {
         }
         obs.notes.push(format!("more than {MAX_REDIRECTS} redirects from {}", markers::clean(&path)));
         true
+    }
+
+    /// Asks for a path no server has. Exchange (IIS) answers it 404 or with a
+    /// redirect; a look-alike that answers every path alike (an OWA
+    /// honeypot, a phishing kit, a C2 profile stamping Exchange headers on
+    /// every answer) answers it with success and the same markers: then
+    /// what it showed is not evidence. Failures here change nothing.
+    async fn canary(&mut self, obs: &mut Observation) {
+        use std::hash::{BuildHasher, Hasher};
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u128(
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos(),
+        );
+        let path = format!("/exchange-exposure-{:016x}.aspx", hasher.finish());
+        let Ok(response) = self.get(&path).await else { return };
+        let (builds, _) = markers::header_builds(&response.headers);
+        if response.status.is_success()
+            && (!builds.is_empty() || markers::looks_like_exchange(&response.headers, &response.body))
+        {
+            obs.look_alike = Some(format!("{path} answered {} with Exchange markers", response.status.as_u16()));
+        }
+    }
+
+    /// Plain HTTP that redirects to HTTPS on the same host: the rest of the
+    /// probe (this path again first) goes over HTTPS, whose TLS is recorded.
+    fn upgrade(&mut self, port: u16, obs: &mut Observation) {
+        obs.notes.push(format!("plain HTTP redirects to HTTPS on port {port}; probed there"));
+        self.ep = Endpoint { https: true, port, ..self.ep.clone() };
+        if self.prober.limits.proxy.is_none() {
+            self.addrs.iter_mut().for_each(|a| a.set_port(port));
+        }
+        self.conn = None;
+        obs.tls = None;
     }
 
     /// The first connection's TLS goes into the report; a session over the
@@ -215,18 +255,18 @@ impl Session<'_> {
         if !usable {
             self.count_connection()?;
             self.conn = None;
-            self.conn = Some(http::connect(self.ep, &mut self.addrs, &self.prober.tls, limits).await?);
+            self.conn = Some(http::connect(&self.ep, &mut self.addrs, &self.prober.tls, limits).await?);
         }
         let conn = self.conn.as_mut().expect("connected above");
-        conn.get(self.ep, path, limits).await
+        conn.get(&self.ep, path, limits).await
     }
 
     /// GET `path` over a fresh stream, read leniently (`raw`).
     async fn get_lenient(&mut self, path: &str) -> Result<Response, HttpError> {
         self.count_connection()?;
         let limits = &self.prober.limits;
-        let (stream, _) = http::open_stream(self.ep, &mut self.addrs, &self.prober.tls, limits).await?;
-        raw::get(stream, self.ep, path, limits).await
+        let (stream, _) = http::open_stream(&self.ep, &mut self.addrs, &self.prober.tls, limits).await?;
+        raw::get(stream, &self.ep, path, limits).await
     }
 
     fn count_connection(&mut self) -> Result<(), HttpError> {
@@ -309,6 +349,8 @@ fn looks_like_xml(body: &[u8]) -> bool {
 enum Redirect {
     SameHost(String),
     Elsewhere(String),
+    /// From plain HTTP to HTTPS on the same host, at this port.
+    Upgrade(u16),
 }
 
 /// Where a 3xx points: a path on this host, or somewhere else (another host,
@@ -328,6 +370,10 @@ fn redirect_target(ep: &Endpoint, response: &Response) -> Option<Redirect> {
     let scheme_ok = uri.scheme_str() == Some(if ep.https { "https" } else { "http" });
     let default = if ep.https { 443 } else { 80 };
     let host = uri.host().map(|h| h.trim_start_matches('[').trim_end_matches(']'));
+    let same_host = host.is_some_and(|h| h.eq_ignore_ascii_case(&ep.host));
+    if !ep.https && uri.scheme_str() == Some("https") && same_host {
+        return Some(Redirect::Upgrade(uri.port_u16().unwrap_or(443)));
+    }
     let same = scheme_ok
         && host.is_some_and(|h| h.eq_ignore_ascii_case(&ep.host))
         && uri.port_u16().unwrap_or(default) == ep.port;
@@ -360,6 +406,13 @@ pub fn verdict(obs: &Observation, inventory: Option<&Evidence>, table: &Table) -
             v.detail.push_str(&format!("; the inventory lists build {}", inv.build));
         }
         return v;
+    } else if let Some(canary) = &obs.look_alike {
+        Verdict::without_build(
+            Status::NotExchange,
+            format!(
+                "a look-alike, not an Exchange server: it answers every path alike ({canary}), as OWA honeypots, phishing kits and C2 profiles do, so its version markers are not evidence"
+            ),
+        )
     } else if let Some(sign) = obs.online.as_ref().filter(|_| !on_premises) {
         Verdict::without_build(
             Status::NotAffected,

@@ -45,6 +45,12 @@ fn redirects_same_host_only() {
         assert!(matches!(r(loc), Some(Redirect::Elsewhere(_))), "{loc}");
     }
     assert!(redirect_target(&ep(), &response(200, &[("Location", "/x")], "")).is_none());
+    // Plain HTTP to HTTPS on the same host is an upgrade; to another host it is elsewhere.
+    let plain = Endpoint { https: false, port: 80, ..ep() };
+    let r = |loc: &str| redirect_target(&plain, &response(301, &[("Location", loc)], ""));
+    assert!(matches!(r("https://mail.example.test/owa/"), Some(Redirect::Upgrade(443))));
+    assert!(matches!(r("https://MAIL.example.test:8443/"), Some(Redirect::Upgrade(8443))));
+    assert!(matches!(r("https://evil.example.test/owa/"), Some(Redirect::Elsewhere(_))));
 }
 
 #[test]

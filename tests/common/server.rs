@@ -36,6 +36,10 @@ pub enum Front {
     /// Answer the ClientHello with a fatal protocol_version alert, as a
     /// server that speaks only TLS versions the client does not offer.
     OldTlsOnly,
+    /// TLS, and the handler answers every path, the scanner's canary too.
+    TlsCatchAll,
+    /// Plain HTTP: the handler serves requests on the raw socket.
+    PlainHttp,
     /// Answer the ClientHello with a fatal handshake_failure alert, as IIS
     /// does when no certificate is bound for the name asked (none: by IP).
     NoCertificate,
@@ -102,15 +106,25 @@ pub fn connection(front: Front, mut tcp: TcpStream, config: Arc<rustls::ServerCo
             let _ = tcp.read(&mut hello);
             let _ = respond(&mut tcp, "400 Bad Request", &["Connection: close"], b"Bad Request");
         }
-        Front::Tls => {
+        Front::PlainHttp => requests(&mut tcp, handler),
+        Front::Tls | Front::TlsCatchAll => {
             let Ok(conn) = rustls::ServerConnection::new(config) else { return };
             let mut tls = rustls::StreamOwned::new(conn, tcp);
-            requests(&mut tls, handler);
+            requests_with(&mut tls, handler, matches!(front, Front::TlsCatchAll));
         }
     }
 }
 
+/// The path the scanner asks to tell a look-alike from Exchange: like IIS,
+/// these servers answer it 404 unless they play a catch-all
+/// (`Front::TlsCatchAll`), which hands it to the handler like any other.
+pub const CANARY_PREFIX: &str = "/exchange-exposure-";
+
 pub fn requests(stream: &mut dyn ReadWrite, handler: &Handler) {
+    requests_with(stream, handler, false)
+}
+
+fn requests_with(stream: &mut dyn ReadWrite, handler: &Handler, catch_all: bool) {
     loop {
         let mut head = Vec::new();
         let mut byte = [0u8; 1];
@@ -122,7 +136,12 @@ pub fn requests(stream: &mut dyn ReadWrite, handler: &Handler) {
         }
         let head = String::from_utf8_lossy(&head).into_owned();
         let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
-        if matches!(handler(stream, &path), Flow::Close) {
+        let flow = if !catch_all && path.starts_with(CANARY_PREFIX) {
+            respond(stream, "404 Not Found", &[], b"")
+        } else {
+            handler(stream, &path)
+        };
+        if matches!(flow, Flow::Close) {
             return;
         }
     }
@@ -166,10 +185,15 @@ pub struct Scan {
 
 /// Scans one host with a 1 s request timeout (so 4 s per host).
 pub fn scan(port: u16, extra: &[&str]) -> Scan {
-    let dir = std::env::temp_dir().join(format!("xx-hostile-{}-{port}", std::process::id()));
+    scan_inventory(port, &format!("host,port\n127.0.0.1,{port}\n"), extra)
+}
+
+/// Scans a one-row inventory (`key` names its temporary folder).
+pub fn scan_inventory(key: u16, inventory: &str, extra: &[&str]) -> Scan {
+    let dir = std::env::temp_dir().join(format!("xx-hostile-{}-{key}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let inv = dir.join("inv.csv");
-    std::fs::write(&inv, format!("host,port\n127.0.0.1,{port}\n")).unwrap();
+    std::fs::write(&inv, inventory).unwrap();
     let started = Instant::now();
     let out = Command::new(BIN)
         .args(["scan", inv.to_str().unwrap(), "--timeout", "1", "--format", "jsonl", "--fail-on", ""])
