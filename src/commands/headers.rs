@@ -9,9 +9,11 @@ use crate::report::{self, Output, Row};
 use crate::scan::{self, Summary};
 use anyhow::{Context, Result};
 use std::io::{self, Read};
+use std::path::Path;
 
 pub fn headers(config: &Config, files: &[String], output: Option<&str>) -> Result<Outcome> {
-    let output = Output::open(output)?;
+    let inputs: Vec<&Path> = files.iter().filter(|f| *f != "-").map(Path::new).collect();
+    let output = Output::open(output, &inputs)?;
     let mut hops: Vec<Hop> = Vec::new();
     for file in files {
         let bytes = if file == "-" {

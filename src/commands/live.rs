@@ -69,7 +69,11 @@ fn read_ca(path: &Path) -> Result<Vec<u8>> {
 pub fn scan(config: &Config, args: ScanArgs) -> Result<Outcome> {
     let shard = args.shard.as_deref().map(Shard::parse).transpose().map_err(anyhow::Error::msg)?;
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
-    let output = Output::open(args.output.as_deref())?;
+    let mut inputs: Vec<&Path> = args.baseline.iter().map(|p| p.as_path()).collect();
+    if args.inventory != "-" {
+        inputs.push(Path::new(&args.inventory));
+    }
+    let output = Output::open(args.output.as_deref(), &inputs)?;
     let inventory = open_inventory(&args.inventory)?;
     let extra_columns = inventory.extra_columns.clone();
     let in_shard = move |e: &Result<inventory::Entry>| match (shard, e) {
@@ -223,7 +227,7 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
 
 /// The fleet as an inventory, with how each host must be judged.
 fn write_fleet_inventory(path: &Path, fleet: &sim::Fleet) -> Result<()> {
-    let mut out = Output::open(Some(&path.to_string_lossy()))?;
+    let mut out = Output::open(Some(&path.to_string_lossy()), &[])?;
     {
         let mut csv = csv::Writer::from_writer(&mut out);
         csv.write_record(["host", "port", "personality", "expected_status"])?;
@@ -267,7 +271,7 @@ pub fn demo(config: &Config, inventory_path: &Path, output_path: &Path) -> Resul
             hosts.push((addr, index as usize));
         }
     }
-    let output = Output::open(Some(&output_path.to_string_lossy()))?;
+    let output = Output::open(Some(&output_path.to_string_lossy()), &[inventory_path])?;
     runtime()?.block_on(async {
         let fleet = sim::start_hosts(&hosts).await?;
         if !config.quiet {

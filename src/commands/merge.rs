@@ -11,10 +11,12 @@ use crate::report::read::{ReadReport, read_report_raw};
 use anyhow::{Context, Result, ensure};
 use std::collections::HashMap;
 use std::io::{self, BufReader, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub fn merge(config: &Config, inventory: &str, reports: &[PathBuf], output: Option<&str>) -> Result<Outcome> {
-    let output = Output::open(output)?;
+    let inputs: Vec<&Path> =
+        std::iter::once(Path::new(inventory)).chain(reports.iter().map(PathBuf::as_path)).collect();
+    let output = Output::open(output, &inputs)?;
     let file = std::fs::File::open(inventory).with_context(|| format!("cannot open inventory {inventory}"))?;
     let entries: Vec<Entry> = inventory::Reader::new(Box::new(BufReader::new(file)))?.collect::<Result<_>>()?;
     let mut read = Vec::new();
