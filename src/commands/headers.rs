@@ -3,7 +3,7 @@
 
 use crate::Outcome;
 use crate::assess::{Evidence, Source, Status, Verdict, assess, judge_each};
-use crate::config::Config;
+use crate::config::{Config, Rows};
 use crate::mail::{self, Hop};
 use crate::report::{self, Output, Row};
 use crate::scan::{self, Summary};
@@ -43,7 +43,7 @@ pub fn headers(config: &Config, files: &[String], output: Option<&str>) -> Resul
         }
         summary.write(&mut io::stderr().lock(), &place)?;
     }
-    Ok(config.outcome(summary.statuses(), false))
+    Ok(config.outcome(summary.statuses(), false, Rows::MayBeNone))
 }
 
 /// The report row for one server's newest sighting.

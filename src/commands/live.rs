@@ -2,7 +2,7 @@
 //! (the lab fleet on loopback) and `demo` (both together).
 
 use crate::cli::{ProbeArgs, ScanArgs, SimulateArgs};
-use crate::config::Config;
+use crate::config::{Config, Rows};
 use crate::inventory::Shard;
 use crate::inventory::{self, Kind};
 use crate::probe::{Prober, Settings, tls::Tls};
@@ -175,7 +175,7 @@ async fn scan_to(config: &Config, job: scan::Job, extra_columns: Vec<String>, ou
         summary.write(&mut io::stderr().lock(), &place)?;
     }
     let stopped = *stop.borrow();
-    Ok(config.outcome(summary.statuses(), stopped))
+    Ok(config.outcome(summary.statuses(), stopped, Rows::Required))
 }
 
 /// `simulate`: the fleet runs until SIGINT or SIGTERM.

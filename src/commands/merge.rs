@@ -4,7 +4,7 @@
 
 use crate::Outcome;
 use crate::assess::Status;
-use crate::config::Config;
+use crate::config::{Config, Rows};
 use crate::inventory::{self, Entry};
 use crate::report::Output;
 use crate::report::read::{ReadReport, read_report_raw};
@@ -56,7 +56,7 @@ pub fn merge(config: &Config, inventory: &str, reports: &[PathBuf], output: Opti
         .map(|(i, _)| i)
         .collect();
     let statuses = merged.rows.iter().flat_map(|r| status_columns.iter().filter_map(|&i| Status::parse(&r[i])));
-    Ok(config.outcome(statuses, missing > 0))
+    Ok(config.outcome(statuses, missing > 0, Rows::Required))
 }
 
 struct Merged {
