@@ -55,8 +55,8 @@ pub fn run(cli: cli::Cli) -> Result<Outcome> {
         cli::Command::Table => commands::table(&config),
         cli::Command::Scan(args) => commands::live::scan(&config, args),
         cli::Command::Headers { files, output } => commands::headers::headers(&config, &files, output.as_deref()),
-        cli::Command::Merge { inventory, reports, output } => {
-            commands::merge::merge(&config, &inventory, &reports, output.as_deref())
+        cli::Command::Merge { inventory, host_column, reports, output } => {
+            commands::merge::merge(&config, &inventory, host_column.as_deref(), &reports, output.as_deref())
         }
         cli::Command::Simulate(args) => commands::live::simulate(args),
         cli::Command::Demo { inventory, output } => commands::live::demo(&config, &inventory, &output),

@@ -20,14 +20,14 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
 }
 
-fn open_inventory(path: &str) -> Result<inventory::Reader> {
+fn open_inventory(path: &str, host_column: Option<&str>) -> Result<inventory::Reader> {
     let input: Box<dyn BufRead + Send> = if path == "-" {
         Box::new(BufReader::new(io::stdin()))
     } else {
         let file = std::fs::File::open(path).with_context(|| format!("cannot open inventory {path}"))?;
         Box::new(BufReader::new(file))
     };
-    inventory::Reader::new(input).with_context(|| format!("cannot read inventory {path}"))
+    inventory::Reader::with_host_column(input, host_column).with_context(|| format!("cannot read inventory {path}"))
 }
 
 /// Probe settings from the command line, validated.
@@ -74,7 +74,8 @@ pub fn scan(config: &Config, args: ScanArgs) -> Result<Outcome> {
         inputs.push(Path::new(&args.inventory));
     }
     let output = Output::open(args.output.as_deref(), &inputs)?;
-    let inventory = open_inventory(&args.inventory)?;
+    let inventory = open_inventory(&args.inventory, args.host_column.as_deref())?;
+    let note = inventory.note();
     let extra_columns = inventory.extra_columns.clone();
     let in_shard = move |e: &Result<inventory::Entry>| match (shard, e) {
         (Some(shard), Ok(entry)) => shard.has(entry),
@@ -91,12 +92,16 @@ pub fn scan(config: &Config, args: ScanArgs) -> Result<Outcome> {
     if config.verbose {
         init_logging();
     }
-    let progress = progress_bar(config, &args.inventory, shard);
+    let progress = progress_bar(config, &args.inventory, args.host_column.as_deref(), shard);
     let runtime = runtime()?;
     let _guard = runtime.enter();
     let job =
         scan::Job { entries, prober, concurrency: args.probe.concurrency, stop: stop_on_signal(), baseline, progress };
-    runtime.block_on(scan_to(config, job, extra_columns, output))
+    let outcome = runtime.block_on(scan_to(config, job, extra_columns, output));
+    if let Some(note) = note.get().filter(|_| !config.quiet) {
+        eprintln!("{note}");
+    }
+    outcome
 }
 
 /// `--strict`: every unusable row is named, and nothing is probed.
@@ -140,20 +145,30 @@ fn init_logging() {
 }
 
 /// A progress bar on stderr when it is a terminal (not with `--quiet` or `-v`).
-fn progress_bar(config: &Config, inventory: &str, shard: Option<Shard>) -> Option<indicatif::ProgressBar> {
+fn progress_bar(
+    config: &Config,
+    inventory: &str,
+    host_column: Option<&str>,
+    shard: Option<Shard>,
+) -> Option<indicatif::ProgressBar> {
     use std::io::IsTerminal;
     if config.quiet || config.verbose || !io::stderr().is_terminal() {
         return None;
     }
-    // A file is counted first (cheap next to probing); stdin cannot be.
-    let total = (inventory != "-").then(|| open_inventory(inventory).ok()).flatten().map(|rows| {
+    // A regular file is counted first (cheap next to probing). A pipe, FIFO
+    // or device is read once only, by the scan: its total is unknown.
+    let regular = inventory != "-" && std::fs::metadata(inventory).is_ok_and(|m| m.is_file());
+    let total = regular.then(|| open_inventory(inventory, host_column).ok()).flatten().map(|rows| {
         rows.filter(|e| matches!((shard, e), (Some(s), Ok(entry)) if s.has(entry)) || shard.is_none()).count()
     });
     let bar = match total {
         Some(n) => indicatif::ProgressBar::new(n as u64),
         None => indicatif::ProgressBar::new_spinner(),
     };
-    let template = "{spinner} {pos}/{len} hosts  {rate}  ETA {eta}  {wide_bar}";
+    let template = match total {
+        Some(_) => "{spinner} {pos}/{len} hosts  {rate}  ETA {eta}  {wide_bar}",
+        None => "{spinner} {pos} hosts  {rate}",
+    };
     if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
         bar.set_style(style.with_key("rate", |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
             let _ = write!(w, "{:.0} hosts/s", state.per_sec());
@@ -252,7 +267,7 @@ pub const FLEET_FIRST: Ipv4Addr = Ipv4Addr::new(127, 1, 0, 1);
 pub fn demo(config: &Config, inventory_path: &Path, output_path: &Path) -> Result<Outcome> {
     let path = inventory_path.to_string_lossy().into_owned();
     let mut hosts = Vec::new();
-    for entry in open_inventory(&path)? {
+    for entry in open_inventory(&path, None)? {
         let entry = entry?;
         let Kind::Probe { endpoint, .. } = &entry.kind else { continue };
         let ip: Ipv4Addr = match endpoint.host.parse::<IpAddr>() {
@@ -285,7 +300,7 @@ pub fn demo(config: &Config, inventory_path: &Path, output_path: &Path) -> Resul
             require_valid_tls: false,
             proxy: None,
         };
-        let inventory = open_inventory(&path)?;
+        let inventory = open_inventory(&path, None)?;
         let extra_columns = inventory.extra_columns.clone();
         let job = scan::Job {
             entries: Box::new(inventory),

@@ -13,12 +13,19 @@ use std::collections::HashMap;
 use std::io::{self, BufReader, Write};
 use std::path::{Path, PathBuf};
 
-pub fn merge(config: &Config, inventory: &str, reports: &[PathBuf], output: Option<&str>) -> Result<Outcome> {
+pub fn merge(
+    config: &Config,
+    inventory: &str,
+    host_column: Option<&str>,
+    reports: &[PathBuf],
+    output: Option<&str>,
+) -> Result<Outcome> {
     let inputs: Vec<&Path> =
         std::iter::once(Path::new(inventory)).chain(reports.iter().map(PathBuf::as_path)).collect();
     let output = Output::open(output, &inputs)?;
     let file = std::fs::File::open(inventory).with_context(|| format!("cannot open inventory {inventory}"))?;
-    let entries: Vec<Entry> = inventory::Reader::new(Box::new(BufReader::new(file)))?.collect::<Result<_>>()?;
+    let entries: Vec<Entry> =
+        inventory::Reader::with_host_column(Box::new(BufReader::new(file)), host_column)?.collect::<Result<_>>()?;
     let mut read = Vec::new();
     for path in reports {
         let (report, jsonl) = read_report_raw(path)?;
