@@ -14,7 +14,7 @@ use crate::cli::Format;
 use anyhow::Result;
 pub use output::Output;
 use std::io::Write;
-pub use text::{neutralise_formula, printable, write_aligned};
+pub use text::{cap_cell, cap_detail, neutralise_formula, printable, unneutralise, write_aligned};
 
 /// The contract's columns, then the tool's own (`line`, staleness, `support`),
 /// in order; a `Layout` adds per-advisory and `change` columns, then the
@@ -105,9 +105,9 @@ impl Row {
             opt(v.precision().map(|p| p.as_str().to_string())),
             v.sources.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("+"),
             opt(v.fixed_build.map(|b| b.to_string())),
-            v.detail.clone(),
+            cap_detail(&v.detail),
             self.tls.clone(),
-            self.fe_servers.join(";"),
+            cap_cell(&self.fe_servers.join(";"), text::MAX_CELL),
             self.checked_at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
             self.table.clone(),
             opt(self.line.map(|l| l.to_string())),
@@ -165,8 +165,9 @@ enum Sink<W: Write> {
     Csv(Box<csv::Writer<W>>),
     Jsonl(W),
     Table(W, Vec<[String; 5]>),
-    /// Rows kept until the end: the document starts with their counts.
-    Html(W, Vec<Row>),
+    /// Counts and the first rows, kept until the end: the document starts
+    /// with the counts (memory bounded by `html::MAX_ROWS`).
+    Html(W, Box<html::Page>),
 }
 
 impl<W: Write> Writer<W> {
@@ -182,7 +183,7 @@ impl<W: Write> Writer<W> {
             }
             Format::Jsonl => Sink::Jsonl(out),
             Format::Table => Sink::Table(out, Vec::new()),
-            Format::Html => Sink::Html(out, Vec::new()),
+            Format::Html => Sink::Html(out, Box::new(html::Page::new(layout.extras.clone()))),
         };
         Ok(Writer { sink, with_change: layout.change, extra_columns: layout.extras })
     }
@@ -196,8 +197,9 @@ impl<W: Write> Writer<W> {
         }
         match &mut self.sink {
             Sink::Csv(csv) => {
-                let safe = cells.iter().chain(tool.iter().map(|(_, cell)| cell)).map(|c| neutralise_formula(c));
-                csv.write_record(safe.chain(row.extras.iter().cloned()))?;
+                // Every cell a spreadsheet shows is guarded, pass-through ones too.
+                let all = cells.iter().chain(tool.iter().map(|(_, cell)| cell)).chain(&row.extras);
+                csv.write_record(all.map(|c| neutralise_formula(c)))?;
                 csv.flush()?;
             }
             Sink::Jsonl(out) => {
@@ -214,7 +216,7 @@ impl<W: Write> Writer<W> {
                 serde_json::to_writer(&mut *out, &obj)?;
                 out.write_all(b"\n")?;
             }
-            Sink::Html(_, rows) => rows.push(row.clone()),
+            Sink::Html(_, page) => page.add(row),
             Sink::Table(_, rows) => {
                 let [host, _, status, _, product, cu, build, _, _, fixed, detail, ..] = cells;
                 let product = format!("{product} {cu}").trim().to_string();
@@ -237,8 +239,8 @@ impl<W: Write> Writer<W> {
                 write_aligned(&mut out, &[first, "status", "product", "needs", "detail"], &rows)?;
                 out
             }
-            Sink::Html(mut out, rows) => {
-                html::write(&mut out, &rows)?;
+            Sink::Html(mut out, page) => {
+                page.write(&mut out)?;
                 out
             }
         };

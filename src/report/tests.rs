@@ -54,8 +54,9 @@ fn csv_has_the_contract_columns_then_the_inventory_columns() {
     assert_eq!(&rec[15], "7");
     assert_eq!((&rec[16], &rec[17], &rec[18]), ("15.1.2176.14", "3", "2021-05-11"), "staleness");
     assert!(rec[19].starts_with("ended 2025-10-14: move to Exchange SE"), "support on 2026-11-27: {}", &rec[19]);
-    // Inventory columns pass through unchanged.
-    assert_eq!(&rec[21], "=1+1");
+    // Inventory columns pass through, formula-guarded like every cell (issue 12).
+    assert_eq!(&rec[20], "alice");
+    assert_eq!(&rec[21], "'=1+1");
 }
 
 #[test]
@@ -63,6 +64,15 @@ fn server_text_cannot_become_a_formula() {
     let out = write(Format::Csv, &[row("15.1.2176.9", Some("=cmd|' /C calc'!A0"), &[])], &[]);
     let rec = csv::Reader::from_reader(out.as_bytes()).records().next().unwrap().unwrap();
     assert_eq!(&rec[10], "'=cmd|' /C calc'!A0");
+}
+
+#[test]
+fn a_server_cannot_fill_a_detail_cell() {
+    let values: String = (0..2000).map(|i| format!("\"{}\" ", "x".repeat(40 + i % 3))).collect();
+    let out = write(Format::Csv, &[row("15.1.2176.9", Some(&values), &[])], &[]);
+    let rec = csv::Reader::from_reader(out.as_bytes()).records().next().unwrap().unwrap();
+    assert_eq!(rec[10].chars().count(), 1000, "88 KB of values become one capped cell");
+    assert!(rec[10].ends_with('…'));
 }
 
 #[test]
@@ -83,4 +93,20 @@ fn table_format_is_aligned_and_printable() {
     assert!(out.starts_with("host build"), "the rows have a host: {out}");
     assert!(out.contains("vulnerable") && out.contains("bad?[2J"), "{out}");
     assert!(!out.contains('\u{1b}'));
+}
+
+#[test]
+fn html_lists_at_most_max_rows_and_guards_every_cell() {
+    let many = vec![row("15.1.2176.2", Some(" =1+1"), &["@owner"]); html::MAX_ROWS + 5];
+    let out = write(Format::Html, &many, &["owner"]);
+    assert!(out.contains(&format!("{} rows.", html::MAX_ROWS + 5)), "counts cover every row");
+    assert_eq!(out.matches("<tr><td>7</td>").count(), html::MAX_ROWS, "the every-row table is capped");
+    assert!(out.contains(&format!(
+        "The first {} of {} rows are listed here, and 5 more",
+        html::MAX_ROWS,
+        html::MAX_ROWS + 5
+    )));
+    assert!(out.contains("--format csv"), "the note points at the CSV");
+    assert!(out.contains("<td>&#39; =1+1</td>") && out.contains("<td>&#39;@owner</td>"), "formula-guarded");
+    assert!(out.contains("<th>owner</th>"), "pass-through columns are shown");
 }
