@@ -24,8 +24,9 @@ pub fn merge(
         std::iter::once(Path::new(inventory)).chain(reports.iter().map(PathBuf::as_path)).collect();
     let output = Output::open(output, &inputs)?;
     let file = std::fs::File::open(inventory).with_context(|| format!("cannot open inventory {inventory}"))?;
-    let entries: Vec<Entry> =
-        inventory::Reader::with_host_column(Box::new(BufReader::new(file)), host_column)?.collect::<Result<_>>()?;
+    let reader = inventory::Reader::with_host_column(Box::new(BufReader::new(file)), host_column)?;
+    let extra_names = crate::report::pass_through_names(&reader.extra_columns);
+    let entries: Vec<Entry> = reader.collect::<Result<_>>()?;
     let mut read = Vec::new();
     for path in reports {
         let (report, jsonl) = read_report_raw(path)?;
@@ -33,14 +34,18 @@ pub fn merge(
     }
     let (first_path, first, jsonl) = read.first().context("no reports to merge")?;
     for (path, report, format) in &read {
+        let (mut mine, mut theirs) = (report.columns.clone(), first.columns.clone());
+        mine.sort();
+        theirs.sort();
         ensure!(
-            report.columns == first.columns && format == jsonl,
+            mine == theirs && format == jsonl,
             "{} does not have the columns and format of {}",
             path.display(),
             first_path.display()
         );
     }
-    let merged = join(&entries, read.iter().map(|(_, r, _)| r), &first.columns)?;
+    let shape = Shape { columns: &first.columns, extra_names: &extra_names, csv: !*jsonl };
+    let merged = join(&entries, read.iter().map(|(_, r, _)| r), &shape)?;
     let missing = merged.missing;
     let status_at = first.column("status")?;
     let mut out = output;
@@ -71,15 +76,28 @@ struct Merged {
     missing: usize,
 }
 
-/// The reports' rows in inventory order, matched by inventory line; a
-/// missing row is made from the inventory entry.
-fn join<'a>(entries: &[Entry], reports: impl Iterator<Item = &'a ReadReport>, columns: &[String]) -> Result<Merged> {
-    let line_at = columns.iter().position(|c| c == "line").context("the reports have no \"line\" column")?;
+/// The merged report's columns (the first report's order), which of them
+/// are the inventory's pass-through columns, and whether cells are CSV
+/// (formula-guarded as written).
+struct Shape<'a> {
+    columns: &'a [String],
+    extra_names: &'a [String],
+    csv: bool,
+}
+
+/// The reports' rows in inventory order, matched by inventory line, each
+/// cell taken by its column's name; a missing row is made from the
+/// inventory entry.
+fn join<'a>(entries: &[Entry], reports: impl Iterator<Item = &'a ReadReport>, shape: &Shape) -> Result<Merged> {
     let mut by_line: HashMap<String, Vec<String>> = HashMap::new();
     for report in reports {
+        let line_at = report.column("line")?;
+        // Where each of the merged columns is in this report.
+        let at: Vec<usize> = shape.columns.iter().map(|c| report.column(c)).collect::<Result<_>>()?;
         for row in &report.rows {
+            let cells = at.iter().map(|&i| row[i].clone()).collect();
             ensure!(
-                by_line.insert(row[line_at].clone(), row.clone()).is_none(),
+                by_line.insert(row[line_at].clone(), cells).is_none(),
                 "inventory line {} is in two reports",
                 row[line_at]
             );
@@ -91,29 +109,31 @@ fn join<'a>(entries: &[Entry], reports: impl Iterator<Item = &'a ReadReport>, co
         .map(|entry| {
             by_line.remove(&entry.line.to_string()).unwrap_or_else(|| {
                 missing += 1;
-                missing_row(entry, columns)
+                missing_row(entry, shape)
             })
         })
         .collect();
     Ok(Merged { rows, missing })
 }
 
-fn missing_row(entry: &Entry, columns: &[String]) -> Vec<String> {
-    // The tool's own columns: the contract's, then per-advisory and change columns; extras follow.
-    let tool = |c: &String| c.starts_with("status_") || c.starts_with("cves_") || c == "change";
-    let fixed = crate::report::COLUMNS.len()
-        + columns.iter().skip(crate::report::COLUMNS.len()).take_while(|c| tool(c)).count();
-    columns
+/// A `not-scanned` row for an inventory entry no report has, by column name.
+fn missing_row(entry: &Entry, shape: &Shape) -> Vec<String> {
+    shape
+        .columns
         .iter()
-        .enumerate()
-        .map(|(i, c)| match c.as_str() {
-            "host" if i < fixed => entry.host.clone(),
-            "port" if i < fixed => entry.port.map(|p| p.to_string()).unwrap_or_default(),
-            "status" if i < fixed => Status::NotScanned.to_string(),
-            "detail" if i < fixed => "no shard report has this inventory row".into(),
-            "line" if i < fixed => entry.line.to_string(),
-            _ if i >= fixed => entry.extras.get(i - fixed).cloned().unwrap_or_default(),
-            _ => String::new(),
+        .map(|c| {
+            if let Some(i) = shape.extra_names.iter().position(|n| n == c) {
+                let cell = entry.extras.get(i).map(String::as_str).unwrap_or("");
+                return if shape.csv { crate::report::neutralise_formula(cell) } else { cell.to_string() };
+            }
+            match c.as_str() {
+                "host" => entry.host.clone(),
+                "port" => entry.port.map(|p| p.to_string()).unwrap_or_default(),
+                "status" => Status::NotScanned.to_string(),
+                "detail" => "no shard report has this inventory row".into(),
+                "line" => entry.line.to_string(),
+                _ => String::new(),
+            }
         })
         .collect()
 }

@@ -42,6 +42,32 @@ pub const COLUMNS: [&str; 20] = [
     "support",
 ];
 
+/// Whether an inventory column's name is one the report uses itself (or
+/// would, with `--advisory` or `--baseline`): such a column is passed through
+/// as `inventory_NAME`, so no reader mistakes it for the report's own.
+fn is_report_column(name: &str) -> bool {
+    let advisory = |prefix: &str| {
+        name.strip_prefix(prefix).is_some_and(|id| crate::table::ADVISORIES.iter().any(|(known, _)| *known == id))
+    };
+    COLUMNS.contains(&name) || name == "change" || advisory("status_") || advisory("cves_")
+}
+
+/// The names the inventory's pass-through columns get in a report: their
+/// own, or `inventory_NAME` when that is a report column or a name already
+/// taken (the prefix repeats until the name is free). The same in every
+/// format and in `merge`.
+pub fn pass_through_names(extras: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::with_capacity(extras.len());
+    for name in extras {
+        let mut name = name.clone();
+        while is_report_column(&name) || names.contains(&name) {
+            name = format!("inventory_{name}");
+        }
+        names.push(name);
+    }
+    names
+}
+
 /// One report row.
 #[derive(Debug, Clone)]
 pub struct Row {
@@ -131,7 +157,8 @@ impl Row {
     }
 }
 
-/// Writes rows in one format. `extra_columns` are the inventory's own columns.
+/// Writes rows in one format. `extra_columns` are the inventory's own
+/// columns, named as `pass_through_names` says.
 pub struct Writer<W: Write> {
     sink: Sink<W>,
     with_change: bool,
@@ -171,7 +198,8 @@ enum Sink<W: Write> {
 }
 
 impl<W: Write> Writer<W> {
-    pub fn new(out: W, format: Format, layout: Layout) -> Result<Writer<W>> {
+    pub fn new(out: W, format: Format, mut layout: Layout) -> Result<Writer<W>> {
+        layout.extras = pass_through_names(&layout.extras);
         let sink = match format {
             Format::Csv => {
                 let mut csv = csv::Writer::from_writer(out);
@@ -211,7 +239,7 @@ impl<W: Write> Writer<W> {
                     obj.insert(name, cell.into());
                 }
                 for (name, cell) in self.extra_columns.iter().zip(&row.extras) {
-                    obj.entry(name.clone()).or_insert_with(|| cell.clone().into());
+                    obj.insert(name.clone(), cell.clone().into());
                 }
                 serde_json::to_writer(&mut *out, &obj)?;
                 out.write_all(b"\n")?;

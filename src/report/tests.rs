@@ -110,3 +110,41 @@ fn html_lists_at_most_max_rows_and_guards_every_cell() {
     assert!(out.contains("<td>&#39; =1+1</td>") && out.contains("<td>&#39;@owner</td>"), "formula-guarded");
     assert!(out.contains("<th>owner</th>"), "pass-through columns are shown");
 }
+
+#[test]
+fn inventory_columns_named_like_report_columns_get_a_prefix() {
+    let names = |extras: &[&str]| pass_through_names(&extras.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    let cases: &[(&[&str], &[&str])] = &[
+        (&["owner", "site"], &["owner", "site"]),
+        (&["status", "detail", "change"], &["inventory_status", "inventory_detail", "inventory_change"]),
+        (&["status_proxyshell", "status_other"], &["inventory_status_proxyshell", "status_other"]),
+        (&["status", "inventory_status"], &["inventory_status", "inventory_inventory_status"]),
+        (&["owner", "owner"], &["owner", "inventory_owner"]),
+        (&["Status"], &["Status"]),
+    ];
+    for (extras, want) in cases {
+        assert_eq!(names(extras), *want, "{extras:?}");
+    }
+}
+
+#[test]
+fn a_pass_through_status_column_reaches_every_format_under_its_prefix() {
+    let r = row("15.1.2176.2", None, &["decommissioned", "see ticket"]);
+    let csv_out = write(Format::Csv, std::slice::from_ref(&r), &["status", "detail"]);
+    let mut rdr = csv::Reader::from_reader(csv_out.as_bytes());
+    let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(&header[20..], ["inventory_status", "inventory_detail"]);
+    assert_eq!(header.iter().filter(|h| *h == "status").count(), 1);
+    let rec = rdr.records().next().unwrap().unwrap();
+    assert_eq!((&rec[2], &rec[20]), ("vulnerable", "decommissioned"));
+    let jsonl = write(Format::Jsonl, std::slice::from_ref(&r), &["status", "detail"]);
+    let obj: serde_json::Map<String, serde_json::Value> = serde_json::from_str(jsonl.trim()).unwrap();
+    assert_eq!(
+        (obj["status"].as_str(), obj["inventory_status"].as_str()),
+        (Some("vulnerable"), Some("decommissioned"))
+    );
+    assert_eq!(obj["inventory_detail"], "see ticket");
+    let html = write(Format::Html, &[r], &["status", "detail"]);
+    assert!(html.contains("<th>inventory_status</th><th>inventory_detail</th>"), "{html}");
+    assert!(html.contains("<td>decommissioned</td><td>see ticket</td>"));
+}
