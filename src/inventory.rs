@@ -386,9 +386,13 @@ pub fn parse_target(target: &str, port: Option<u16>) -> Result<Endpoint, String>
         let host = uri.host().filter(|h| !h.is_empty()).ok_or_else(|| format!("{target:?} names no host"))?;
         let host = host.trim_start_matches('[').trim_end_matches(']');
         check_host(host)?;
-        let port = match uri.port_u16() {
-            Some(0) => return Err(format!("{target:?}: port 0 cannot be probed")),
-            Some(p) => p,
+        // The authority's own text: `Uri` drops a port that does not fit in
+        // 16 bits, and 65536 must not silently become 443 (issue 12).
+        let authority = uri.authority().map(|a| a.as_str()).unwrap_or("");
+        let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+        let after_host = &authority[authority.rfind(']').map_or(0, |i| i + 1)..];
+        let port = match after_host.rsplit_once(':').map(|(_, p)| p).filter(|p| !p.is_empty()) {
+            Some(text) => parse_port(text).map_err(|why| format!("{target:?}: {why}"))?,
             None => port.unwrap_or(if https { 443 } else { 80 }),
         };
         return Ok(Endpoint { host: host.to_string(), port, https });

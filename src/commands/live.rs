@@ -13,6 +13,7 @@ use anyhow::{Context, Result, bail, ensure};
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddrV4};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -67,13 +68,23 @@ fn read_ca(path: &Path) -> Result<Vec<u8>> {
 
 /// `scan`.
 pub fn scan(config: &Config, args: ScanArgs) -> Result<Outcome> {
+    // The signal handlers come first: from here on, a signal ends the run in
+    // order (the report written, no temporary file left), never by default.
+    if config.verbose {
+        init_logging();
+    }
+    let runtime = runtime()?;
+    let _guard = runtime.enter();
+    let stop = stop_on_signal();
+    tracing::info!("signals handled; reading the inventory");
     let shard = args.shard.as_deref().map(Shard::parse).transpose().map_err(anyhow::Error::msg)?;
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let mut inputs: Vec<&Path> = args.baseline.iter().map(|p| p.as_path()).collect();
     if args.inventory != "-" {
         inputs.push(Path::new(&args.inventory));
     }
-    let output = Output::open(args.output.as_deref(), &inputs)?;
+    // Refuse a bad -o before reading a possibly slow stdin.
+    Output::check(args.output.as_deref(), &inputs)?;
     let inventory = open_inventory(&args.inventory, args.host_column.as_deref())?;
     let note = inventory.note();
     let extra_columns = inventory.extra_columns.clone();
@@ -89,14 +100,11 @@ pub fn scan(config: &Config, args: ScanArgs) -> Result<Outcome> {
         Box::new(inventory.filter(in_shard))
     };
     let prober = prober(&args.probe, None)?;
-    if config.verbose {
-        init_logging();
-    }
+    // From here a signal stops the scan in order instead of ending the process.
+    scanning();
+    let output = Output::open(args.output.as_deref(), &inputs)?;
     let progress = progress_bar(config, &args.inventory, args.host_column.as_deref(), shard);
-    let runtime = runtime()?;
-    let _guard = runtime.enter();
-    let job =
-        scan::Job { entries, prober, concurrency: args.probe.concurrency, stop: stop_on_signal(), baseline, progress };
+    let job = scan::Job { entries, prober, concurrency: args.probe.concurrency, stop, baseline, progress };
     let outcome = runtime.block_on(scan_to(config, job, extra_columns, output));
     if let Some(note) = note.get().filter(|_| !config.quiet) {
         eprintln!("{note}");
@@ -121,7 +129,11 @@ fn refuse_input_errors(entries: &[inventory::Entry]) -> Result<()> {
     bail!("--strict: {} unusable inventory rows, nothing probed:\n{}{more}", errors.len(), shown.join("\n"))
 }
 
-/// A stop flag raised by SIGINT or SIGTERM.
+/// Whether the scan proper has started (the report is open). Before, a
+/// signal ends the process at once; after, it stops the scan in order.
+static RUN_STARTED: AtomicBool = AtomicBool::new(false);
+
+/// A stop flag raised by SIGINT, SIGTERM or SIGHUP.
 /// The handlers are in place when this returns (not at the task's first
 /// poll), so a signal that comes right after start-up is not lost.
 fn stop_on_signal() -> watch::Receiver<bool> {
@@ -129,11 +141,22 @@ fn stop_on_signal() -> watch::Receiver<bool> {
     let signal = shutdown_signal();
     tokio::spawn(async move {
         signal.await;
+        if !RUN_STARTED.load(Ordering::SeqCst) {
+            // Still setting up (perhaps reading a stalled stdin's header): no
+            // report and no temporary file exist yet, so end at once.
+            eprintln!("exchange-exposure: interrupted before the scan started; no report written");
+            std::process::exit(2);
+        }
         eprintln!("exchange-exposure: stopping; rows not yet probed are reported as not-scanned");
         let _ = tx.send(true);
     });
-    tracing::info!("signal handlers installed; scanning");
     rx
+}
+
+/// Marks the start of the scan proper: a signal now stops it in order.
+fn scanning() {
+    RUN_STARTED.store(true, Ordering::SeqCst);
+    tracing::info!("signal handlers installed; scanning");
 }
 
 fn init_logging() {
@@ -213,19 +236,23 @@ pub fn simulate(args: SimulateArgs) -> Result<Outcome> {
     })
 }
 
-/// SIGINT or SIGTERM. The listeners are registered when this is called (it
-/// must be called inside the runtime); the returned future waits for one.
+/// SIGINT, SIGTERM or SIGHUP (a closed terminal or session: handled like
+/// SIGTERM, so the report is still written and no temporary file is left).
+/// The listeners are registered when this is called (it must be called
+/// inside the runtime); the returned future waits for one.
 fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let listeners = signal(SignalKind::interrupt()).and_then(|int| Ok((int, signal(SignalKind::terminate())?)));
+        let listeners = signal(SignalKind::interrupt())
+            .and_then(|int| Ok((int, signal(SignalKind::terminate())?, signal(SignalKind::hangup())?)));
         async move {
             match listeners {
-                Ok((mut int, mut term)) => {
+                Ok((mut int, mut term, mut hup)) => {
                     tokio::select! {
                         _ = int.recv() => {}
                         _ = term.recv() => {}
+                        _ = hup.recv() => {}
                     }
                 }
                 Err(_) => {
@@ -302,11 +329,13 @@ pub fn demo(config: &Config, inventory_path: &Path, output_path: &Path) -> Resul
         };
         let inventory = open_inventory(&path, None)?;
         let extra_columns = inventory.extra_columns.clone();
+        let stop = stop_on_signal();
+        scanning();
         let job = scan::Job {
             entries: Box::new(inventory),
             prober: prober(&args, Some(fleet.ca_pem.as_bytes()))?,
             concurrency: args.concurrency,
-            stop: stop_on_signal(),
+            stop,
             baseline: None,
             progress: None,
         };

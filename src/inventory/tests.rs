@@ -240,3 +240,25 @@ fn shards_split_exactly_once_and_keep_a_host_together() {
         assert!(Shard::parse(bad).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn a_url_port_outside_1_to_65535_is_an_input_error() {
+    let cases = [
+        ("https://127.0.0.1:65536/", Err("port \"65536\" is not a number from 1 to 65535")),
+        ("https://127.0.0.1:99999999999/", Err("port \"99999999999\"")),
+        ("https://127.0.0.1:0/", Err("port \"0\"")),
+        ("https://[::1]:70000/", Err("port \"70000\"")),
+        ("https://user:pw@127.0.0.1:70000/", Err("port \"70000\"")),
+        ("https://127.0.0.1:65535/", Ok(65535)),
+        ("https://[::1]/", Ok(443)),
+        ("http://127.0.0.1/", Ok(80)),
+        ("https://127.0.0.1:/", Ok(443)),
+    ];
+    for (url, want) in cases {
+        match (parse_target(url, None), want) {
+            (Ok(endpoint), Ok(port)) => assert_eq!(endpoint.port, port, "{url}"),
+            (Err(why), Err(part)) => assert!(why.contains(part), "{url}: {why}"),
+            (got, want) => panic!("{url}: {got:?}, wanted {want:?}"),
+        }
+    }
+}

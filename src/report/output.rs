@@ -76,6 +76,29 @@ fn standard_stream(path: &str) -> Option<u8> {
 }
 
 impl Output {
+    /// Checks, creating nothing, what `open` would refuse: a directory, an
+    /// input file, a dangling link, a missing directory.
+    pub fn check(path: Option<&str>, inputs: &[&Path]) -> Result<()> {
+        let Some(path) = path.filter(|p| *p != "-" && standard_stream(p).is_none()) else { return Ok(()) };
+        let given = Path::new(path);
+        match std::fs::metadata(given) {
+            Ok(meta) => {
+                refuse_inputs(path, &meta, inputs)?;
+                action(kind_of(&meta)).map_err(|why| anyhow::anyhow!("-o {path}: {why}"))?;
+            }
+            Err(_) if std::fs::symlink_metadata(given).is_ok() => {
+                bail!("-o {path}: a symbolic link to nothing; name the report file itself")
+            }
+            Err(_) => {
+                let dir = given.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                if !dir.is_dir() {
+                    bail!("cannot write the report beside {path}: no directory {}", dir.display());
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Opens the output now, so an unusable path fails before any probing.
     /// `None` or `-` is stdout. `inputs` are files this run reads (the
     /// inventory, a baseline, shard reports): the report may not be one of them.
