@@ -273,7 +273,7 @@ pub async fn run<W: Write>(config: &Config, job: Job, writer: &mut report::Write
         }
         let mut row = judge_entry(entry, observation, config);
         if let Some(baseline) = &mut baseline {
-            row.change = Some(baseline.change(&row.host, row.port, row.status()));
+            row.change = Some(baseline.change(&row));
         }
         summary.add(&row);
         writer.write(&row)?;

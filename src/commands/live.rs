@@ -79,6 +79,9 @@ pub fn scan(config: &Config, args: ScanArgs) -> Result<Outcome> {
     tracing::info!("signals handled; reading the inventory");
     let shard = args.shard.as_deref().map(Shard::parse).transpose().map_err(anyhow::Error::msg)?;
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
+    if let Some(warning) = baseline.as_ref().and_then(|b| b.tables_warning(&config.table_ids())) {
+        eprintln!("exchange-exposure: {warning}");
+    }
     let mut inputs: Vec<&Path> = args.baseline.iter().map(|p| p.as_path()).collect();
     if args.inventory != "-" {
         inputs.push(Path::new(&args.inventory));
