@@ -42,6 +42,11 @@ impl Config {
         &self.tables[0]
     }
 
+    /// The `--advisory` ids judged, `+`-joined.
+    pub fn advisory_ids(&self) -> String {
+        self.tables.iter().map(|t| t.advisory.as_str()).collect::<Vec<_>>().join("+")
+    }
+
     /// The `table` column: every judging table's id, `+`-joined.
     pub fn table_ids(&self) -> String {
         self.tables.iter().map(|t| t.id.as_str()).collect::<Vec<_>>().join("+")
@@ -52,7 +57,7 @@ impl Config {
     pub fn layout(&self, change: bool, extras: Vec<String>) -> crate::report::Layout {
         let advisories =
             if self.tables.len() > 1 { self.tables.iter().map(|t| t.advisory.clone()).collect() } else { Vec::new() };
-        crate::report::Layout { advisories, change, extras }
+        crate::report::Layout { advisories, change, extras, provenance: None }
     }
 
     /// How a command that ran to its end came out — the one place exit

@@ -65,3 +65,76 @@ fn baseline_matches_host_less_rows_on_line_and_build_and_warns_about_other_table
     assert!(stderr.contains("warning: the baseline was judged against proxylogon"), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn merge_refuses_shards_that_do_not_belong_together_and_honours_format() {
+    let dir = temp_dir("merge-refuse");
+    let inv = dir.join("inv.csv");
+    let mut text = String::from("build,owner\n");
+    for i in 0..20 {
+        text.push_str(&format!("15.1.2176.{},team {i}\n", if i % 2 == 0 { 2 } else { 9 }));
+    }
+    std::fs::write(&inv, &text).unwrap();
+    let other = dir.join("other.csv");
+    std::fs::write(&other, format!("{text}15.1.2176.2,extra\n")).unwrap();
+    let shard = |name: &str, inventory: &std::path::Path, k: u32, extra: &[&str]| {
+        let path = dir.join(name);
+        let mut args = vec!["scan", inventory.to_str().unwrap(), "-q", "--shard"];
+        let k = format!("{k}/2");
+        args.push(&k);
+        args.extend_from_slice(extra);
+        args.extend(["-o", path.to_str().unwrap()]);
+        let out = run(&args);
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", String::from_utf8_lossy(&out.stderr));
+        path
+    };
+    let s0 = shard("s0.csv", &inv, 0, &[]);
+    let s1 = shard("s1.csv", &inv, 1, &[]);
+    let s1_other = shard("s1-other.csv", &other, 1, &[]);
+    let s1_all = shard("s1-all.csv", &inv, 1, &["--advisory", "all"]);
+    let merge = |reports: &[&std::path::Path], extra: &[&str]| {
+        let mut args = vec!["merge", "--inventory", inv.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        args.extend(reports.iter().map(|p| p.to_str().unwrap()));
+        run(&args)
+    };
+    let refused = |reports: &[&std::path::Path], why: &str| {
+        let out = merge(reports, &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(why), "{why}: {stderr}");
+        assert!(out.stdout.is_empty(), "refused: no report");
+    };
+    refused(&[&s0, &s1_other], "s1-other.csv was cut from another inventory");
+    refused(&[&s0, &s0], "s0.csv are both shard 0/2");
+    refused(&[&s0, &s1_all], "does not have the columns and format");
+    // Other tables with the same columns: the first advisory's table file swapped.
+    let s1_text = std::fs::read_to_string(&s1).unwrap();
+    let s1_table = dir.join("s1-table.csv");
+    std::fs::write(&s1_table, s1_text.replace("proxylogon-2021-03@", "proxylogon-2021-03@0")).unwrap();
+    refused(&[&s0, &s1_table], "s1-table.csv was judged against proxylogon-2021-03@0");
+    let bad_status = dir.join("s1-status.csv");
+    std::fs::write(&bad_status, s1_text.replacen(",patched,", ",fine,", 1)).unwrap();
+    refused(&[&s0, &bad_status], "s1-status.csv: inventory line");
+    // A missing shard is named; its rows are not-scanned.
+    let out = merge(&[&s0], &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("shard 1/2 is missing"), "{stderr}");
+    // --format: JSON Lines and HTML from CSV shards.
+    let out = merge(&[&s0, &s1], &["--format", "jsonl"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 20);
+    assert_eq!(rows[3]["owner"], "team 3");
+    assert!(rows[0].get("shard").is_none(), "the merged report has no shard provenance");
+    let out = merge(&[&s0, &s1], &["--format", "html"]);
+    assert_eq!(out.status.code(), Some(1));
+    let html = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        html.starts_with("<!DOCTYPE html>") && html.contains("20 rows.") && html.contains("<td>team 19</td>"),
+        "{html}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

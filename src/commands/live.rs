@@ -7,6 +7,7 @@ use crate::inventory::Shard;
 use crate::inventory::{self, Kind};
 use crate::probe::{Prober, Settings, tls::Tls};
 use crate::report::baseline::Baseline;
+use crate::report::provenance::Provenance;
 use crate::report::{self, Output};
 use crate::{Outcome, scan, sim};
 use anyhow::{Context, Result, bail, ensure};
@@ -102,13 +103,14 @@ pub fn scan(config: &Config, args: ScanArgs) -> Result<Outcome> {
     } else {
         Box::new(inventory.filter(in_shard))
     };
+    let provenance = shard.map(|shard| shard_provenance(config, &args.inventory, shard)).transpose()?;
     let prober = prober(&args.probe, None)?;
     // From here a signal stops the scan in order instead of ending the process.
     scanning();
     let output = Output::open(args.output.as_deref(), &inputs)?;
     let progress = progress_bar(config, &args.inventory, args.host_column.as_deref(), shard);
     let job = scan::Job { entries, prober, concurrency: args.probe.concurrency, stop, baseline, progress };
-    let outcome = runtime.block_on(scan_to(config, job, extra_columns, output));
+    let outcome = runtime.block_on(scan_to(config, job, Columns { extras: extra_columns, provenance }, output));
     if let Some(note) = note.get().filter(|_| !config.quiet) {
         eprintln!("{note}");
     }
@@ -204,10 +206,35 @@ fn progress_bar(
     Some(bar)
 }
 
-async fn scan_to(config: &Config, job: scan::Job, extra_columns: Vec<String>, output: Output) -> Result<Outcome> {
+/// `--shard`: what the shard report is made from. Every shard must read the
+/// same inventory file, so stdin or a pipe is refused.
+fn shard_provenance(config: &Config, inventory: &str, shard: Shard) -> Result<Provenance> {
+    let path = Path::new(inventory);
+    ensure!(
+        inventory != "-" && std::fs::metadata(path).is_ok_and(|m| m.is_file()),
+        "--shard needs the inventory as a file (every shard must read the same one), not {inventory}"
+    );
+    let (inventory_sha256, inventory_lines) = report::provenance::fingerprint(path)?;
+    Ok(Provenance {
+        shard: format!("{}/{}", shard.index, shard.count),
+        inventory_sha256,
+        inventory_lines,
+        advisories: config.advisory_ids(),
+    })
+}
+
+/// The report's columns beyond the tool's own: the inventory's, and the
+/// shard provenance.
+struct Columns {
+    extras: Vec<String>,
+    provenance: Option<Provenance>,
+}
+
+async fn scan_to(config: &Config, job: scan::Job, columns: Columns, output: Output) -> Result<Outcome> {
     let stop = job.stop.clone();
-    let mut writer =
-        report::Writer::new(output, scan::format(config), config.layout(job.baseline.is_some(), extra_columns))?;
+    let layout =
+        report::Layout { provenance: columns.provenance, ..config.layout(job.baseline.is_some(), columns.extras) };
+    let mut writer = report::Writer::new(output, scan::format(config), layout)?;
     let summary = scan::run(config, job, &mut writer).await?;
     let output = writer.finish()?;
     let place = output.describe();
@@ -342,7 +369,7 @@ pub fn demo(config: &Config, inventory_path: &Path, output_path: &Path) -> Resul
             baseline: None,
             progress: None,
         };
-        let outcome = scan_to(config, job, extra_columns, output).await;
+        let outcome = scan_to(config, job, Columns { extras: extra_columns, provenance: None }, output).await;
         drop(fleet);
         outcome
     })

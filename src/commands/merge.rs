@@ -1,14 +1,17 @@
 //! `merge`: shard reports (from `scan --shard K/N`) joined into one report
-//! in inventory order. A row no shard report has is written as
-//! `not-scanned`, and the exit status is then 2.
+//! in inventory order, cells taken by column name, in `--format` (default:
+//! the shards' own). Shards that do not belong together are refused first
+//! (`shards`). A row no shard report has is written as `not-scanned`, and
+//! the exit status is then 2, naming the missing shard.
 
 use crate::Outcome;
 use crate::assess::Status;
+use crate::cli::Format;
 use crate::config::{Config, Rows};
 use crate::inventory::{self, Entry};
-use crate::report::Output;
 use crate::report::read::{ReadReport, read_report_raw};
-use anyhow::{Context, Result, ensure};
+use crate::report::{Output, neutralise_formula, unneutralise};
+use anyhow::{Context, Result, bail, ensure};
 use std::collections::HashMap;
 use std::io::{self, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -27,6 +30,7 @@ pub fn merge(
     let reader = inventory::Reader::with_host_column(Box::new(BufReader::new(file)), host_column)?;
     let extra_names = crate::report::pass_through_names(&reader.extra_columns);
     let entries: Vec<Entry> = reader.collect::<Result<_>>()?;
+    let (sha256, lines) = crate::report::provenance::fingerprint(Path::new(inventory))?;
     let mut read = Vec::new();
     for path in reports {
         let (report, jsonl) = read_report_raw(path)?;
@@ -44,12 +48,18 @@ pub fn merge(
             first_path.display()
         );
     }
-    let shape = Shape { columns: &first.columns, extra_names: &extra_names, csv: !*jsonl };
+    let pairs: Vec<(&Path, &ReadReport)> = read.iter().map(|(p, r, _)| (p.as_path(), r)).collect();
+    let shards = super::shards::check(&pairs, &sha256, lines)?;
+    let missing_shards = missing_shards(&entries, &shards);
+    // The merged report is the whole inventory's: no shard provenance.
+    let columns: Vec<String> =
+        first.columns.iter().filter(|c| !crate::report::provenance::COLUMNS.contains(&c.as_str())).cloned().collect();
+    let shape = Shape { columns: &columns, extra_names: &extra_names, csv_input: !*jsonl };
     let merged = join(&entries, read.iter().map(|(_, r, _)| r), &shape)?;
     let missing = merged.missing;
-    let status_at = first.column("status")?;
+    let format = config.format.unwrap_or(if *jsonl { Format::Jsonl } else { Format::Csv });
     let mut out = output;
-    write_rows(&mut out, &first.columns, &merged.rows, *jsonl)?;
+    write_rows(&mut out, &shape, &merged.rows, format)?;
     let place = out.describe();
     out.commit()?;
     if !config.quiet {
@@ -59,16 +69,31 @@ pub fn merge(
             reports.len()
         );
     }
+    for (k, n, rows) in &missing_shards {
+        eprintln!("exchange-exposure: shard {k}/{n} is missing ({rows} inventory rows): its rows are not-scanned");
+    }
     // The overall status and, with several advisories, each one's.
-    let status_columns: Vec<usize> = first
-        .columns
+    let status_columns: Vec<usize> = columns
         .iter()
         .enumerate()
-        .filter(|(i, c)| *i == status_at || c.starts_with("status_"))
+        .filter(|(_, c)| *c == "status" || c.starts_with("status_"))
         .map(|(i, _)| i)
         .collect();
     let statuses = merged.rows.iter().flat_map(|r| status_columns.iter().filter_map(|&i| Status::parse(&r[i])));
-    Ok(config.outcome(statuses, missing > 0, Rows::Required))
+    Ok(config.outcome(statuses, missing > 0 || !missing_shards.is_empty(), Rows::Required))
+}
+
+/// Shards K/N that own inventory rows but that no report is: (K, N, rows).
+fn missing_shards(entries: &[Entry], shards: &super::shards::Shards) -> Vec<(u64, u64, usize)> {
+    let Some(count) = shards.count else { return Vec::new() };
+    (0..count)
+        .filter(|k| !shards.by_index.contains_key(k))
+        .map(|index| {
+            let shard = inventory::Shard { index, count };
+            (index, count, entries.iter().filter(|e| shard.has(e)).count())
+        })
+        .filter(|(_, _, rows)| *rows > 0)
+        .collect()
 }
 
 struct Merged {
@@ -76,13 +101,13 @@ struct Merged {
     missing: usize,
 }
 
-/// The merged report's columns (the first report's order), which of them
-/// are the inventory's pass-through columns, and whether cells are CSV
-/// (formula-guarded as written).
+/// The merged report's columns (the first report's order, provenance
+/// dropped), which of them are the inventory's pass-through columns, and
+/// whether the reports are CSV (cells formula-guarded as written).
 struct Shape<'a> {
     columns: &'a [String],
     extra_names: &'a [String],
-    csv: bool,
+    csv_input: bool,
 }
 
 /// The reports' rows in inventory order, matched by inventory line, each
@@ -95,7 +120,9 @@ fn join<'a>(entries: &[Entry], reports: impl Iterator<Item = &'a ReadReport>, sh
         // Where each of the merged columns is in this report.
         let at: Vec<usize> = shape.columns.iter().map(|c| report.column(c)).collect::<Result<_>>()?;
         for row in &report.rows {
-            let cells = at.iter().map(|&i| row[i].clone()).collect();
+            // Plain text: a CSV cell's formula guard comes off, and goes back on as written.
+            let plain = |c: &String| if shape.csv_input { unneutralise(c).to_string() } else { c.clone() };
+            let cells = at.iter().map(|&i| plain(&row[i])).collect();
             ensure!(
                 by_line.insert(row[line_at].clone(), cells).is_none(),
                 "inventory line {} is in two reports",
@@ -123,8 +150,7 @@ fn missing_row(entry: &Entry, shape: &Shape) -> Vec<String> {
         .iter()
         .map(|c| {
             if let Some(i) = shape.extra_names.iter().position(|n| n == c) {
-                let cell = entry.extras.get(i).map(String::as_str).unwrap_or("");
-                return if shape.csv { crate::report::neutralise_formula(cell) } else { cell.to_string() };
+                return entry.extras.get(i).cloned().unwrap_or_default();
             }
             match c.as_str() {
                 "host" => entry.host.clone(),
@@ -138,21 +164,38 @@ fn missing_row(entry: &Entry, shape: &Shape) -> Vec<String> {
         .collect()
 }
 
-fn write_rows(out: &mut impl Write, columns: &[String], rows: &[Vec<String>], jsonl: bool) -> Result<()> {
-    if jsonl {
-        for row in rows {
-            let obj: serde_json::Map<String, serde_json::Value> =
-                columns.iter().cloned().zip(row.iter().map(|c| serde_json::Value::from(c.as_str()))).collect();
-            serde_json::to_writer(&mut *out, &obj)?;
-            out.write_all(b"\n")?;
+/// Writes the merged rows (plain text) in `format`: CSV formula-guarded,
+/// JSON Lines as text, or the HTML page.
+fn write_rows(out: &mut impl Write, shape: &Shape, rows: &[Vec<String>], format: Format) -> Result<()> {
+    let columns = shape.columns;
+    match format {
+        Format::Jsonl => {
+            for row in rows {
+                let obj: serde_json::Map<String, serde_json::Value> =
+                    columns.iter().cloned().zip(row.iter().map(|c| serde_json::Value::from(c.as_str()))).collect();
+                serde_json::to_writer(&mut *out, &obj)?;
+                out.write_all(b"\n")?;
+            }
         }
-    } else {
-        let mut csv = csv::Writer::from_writer(&mut *out);
-        csv.write_record(columns)?;
-        for row in rows {
-            csv.write_record(row)?;
+        Format::Csv => {
+            let mut csv = csv::Writer::from_writer(&mut *out);
+            csv.write_record(columns)?;
+            for row in rows {
+                csv.write_record(row.iter().map(|c| neutralise_formula(c)))?;
+            }
+            csv.flush()?;
         }
-        csv.flush()?;
+        Format::Html => {
+            let mut page = crate::report::html::Page::new(shape.extra_names.to_vec());
+            for row in rows {
+                let get =
+                    |name: &str| columns.iter().position(|c| c == name).map(|i| row[i].clone()).unwrap_or_default();
+                let extras: Vec<String> = shape.extra_names.iter().map(|n| get(n)).collect();
+                page.add_named(&get, &extras);
+            }
+            page.write(out)?;
+        }
+        Format::Table => bail!("merge writes csv, jsonl or html"),
     }
     out.flush().map_err(|e: io::Error| e.into())
 }

@@ -4,6 +4,7 @@
 pub mod headers;
 pub mod live;
 pub mod merge;
+pub mod shards;
 
 use crate::assess::{Source, Status, Verdict, judge, judge_each};
 use crate::build::Build;

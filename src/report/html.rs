@@ -89,45 +89,52 @@ impl Page {
 
     /// Counts the row and, within the limits, renders it.
     pub fn add(&mut self, row: &Row) {
-        self.tables.get_or_insert_with(|| row.table.clone());
-        *self.counts.entry(row.status()).or_default() += 1;
+        let cells = row.cells();
+        let get =
+            |name: &str| super::COLUMNS.iter().position(|c| *c == name).map(|i| cells[i].clone()).unwrap_or_default();
+        self.add_named(&get, &row.extras);
+    }
+
+    /// Counts and renders a row given as cells by column name (`merge`:
+    /// rows read back from reports); `extras` in `extra_columns` order.
+    pub fn add_named(&mut self, get: &dyn Fn(&str) -> String, extras: &[String]) {
+        let status = Status::parse(&get("status")).unwrap_or(Status::Undetermined);
+        self.tables.get_or_insert_with(|| get("table"));
+        *self.counts.entry(status).or_default() += 1;
         self.total += 1;
-        let c = row.cells();
-        if needs_action(row.status()) {
+        let s = escape(status.as_str());
+        let host = host_port(&get("host"), &get("port"));
+        if needs_action(status) {
             self.action_total += 1;
             if self.action.len() < MAX_ROWS {
                 self.action.push(format!(
-                    "<tr><td class=\"n\">{}</td><td class=\"s {}\">{}</td><td>{} {}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
-                    cell(&host_port(&c[0], &c[1])),
-                    escape(&c[2]),
-                    escape(&c[2]),
-                    cell(&c[4]),
-                    cell(&c[5]),
-                    cell(&c[6]),
-                    cell(&c[9]),
-                    cell(&c[10])
+                    "<tr><td class=\"n\">{}</td><td class=\"s {s}\">{s}</td><td>{} {}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+                    cell(&host),
+                    cell(&get("product")),
+                    cell(&get("cu")),
+                    cell(&get("build")),
+                    cell(&get("fixed_build")),
+                    cell(&get("detail"))
                 ));
             }
         }
         if self.rows.len() < MAX_ROWS {
             let mut tr = format!(
-                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"s {}\">{}</td><td>{}</td><td>{} {}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td>",
-                cell(&c[15]),
-                cell(&host_port(&c[0], &c[1])),
-                escape(&c[2]),
-                escape(&c[2]),
-                cell(&c[3].replace(';', " ")),
-                cell(&c[4]),
-                cell(&c[5]),
-                cell(&c[6]),
-                cell(&c[8]),
-                cell(&c[9]),
-                cell(&c[11]),
-                cell(&c[13]),
-                cell(&c[10])
+                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"s {s}\">{s}</td><td>{}</td><td>{} {}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td>",
+                cell(&get("line")),
+                cell(&host),
+                cell(&get("cves").replace(';', " ")),
+                cell(&get("product")),
+                cell(&get("cu")),
+                cell(&get("build")),
+                cell(&get("source")),
+                cell(&get("fixed_build")),
+                cell(&get("tls")),
+                cell(&get("checked_at")),
+                cell(&get("detail"))
             );
             for i in 0..self.extra_columns.len() {
-                let _ = write!(tr, "<td>{}</td>", cell(row.extras.get(i).map(String::as_str).unwrap_or("")));
+                let _ = write!(tr, "<td>{}</td>", cell(extras.get(i).map(String::as_str).unwrap_or("")));
             }
             tr.push_str("</tr>");
             self.rows.push(tr);

@@ -6,6 +6,7 @@
 pub mod baseline;
 pub mod html;
 mod output;
+pub mod provenance;
 pub mod read;
 mod text;
 
@@ -49,7 +50,11 @@ fn is_report_column(name: &str) -> bool {
     let advisory = |prefix: &str| {
         name.strip_prefix(prefix).is_some_and(|id| crate::table::ADVISORIES.iter().any(|(known, _)| *known == id))
     };
-    COLUMNS.contains(&name) || name == "change" || advisory("status_") || advisory("cves_")
+    COLUMNS.contains(&name)
+        || name == "change"
+        || provenance::COLUMNS.contains(&name)
+        || advisory("status_")
+        || advisory("cves_")
 }
 
 /// The names the inventory's pass-through columns get in a report: their
@@ -163,6 +168,8 @@ pub struct Writer<W: Write> {
     sink: Sink<W>,
     with_change: bool,
     extra_columns: Vec<String>,
+    /// The provenance cells every row carries (empty without `--shard`).
+    provenance: Vec<(String, String)>,
 }
 
 /// The columns a report has beyond the contract's: the ones named here come
@@ -175,6 +182,8 @@ pub struct Layout {
     pub change: bool,
     /// The inventory's pass-through columns.
     pub extras: Vec<String>,
+    /// With `scan --shard`: what the report was made from, on every row.
+    pub provenance: Option<provenance::Provenance>,
 }
 
 impl Layout {
@@ -183,6 +192,9 @@ impl Layout {
             self.advisories.iter().flat_map(|id| [format!("status_{id}"), format!("cves_{id}")]).collect();
         if self.change {
             names.push("change".into());
+        }
+        if self.provenance.is_some() {
+            names.extend(provenance::COLUMNS.iter().map(|c| c.to_string()));
         }
         names
     }
@@ -213,7 +225,8 @@ impl<W: Write> Writer<W> {
             Format::Table => Sink::Table(out, Vec::new()),
             Format::Html => Sink::Html(out, Box::new(html::Page::new(layout.extras.clone()))),
         };
-        Ok(Writer { sink, with_change: layout.change, extra_columns: layout.extras })
+        let provenance = layout.provenance.map(|p| p.cells().to_vec()).unwrap_or_default();
+        Ok(Writer { sink, with_change: layout.change, extra_columns: layout.extras, provenance })
     }
 
     /// Writes one row; CSV and JSONL rows reach the output at once.
@@ -223,6 +236,7 @@ impl<W: Write> Writer<W> {
         if self.with_change {
             tool.push(("change".into(), row.change.map(|c| c.as_str()).unwrap_or("").to_string()));
         }
+        tool.extend(self.provenance.iter().cloned());
         match &mut self.sink {
             Sink::Csv(csv) => {
                 // Every cell a spreadsheet shows is guarded, pass-through ones too.
