@@ -71,9 +71,12 @@ impl Config {
         if incomplete {
             return Outcome::Incomplete;
         }
-        if rows == Rows::Required
-            && let Some(why) = nothing_judged(&seen)
-        {
+        let must_judge = match rows {
+            Rows::Required => true,
+            Rows::Shard => !seen.is_empty(),
+            Rows::MayBeNone => false,
+        };
+        if must_judge && let Some(why) = nothing_judged(&seen) {
             return Outcome::NothingJudged(why);
         }
         if seen.iter().any(|s| self.fail_on.contains(s)) { Outcome::Findings } else { Outcome::Clean }
@@ -85,6 +88,9 @@ impl Config {
 pub enum Rows {
     /// An inventory or build list: judging nothing means it is broken.
     Required,
+    /// One shard of an inventory: it may hold no row (a small inventory cut
+    /// many ways), but rows it has must reach a host or a build.
+    Shard,
     /// Mail headers: a message without an Exchange hop is an answer.
     MayBeNone,
 }
@@ -212,6 +218,9 @@ mod tests {
             (&[Unreachable], false, Rows::Required, 2),
             (&[InputError, Unreachable, NotScanned], false, Rows::Required, 2),
             (&[], false, Rows::MayBeNone, 0),
+            (&[], false, Rows::Shard, 0),
+            (&[Unreachable], false, Rows::Shard, 2),
+            (&[Unreachable, Patched], false, Rows::Shard, 0),
             (&[Vulnerable], true, Rows::Required, 2),
         ];
         for (statuses, incomplete, rows, want) in cases {

@@ -74,3 +74,19 @@ fn a_reader_closing_stdout_early_does_not_make_findings_exit_0() {
     assert!(stderr.contains("stdout was closed before the report was complete"), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn an_empty_shard_of_a_non_empty_inventory_is_not_a_failure() {
+    let dir = temp_dir("exit-shard");
+    let inv = dir.join("inv.csv");
+    std::fs::write(&inv, "build\n15.1.2176.2\n").unwrap();
+    let mut codes: Vec<i32> = (0..2)
+        .map(|k| {
+            let out = run(&["scan", inv.to_str().unwrap(), "-q", "--shard", &format!("{k}/2")]);
+            out.status.code().unwrap()
+        })
+        .collect();
+    codes.sort();
+    assert_eq!(codes, [0, 1], "the empty shard is 0, the one with the vulnerable row 1");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

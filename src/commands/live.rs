@@ -232,6 +232,8 @@ struct Columns {
 
 async fn scan_to(config: &Config, job: scan::Job, columns: Columns, output: Output) -> Result<Outcome> {
     let stop = job.stop.clone();
+    // A shard may be empty: its inventory was not.
+    let rows = if columns.provenance.is_some() { Rows::Shard } else { Rows::Required };
     let layout =
         report::Layout { provenance: columns.provenance, ..config.layout(job.baseline.is_some(), columns.extras) };
     let mut writer = report::Writer::new(output, scan::format(config), layout)?;
@@ -243,7 +245,7 @@ async fn scan_to(config: &Config, job: scan::Job, columns: Columns, output: Outp
         summary.write(&mut io::stderr().lock(), &place)?;
     }
     let stopped = *stop.borrow();
-    Ok(config.outcome(summary.statuses(), stopped, Rows::Required))
+    Ok(config.outcome(summary.statuses(), stopped, rows))
 }
 
 /// `simulate`: the fleet runs until SIGINT or SIGTERM.
