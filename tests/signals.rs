@@ -85,3 +85,28 @@ fn a_signal_before_the_header_arrives_ends_the_run_at_once() {
     drop(stdin);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn headers_leaves_no_temporary_file_when_signalled() {
+    let dir = temp_dir("signal-headers");
+    let report = dir.join("r.csv");
+    let mut child = Command::new(BIN)
+        .args(["headers", "-", "-o", report.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take().unwrap(); // open, silent: `headers` waits for it
+    // The temporary report appears once the handlers are in place.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while names_in(&dir).is_empty() {
+        assert!(Instant::now() < deadline, "no temporary report appeared");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(Command::new("kill").args(["-HUP", &child.id().to_string()]).status().unwrap().success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(names_in(&dir).is_empty(), "the temporary file is gone: {:?}", names_in(&dir));
+    drop(stdin);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -13,6 +13,7 @@ use std::path::Path;
 
 pub fn headers(config: &Config, files: &[String], output: Option<&str>) -> Result<Outcome> {
     let inputs: Vec<&Path> = files.iter().filter(|f| *f != "-").map(Path::new).collect();
+    crate::report::remove_on_signal()?;
     let output = Output::open(output, &inputs)?;
     let mut hops: Vec<Hop> = Vec::new();
     for file in files {

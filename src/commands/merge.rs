@@ -25,6 +25,7 @@ pub fn merge(
 ) -> Result<Outcome> {
     let inputs: Vec<&Path> =
         std::iter::once(Path::new(inventory)).chain(reports.iter().map(PathBuf::as_path)).collect();
+    crate::report::remove_on_signal()?;
     let output = Output::open(output, &inputs)?;
     let file = std::fs::File::open(inventory).with_context(|| format!("cannot open inventory {inventory}"))?;
     let reader = inventory::Reader::with_host_column(Box::new(BufReader::new(file)), host_column)?;

@@ -13,7 +13,7 @@ mod text;
 use crate::assess::{Status, Verdict};
 use crate::cli::Format;
 use anyhow::Result;
-pub use output::Output;
+pub use output::{Output, remove_on_signal};
 use std::io::Write;
 pub use text::{cap_cell, cap_detail, neutralise_formula, printable, unneutralise, write_aligned};
 

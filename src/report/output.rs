@@ -29,6 +29,62 @@ pub enum Output {
     },
 }
 
+/// Temporary files not yet committed or dropped, for `remove_on_signal`.
+static PENDING: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    PENDING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// For commands that do not stop in order on a signal (`headers`, `merge`):
+/// SIGINT, SIGTERM or SIGHUP removes the temporary report files and ends the
+/// process with status 2, so no temporary file outlives a signal. (`scan`
+/// has its own handlers: it stops in order and writes its report.)
+pub fn remove_on_signal() -> Result<()> {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new().name("signals".into()).spawn(move || {
+        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(runtime) => runtime,
+            Err(e) => return drop(ready_tx.send(Err(e))),
+        };
+        runtime.block_on(async move {
+            #[cfg(unix)]
+            {
+                use tokio::signal::unix::{SignalKind, signal};
+                let listeners = (|| {
+                    Ok::<_, io::Error>((
+                        signal(SignalKind::interrupt())?,
+                        signal(SignalKind::terminate())?,
+                        signal(SignalKind::hangup())?,
+                    ))
+                })();
+                let (mut int, mut term, mut hup) = match listeners {
+                    Ok(l) => l,
+                    Err(e) => return drop(ready_tx.send(Err(e))),
+                };
+                let _ = ready_tx.send(Ok(()));
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                    _ = hup.recv() => {}
+                }
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = ready_tx.send(Ok(()));
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        });
+        for path in pending().iter() {
+            let _ = std::fs::remove_file(path);
+        }
+        eprintln!("exchange-exposure: interrupted; no report written");
+        std::process::exit(2);
+    })?;
+    ready_rx.recv().map_err(io::Error::other)??;
+    Ok(())
+}
+
 /// What an `-o` path is, as far as the decision goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -142,6 +198,7 @@ impl Output {
                 let target = if meta.is_some() { std::fs::canonicalize(&given)? } else { given };
                 let temp = temp_beside(&target, meta.as_ref())
                     .with_context(|| format!("cannot write the report beside {}", target.display()))?;
+                pending().push(temp.path().to_path_buf());
                 Ok(Output::File { target, temp: Some(BufWriter::new(temp)) })
             }
         }
@@ -162,6 +219,7 @@ impl Output {
         match &mut self {
             Output::File { target, temp } => {
                 let temp = temp.take().expect("committed once");
+                forget_pending(temp.get_ref().path());
                 let temp = temp.into_inner().map_err(|e| e.into_error()).context("cannot write the report")?;
                 temp.as_file().sync_all().context("cannot sync the report")?;
                 temp.persist(&*target)
@@ -175,6 +233,19 @@ impl Output {
         }
         Ok(())
     }
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        // `NamedTempFile` removes an uncommitted file itself; the list forgets it.
+        if let Output::File { temp: Some(temp), .. } = self {
+            forget_pending(temp.get_ref().path());
+        }
+    }
+}
+
+fn forget_pending(path: &Path) {
+    pending().retain(|p| p != path);
 }
 
 /// The temporary file for `target`: same directory, unpredictable name,
