@@ -88,3 +88,37 @@ fn an_unknown_host_column_is_named_and_can_be_chosen() {
     assert!(report.lines().nth(1).unwrap().starts_with(&format!("127.0.0.1,{port},unreachable,")), "{report}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `scan` of an endless line (a `mknod` copy of /dev/zero in the test's own
+/// directory) holds at most one capped line in memory, and a signal ends it.
+#[test]
+fn an_endless_line_is_read_in_bounded_memory() {
+    use std::io::{BufRead, BufReader};
+    let dir = temp_dir("inv-zero");
+    let zero = dir.join("zero");
+    assert!(Command::new("mknod").arg(&zero).args(["c", "1", "5"]).status().unwrap().success());
+    let mut child = Command::new(BIN)
+        .args(["scan", zero.to_str().unwrap(), "-v", "-o", dir.join("r.csv").to_str().unwrap()])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("reading the inventory") {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "scan ended early");
+    }
+    // Let it read a few hundred megabytes of zeros.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let peak_kib: u64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    assert_eq!(child.wait().unwrap().code(), Some(2));
+    assert!(peak_kib < 100 * 1024, "peak {peak_kib} KiB");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
