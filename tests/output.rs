@@ -156,3 +156,29 @@ ls -A /dev > "$DIR/dev.txt"
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `-o /dev/fd/3` on a file the shell opened for appending: written into,
+/// never replaced (the earlier content stays, the inode is the same).
+#[test]
+fn a_descriptor_path_is_written_into_not_replaced() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = temp_dir("out-fd");
+    let inv = dir.join("inv.csv");
+    std::fs::write(&inv, OFFLINE).unwrap();
+    let log = dir.join("log.csv");
+    std::fs::write(&log, "earlier\n").unwrap();
+    let inode = std::fs::metadata(&log).unwrap().ino();
+    let out = Command::new("sh")
+        .args(["-c", r#""$BIN" scan "$INV" -o /dev/fd/3 3>>"$LOG""#])
+        .env("BIN", BIN)
+        .env("INV", &inv)
+        .env("LOG", &log)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.starts_with("earlier\nhost,port,status,") && text.contains("vulnerable"), "{text}");
+    assert_eq!(std::fs::metadata(&log).unwrap().ino(), inode, "the same file, not a replacement");
+    assert_eq!(names_in(&dir), ["inv.csv", "log.csv"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -103,13 +103,21 @@ enum Action {
 }
 
 /// The rule, as a pure function: replace regular files (and create new
-/// ones), write into special files, refuse directories.
-fn action(kind: Kind) -> Result<Action, &'static str> {
+/// ones), write into special files, refuse directories. A descriptor path
+/// (`/dev/fd/N`, `/proc/…/fd/N`) is written into whatever it is open on: it
+/// names an open file of a process, not a place to put a new one.
+fn action(kind: Kind, descriptor: bool) -> Result<Action, &'static str> {
     match kind {
+        Kind::Directory => Err("is a directory; name a report file"),
+        _ if descriptor => Ok(Action::WriteInto),
         Kind::Missing | Kind::Regular => Ok(Action::Replace),
         Kind::Special => Ok(Action::WriteInto),
-        Kind::Directory => Err("is a directory; name a report file"),
     }
+}
+
+/// Whether a path names an open file descriptor.
+fn is_descriptor(path: &str) -> bool {
+    path.starts_with("/dev/fd/") || (path.starts_with("/proc/") && path.contains("/fd/"))
 }
 
 fn kind_of(meta: &Metadata) -> Kind {
@@ -140,7 +148,7 @@ impl Output {
         match std::fs::metadata(given) {
             Ok(meta) => {
                 refuse_inputs(path, &meta, inputs)?;
-                action(kind_of(&meta)).map_err(|why| anyhow::anyhow!("-o {path}: {why}"))?;
+                action(kind_of(&meta), is_descriptor(path)).map_err(|why| anyhow::anyhow!("-o {path}: {why}"))?;
             }
             Err(_) if std::fs::symlink_metadata(given).is_ok() => {
                 bail!("-o {path}: a symbolic link to nothing; name the report file itself")
@@ -183,11 +191,13 @@ impl Output {
         if let Some(meta) = &meta {
             refuse_inputs(path, meta, inputs)?;
         }
-        match action(kind).map_err(|why| anyhow::anyhow!("-o {path}: {why}"))? {
+        match action(kind, is_descriptor(path)).map_err(|why| anyhow::anyhow!("-o {path}: {why}"))? {
             Action::WriteInto => {
-                // No create, no truncate: the special file is used as it is.
+                // No create, no truncate: the file is used as it is. Append:
+                // a descriptor path re-opens its file, and must not write over
+                // what the shell (`3>>log`) or the process wrote before.
                 let file = std::fs::OpenOptions::new()
-                    .write(true)
+                    .append(true)
                     .open(&given)
                     .with_context(|| format!("cannot open {path} for the report"))?;
                 let out: Box<dyn Write + Send> = Box::new(file);
@@ -318,13 +328,22 @@ mod tests {
     #[test]
     fn regular_files_are_replaced_special_files_written_into_directories_refused() {
         let cases = [
-            (Kind::Missing, Ok(Action::Replace)),
-            (Kind::Regular, Ok(Action::Replace)),
-            (Kind::Special, Ok(Action::WriteInto)),
-            (Kind::Directory, Err("is a directory; name a report file")),
+            (Kind::Missing, false, Ok(Action::Replace)),
+            (Kind::Regular, false, Ok(Action::Replace)),
+            (Kind::Special, false, Ok(Action::WriteInto)),
+            (Kind::Directory, false, Err("is a directory; name a report file")),
+            (Kind::Regular, true, Ok(Action::WriteInto)),
+            (Kind::Special, true, Ok(Action::WriteInto)),
+            (Kind::Directory, true, Err("is a directory; name a report file")),
         ];
-        for (kind, want) in cases {
-            assert_eq!(action(kind), want, "{kind:?}");
+        for (kind, descriptor, want) in cases {
+            assert_eq!(action(kind, descriptor), want, "{kind:?} {descriptor}");
+        }
+        for (path, want) in [("/dev/fd/3", true), ("/proc/self/fd/4", true), ("/proc/12/fd/1", true)] {
+            assert_eq!(is_descriptor(path), want, "{path}");
+        }
+        for path in ["/dev/shm/report.csv", "/proc.csv", "reports/fd/x.csv", "/dev/null"] {
+            assert!(!is_descriptor(path), "{path}");
         }
     }
 
