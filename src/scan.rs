@@ -160,6 +160,7 @@ impl Histogram {
         self.buckets[Histogram::bucket(micros)] += 1;
     }
 
+    /// How many durations were counted.
     pub fn count(&self) -> u64 {
         self.buckets.iter().sum()
     }

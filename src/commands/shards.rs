@@ -25,7 +25,9 @@ struct Made {
 /// The shards the reports are: their count N, and which report is shard K.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Shards<'a> {
+    /// N, from the first report with rows (`None`: no report had rows).
     pub count: Option<u64>,
+    /// Which report is shard K.
     pub by_index: BTreeMap<u64, &'a Path>,
 }
 

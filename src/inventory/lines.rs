@@ -34,6 +34,7 @@ pub struct Lines {
     /// The last line ended with CR: a LF right after it belongs to it.
     pending_cr: bool,
     cap: usize,
+    /// How the bytes are decoded (from the byte-order mark).
     pub encoding: Encoding,
     /// The first line read as Windows-1252, and how many were.
     pub windows_1252: Option<(u64, u64)>,
