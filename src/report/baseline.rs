@@ -116,8 +116,7 @@ impl Baseline {
 
     /// The change for a row of this run (and notes that the row was seen).
     pub fn change(&mut self, row: &super::Row) -> Change {
-        let cells = row.cells();
-        let key = identity(&row.host, &cells[1], &cells[15], &cells[6]);
+        let key = identity(&row.host, &row.cell("port"), &row.cell("line"), &row.cell("build"));
         match self.rows.get_mut(&key) {
             Some((before, seen)) => {
                 *seen = true;

@@ -151,6 +151,11 @@ impl Row {
         ]
     }
 
+    /// One of the contract's cells by column name (empty for another name).
+    pub fn cell(&self, name: &str) -> String {
+        COLUMNS.iter().position(|c| *c == name).map(|i| self.cells()[i].clone()).unwrap_or_default()
+    }
+
     /// `status_ID` and `cves_ID` for each advisory, when several were judged.
     fn advisory_cells(&self) -> Vec<(String, String)> {
         self.each
