@@ -150,7 +150,7 @@ fn stop_on_signal() -> watch::Receiver<bool> {
             // Still setting up (perhaps reading a stalled stdin's header): no
             // report and no temporary file exist yet, so end at once.
             eprintln!("exchange-exposure: interrupted before the scan started; no report written");
-            std::process::exit(2);
+            std::process::exit(i32::from(Outcome::Incomplete.exit_code()));
         }
         eprintln!("exchange-exposure: stopping; rows not yet probed are reported as not-scanned");
         let _ = tx.send(true);

@@ -79,7 +79,7 @@ pub fn remove_on_signal() -> Result<()> {
             let _ = std::fs::remove_file(path);
         }
         eprintln!("exchange-exposure: interrupted; no report written");
-        std::process::exit(2);
+        std::process::exit(i32::from(crate::Outcome::Incomplete.exit_code()));
     })?;
     ready_rx.recv().map_err(io::Error::other)??;
     Ok(())
