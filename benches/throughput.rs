@@ -8,6 +8,14 @@
 //!         [--concurrency 128] [--min-rate HOSTS_PER_S]
 //!
 //! `--min-rate` makes it exit 1 when a median falls below (the CI guard).
+//!
+//!     cargo bench --bench throughput -- --offline-rows 1000000
+//!
+//! The memory scenario (issue 12): scans an inventory of that many host-less
+//! rows with a vulnerable build (judged offline: no fleet, no network) to a
+//! CSV, a JSON Lines and an HTML report, and prints the scanner's peak RSS
+//! for each; it exits 1 when CSV or JSON Lines reach `MAX_RSS_MIB`. Without
+//! `--sizes` it runs alone.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -21,22 +29,77 @@ struct Options {
     repeat: usize,
     concurrency: Vec<usize>,
     min_rate: Option<f64>,
+    offline_rows: Option<u64>,
 }
 
+/// The peak RSS the memory scenario allows for CSV and JSON Lines.
+const MAX_RSS_MIB: f64 = 100.0;
+
 fn options() -> Options {
-    let mut o = Options { sizes: vec![1000, 10000], repeat: 3, concurrency: vec![128], min_rate: None };
+    let mut o =
+        Options { sizes: vec![1000, 10000], repeat: 3, concurrency: vec![128], min_rate: None, offline_rows: None };
+    let mut sizes_given = false;
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
     let list = |v: &str| v.split(',').map(|x| x.trim().parse().expect("a number")).collect::<Vec<_>>();
     for pair in args.chunks(2) {
         match (pair[0].as_str(), pair.get(1)) {
-            ("--sizes", Some(v)) => o.sizes = list(v).into_iter().map(|n: usize| n as u32).collect(),
+            ("--sizes", Some(v)) => {
+                o.sizes = list(v).into_iter().map(|n: usize| n as u32).collect();
+                sizes_given = true;
+            }
+            ("--offline-rows", Some(v)) => o.offline_rows = Some(v.parse().expect("--offline-rows N")),
             ("--repeat", Some(v)) => o.repeat = v.parse().expect("--repeat N"),
             ("--concurrency", Some(v)) => o.concurrency = list(v),
             ("--min-rate", Some(v)) => o.min_rate = Some(v.parse().expect("--min-rate X")),
             (other, _) => panic!("unknown argument {other:?}"),
         }
     }
+    if o.offline_rows.is_some() && !sizes_given {
+        o.sizes.clear();
+    }
     o
+}
+
+/// The memory scenario: peak RSS per format for `rows` host-less vulnerable
+/// rows; `false` when CSV or JSON Lines reach `MAX_RSS_MIB`.
+fn offline_memory(dir: &Path, rows: u64) -> bool {
+    let inventory = dir.join(format!("offline-{rows}.csv"));
+    {
+        use std::io::Write;
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&inventory).unwrap());
+        writeln!(out, "build").unwrap();
+        for _ in 0..rows {
+            writeln!(out, "15.1.2176.2").unwrap();
+        }
+        out.flush().unwrap();
+    }
+    println!("{:>9} {:>6} {:>10} {:>9}", "rows", "format", "seconds", "RSS MiB");
+    let mut ok = true;
+    for format in ["csv", "jsonl", "html"] {
+        let report = dir.join(format!("offline.{format}"));
+        let started = Instant::now();
+        let out = Command::new(BIN)
+            .args(["scan", "--format", format, "-o"])
+            .arg(&report)
+            .arg(&inventory)
+            .output()
+            .expect("run scan");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "every row is vulnerable: {stderr}");
+        assert!(stderr.contains(&format!("{rows} rows: {rows} vulnerable")), "{stderr}");
+        let (_, _, rss) = parse_timing(&stderr);
+        let limited = format != "html";
+        let verdict = match (limited, rss < MAX_RSS_MIB) {
+            (false, _) => "(HTML lists at most 10,000 rows)".to_string(),
+            (true, true) => format!("under {MAX_RSS_MIB} MiB"),
+            (true, false) => format!("FAIL: not under {MAX_RSS_MIB} MiB"),
+        };
+        println!("{rows:>9} {format:>6} {:>10.1} {rss:>9.1}   {verdict}", started.elapsed().as_secs_f64());
+        ok &= !limited || rss < MAX_RSS_MIB;
+        let _ = std::fs::remove_file(&report);
+    }
+    let _ = std::fs::remove_file(&inventory);
+    ok
 }
 
 /// Simulator processes; killed on drop.
@@ -152,11 +215,16 @@ fn main() {
         "machine: {} cores; scanner and simulator share them",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    println!(
-        "{:>7} {:>5} {:>4} {:>10} {:>9} {:>9} {:>9}",
-        "hosts", "conc", "run", "hosts/s", "p50 ms", "p99 ms", "RSS MiB"
-    );
     let mut failed = false;
+    if let Some(rows) = o.offline_rows {
+        failed |= !offline_memory(&dir, rows);
+    }
+    if !o.sizes.is_empty() {
+        println!(
+            "{:>7} {:>5} {:>4} {:>10} {:>9} {:>9} {:>9}",
+            "hosts", "conc", "run", "hosts/s", "p50 ms", "p99 ms", "RSS MiB"
+        );
+    }
     for &hosts in &o.sizes {
         let (fleet, inventory, ca) = start_fleet(&dir, hosts);
         let report = dir.join("report.csv");

@@ -82,6 +82,9 @@ pub enum Command {
         /// The inventory the shards were cut from
         #[arg(long)]
         inventory: String,
+        /// The inventory's host column, as given to `scan --host-column`
+        #[arg(long, value_name = "NAME")]
+        host_column: Option<String>,
         /// The shard reports (CSV or JSONL, all the same format)
         #[arg(required = true)]
         reports: Vec<PathBuf>,
@@ -104,7 +107,7 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Inventory CSV (`-` for stdin)
+    /// Inventory CSV (`-` for stdin; UTF-8, UTF-16 with a BOM, or Windows-1252)
     pub inventory: String,
     /// Report file (`-` or absent: stdout); written atomically
     #[arg(short, long)]
@@ -118,6 +121,9 @@ pub struct ScanArgs {
     /// Scan only part K of N (K from 0) of the inventory, split by a stable hash of host and port
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
+    /// The inventory's host column, when it is not named host, hostname, fqdn, address or ip
+    #[arg(long, value_name = "NAME")]
+    pub host_column: Option<String>,
     #[command(flatten)]
     pub probe: ProbeArgs,
 }

@@ -42,6 +42,11 @@ impl Config {
         &self.tables[0]
     }
 
+    /// The `--advisory` ids judged, `+`-joined.
+    pub fn advisory_ids(&self) -> String {
+        self.tables.iter().map(|t| t.advisory.as_str()).collect::<Vec<_>>().join("+")
+    }
+
     /// The `table` column: every judging table's id, `+`-joined.
     pub fn table_ids(&self) -> String {
         self.tables.iter().map(|t| t.id.as_str()).collect::<Vec<_>>().join("+")
@@ -52,22 +57,82 @@ impl Config {
     pub fn layout(&self, change: bool, extras: Vec<String>) -> crate::report::Layout {
         let advisories =
             if self.tables.len() > 1 { self.tables.iter().map(|t| t.advisory.clone()).collect() } else { Vec::new() };
-        crate::report::Layout { advisories, change, extras }
+        crate::report::Layout { advisories, change, extras, provenance: None }
     }
 
     /// How a command that ran to its end came out — the one place exit
-    /// statuses are decided: `incomplete` (input it could not use, an
-    /// interrupted run, rows missing from a merge) is 2; otherwise a status
-    /// in `--fail-on` is 1; otherwise 0.
-    pub fn outcome(&self, statuses: impl IntoIterator<Item = Status>, incomplete: bool) -> Outcome {
+    /// statuses are decided (with `exit_status` for errors): `incomplete`
+    /// (input it could not use, an interrupted run, rows missing from a
+    /// merge) is 2; a run that judged nothing (`Rows::Required`: no row, or
+    /// no row that reached a host or a build) is 2; otherwise a status in
+    /// `--fail-on` is 1; otherwise 0.
+    pub fn outcome(&self, statuses: impl IntoIterator<Item = Status>, incomplete: bool, rows: Rows) -> Outcome {
+        let seen: std::collections::BTreeSet<Status> = statuses.into_iter().collect();
         if incomplete {
-            Outcome::Incomplete
-        } else if statuses.into_iter().any(|s| self.fail_on.contains(&s)) {
-            Outcome::Findings
-        } else {
-            Outcome::Clean
+            return Outcome::Incomplete;
         }
+        let must_judge = match rows {
+            Rows::Required => true,
+            Rows::Shard => !seen.is_empty(),
+            Rows::MayBeNone => false,
+        };
+        if must_judge && let Some(why) = nothing_judged(&seen) {
+            return Outcome::NothingJudged(why);
+        }
+        if seen.iter().any(|s| self.fail_on.contains(s)) { Outcome::Findings } else { Outcome::Clean }
     }
+}
+
+/// Whether a command must judge at least one row to have done its job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rows {
+    /// An inventory or build list: judging nothing means it is broken.
+    Required,
+    /// One shard of an inventory: it may hold no row (a small inventory cut
+    /// many ways), but rows it has must reach a host or a build.
+    Shard,
+    /// Mail headers: a message without an Exchange hop is an answer.
+    MayBeNone,
+}
+
+/// Statuses that say nothing about a server: the row never reached a host
+/// or a build.
+const UNJUDGED: [Status; 3] = [Status::InputError, Status::Unreachable, Status::NotScanned];
+
+/// Why nothing was judged, or `None` when some row was.
+fn nothing_judged(seen: &std::collections::BTreeSet<Status>) -> Option<String> {
+    if seen.is_empty() {
+        return Some("nothing could be judged: the input has no rows".into());
+    }
+    if seen.iter().all(|s| UNJUDGED.contains(s)) {
+        let which: Vec<&str> = seen.iter().map(|s| s.as_str()).collect();
+        return Some(format!(
+            "nothing could be judged: no row reached a host or a build (every row is {})",
+            which.join(" or ")
+        ));
+    }
+    None
+}
+
+/// The exit status of a command line and the line to print for it: an
+/// outcome's code (with the reason when nothing was judged), or 2 for an
+/// error. A reader that closes stdout early (`scan | head`) is 2 as well:
+/// the report was not delivered, and an alerting scanner must not turn a
+/// run with findings into 0 (unlike a search tool, where a quiet 0 is right).
+pub fn exit_status(result: &Result<Outcome>) -> (u8, Option<String>) {
+    match result {
+        Ok(outcome @ Outcome::NothingJudged(why)) => (outcome.exit_code(), Some(why.clone())),
+        Ok(outcome) => (outcome.exit_code(), None),
+        Err(err) if is_broken_pipe(err) => {
+            (2, Some("stdout was closed before the report was complete; the report was not delivered".into()))
+        }
+        // `{:#}` walks the source chain: "cannot read x: No such file or directory".
+        Err(err) => (2, Some(format!("error: {err:#}"))),
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().filter_map(|e| e.downcast_ref::<std::io::Error>()).any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 /// `--advisory NAME[,NAME...]` or `all`, in the order given.
@@ -135,6 +200,58 @@ mod tests {
         assert_eq!(ids(&["proxyshell", "proxylogon", "proxyshell"]), ["proxyshell", "proxylogon"]);
         let err = parse_advisories(&["proxyhell".into()]).unwrap_err().to_string();
         assert!(err.contains("proxyhell") && err.contains("proxynotshell"), "{err}");
+    }
+
+    #[test]
+    fn exit_statuses_per_contract() {
+        use Status::*;
+        let config = Config::from_cli(&Common {
+            format: None,
+            fail_on: vec!["vulnerable".into()],
+            quiet: false,
+            verbose: false,
+            advisory: Vec::new(),
+            table: None,
+        })
+        .unwrap();
+        let code = |statuses: &[Status], incomplete: bool, rows: Rows| {
+            config.outcome(statuses.iter().copied(), incomplete, rows).exit_code()
+        };
+        let cases: &[(&[Status], bool, Rows, u8)] = &[
+            (&[Patched], false, Rows::Required, 0),
+            (&[Patched, Vulnerable], false, Rows::Required, 1),
+            (&[Unreachable, Patched], false, Rows::Required, 0),
+            (&[Unreachable, Vulnerable], false, Rows::Required, 1),
+            (&[Undetermined], false, Rows::Required, 0),
+            (&[NotExchange], false, Rows::Required, 0),
+            (&[], false, Rows::Required, 2),
+            (&[InputError], false, Rows::Required, 2),
+            (&[Unreachable], false, Rows::Required, 2),
+            (&[InputError, Unreachable, NotScanned], false, Rows::Required, 2),
+            (&[], false, Rows::MayBeNone, 0),
+            (&[], false, Rows::Shard, 0),
+            (&[Unreachable], false, Rows::Shard, 2),
+            (&[Unreachable, Patched], false, Rows::Shard, 0),
+            (&[Vulnerable], true, Rows::Required, 2),
+        ];
+        for (statuses, incomplete, rows, want) in cases {
+            assert_eq!(code(statuses, *incomplete, *rows), *want, "{statuses:?} {incomplete} {rows:?}");
+        }
+        let Outcome::NothingJudged(why) = config.outcome([InputError, Unreachable], false, Rows::Required) else {
+            panic!("nothing judged")
+        };
+        assert!(why.contains("every row is unreachable or input-error"), "{why}");
+    }
+
+    #[test]
+    fn errors_exit_2_and_a_closed_stdout_too() {
+        let pipe = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe)).context("writing");
+        let (code, message) = exit_status(&Err(pipe));
+        assert_eq!(code, 2);
+        assert!(message.unwrap().contains("stdout was closed"));
+        assert_eq!(exit_status(&Err(anyhow::anyhow!("bad"))), (2, Some("error: bad".into())));
+        assert_eq!(exit_status(&Ok(Outcome::Findings)), (1, None));
+        assert_eq!(exit_status(&Ok(Outcome::Clean)), (0, None));
     }
 
     #[test]

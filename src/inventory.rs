@@ -5,8 +5,11 @@
 
 use crate::build::Build;
 use crate::probe::http::Endpoint;
-use anyhow::{Context, Result};
-use std::io::{BufRead, Read};
+use anyhow::{Context, Result, bail};
+use lines::{Line, Lines};
+use std::io::BufRead;
+
+pub mod lines;
 
 /// Names accepted for the host column, in order of preference.
 const HOST_COLUMNS: [&str; 5] = ["host", "hostname", "fqdn", "address", "ip"];
@@ -45,113 +48,156 @@ struct Layout {
     width: usize,
 }
 
-/// A streaming reader of inventory rows.
+/// A streaming reader of inventory rows. Each physical line is one record
+/// (a quoted cell cannot span lines: a stray quote costs its own line only).
 pub struct Reader {
-    records: csv::ByteRecordsIntoIter<LineCounter>,
     lines: Lines,
+    delimiter: char,
     layout: Option<Layout>,
+    /// The first line, when it is data (a file without a header row).
+    first: Option<(u64, Line)>,
     /// The pass-through column names (empty without a header row).
     pub extra_columns: Vec<String>,
+    note: Note,
+    read_as_1252: u64,
+}
+
+/// What the reader has to say about the encoding, readable after the
+/// reader has moved into a scan.
+#[derive(Clone, Default)]
+pub struct Note(std::sync::Arc<std::sync::Mutex<Option<String>>>);
+
+impl Note {
+    /// The note, if the inventory was not plain UTF-8.
+    pub fn get(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn set(&self, text: Option<String>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = text;
+    }
 }
 
 impl Reader {
     /// Reads the header (or decides there is none) and the delimiter from
-    /// the first line: `,`, `;` or tab.
-    pub fn new(mut input: Box<dyn BufRead + Send>) -> Result<Reader> {
-        let mut first = Vec::new();
-        input.read_until(b'\n', &mut first).context("cannot read the inventory")?;
-        if first.starts_with(b"\xef\xbb\xbf") {
-            first.drain(..3);
-        }
-        let delimiter = sniff_delimiter(&first);
-        let head = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .delimiter(delimiter)
-            .from_reader(&first[..])
-            .byte_records()
-            .next()
-            .transpose()
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        let names: Vec<String> = head.iter().map(|c| String::from_utf8_lossy(c).trim().to_string()).collect();
-        let layout = Layout::from_header(&names);
-        let (layout, skip_first) = match layout {
-            Some(layout) => (Some(layout), true),
-            None => (None, false),
+    /// the first line that is neither blank nor a `#` comment: `,`, `;` or tab.
+    pub fn new(input: Box<dyn BufRead + Send>) -> Result<Reader> {
+        Reader::with_host_column(input, None)
+    }
+
+    /// As `new`; `host_column` names the host column (`--host-column`).
+    pub fn with_host_column(input: Box<dyn BufRead + Send>, host_column: Option<&str>) -> Result<Reader> {
+        let mut lines = Lines::new(input).context("cannot read the inventory")?;
+        let first = loop {
+            match lines.next().transpose().context("cannot read the inventory")? {
+                Some((_, Line::Text(text))) if skipped(&text) => continue,
+                other => break other,
+            }
         };
+        let note = Note::default();
+        note.set(lines.note());
+        let (text, number) = match &first {
+            None => {
+                let reader = Reader {
+                    lines,
+                    delimiter: ',',
+                    layout: None,
+                    first: None,
+                    extra_columns: Vec::new(),
+                    note,
+                    read_as_1252: 0,
+                };
+                return Ok(reader);
+            }
+            Some((n, Line::TooLong(len))) => bail!("line {n} is {len} bytes long, more than a line may have (1 MiB)"),
+            Some((n, Line::Text(text))) => (text.clone(), *n),
+        };
+        let delimiter = sniff_delimiter(&text);
+        let names: Vec<String> = split_line(&text, delimiter)
+            .map_err(|why| anyhow::anyhow!("line {number}: {why}"))?
+            .iter()
+            .map(|c| c.trim().to_string())
+            .collect();
+        let layout = first_row(&names, host_column).map_err(anyhow::Error::msg)?;
         let extra_columns =
             layout.as_ref().map(|l| l.extras.iter().map(|&i| names[i].clone()).collect()).unwrap_or_default();
-        let body: Box<dyn Read + Send> =
-            if skip_first { Box::new(input) } else { Box::new(std::io::Cursor::new(first).chain(input)) };
-        let lines = Lines::default();
-        let counter = LineCounter { inner: body, offset: 0, last_was_cr: false, lines: lines.clone() };
-        let records = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(delimiter)
-            .from_reader(counter)
-            .into_byte_records();
-        Ok(Reader { records, lines, layout, extra_columns })
+        let first = if layout.is_some() { None } else { first };
+        Ok(Reader { lines, delimiter, layout, first, extra_columns, note, read_as_1252: 0 })
     }
 
-    /// The file line a byte offset of the body is on.
-    fn line_at(&self, byte: u64) -> u64 {
-        self.lines.line_at(byte) + u64::from(self.layout.is_some())
+    /// A handle on the encoding note (set when the file was not UTF-8).
+    pub fn note(&self) -> Note {
+        self.note.clone()
     }
 }
 
-/// Where the newlines are (offset, and whether a CR stands before it), for
-/// line numbers: the csv crate's own count skips blank lines, and a record's
-/// position is where the blank lines before it start. Only newlines not yet
-/// passed are kept.
-#[derive(Clone, Default)]
-struct Lines(std::sync::Arc<std::sync::Mutex<LineState>>);
+/// Blank lines and `#` comments are not rows.
+fn skipped(text: &str) -> bool {
+    let text = text.trim();
+    text.is_empty() || text.starts_with('#')
+}
 
-/// Newlines not yet passed (offset, CR before it), and how many were passed.
-type LineState = (std::collections::VecDeque<(u64, bool)>, u64);
+/// What the first row is: a header (`Some` layout), data (`None`: one
+/// target per line), or an error naming the columns found and accepted.
+fn first_row(names: &[String], host_column: Option<&str>) -> Result<Option<Layout>, String> {
+    let found =
+        || names.iter().map(|n| format!("{:?}", crate::probe::markers::clean(n))).collect::<Vec<_>>().join(", ");
+    if let Some(want) = host_column {
+        let at = names.iter().position(|n| n.eq_ignore_ascii_case(want));
+        let at =
+            at.ok_or_else(|| format!("--host-column {want:?}: the header row has no such column; found {}", found()))?;
+        return Ok(Layout::from_header(names, Some(at)));
+    }
+    if let Some(layout) = Layout::from_header(names, None) {
+        return Ok(Some(layout));
+    }
+    // One target per line has one field; several fields, none of them an
+    // address, are a header naming its host column in a way not known here.
+    let targetish = |n: &String| n.contains(['.', ':']) || n.parse::<std::net::IpAddr>().is_ok();
+    let named = names.iter().filter(|n| !n.is_empty()).count();
+    if named >= 2 && !names.iter().any(targetish) {
+        return Err(format!(
+            "the inventory's first row names no host column; found {}; accepted: {}, url (or build, for rows judged offline); name yours with --host-column NAME",
+            found(),
+            HOST_COLUMNS.join(", ")
+        ));
+    }
+    Ok(None)
+}
 
-impl Lines {
-    fn line_at(&self, byte: u64) -> u64 {
-        let mut guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let (pending, passed) = &mut *guard;
-        let mut start = byte;
-        while let Some(&(nl, cr)) = pending.front() {
-            let blank_line = nl == start || (cr && nl == start + 1);
-            if nl >= byte && !blank_line {
-                break;
+/// Splits one line into cells (RFC 4180 quoting within the line); an error
+/// when a quoted cell is not closed on it.
+fn split_line(line: &str, delimiter: char) -> Result<Vec<String>, &'static str> {
+    let mut cells = Vec::new();
+    let mut cell = String::new();
+    let (mut at_start, mut quoted) = (true, false);
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if quoted {
+            if c != '"' {
+                cell.push(c);
+            } else if chars.peek() == Some(&'"') {
+                chars.next();
+                cell.push('"');
+            } else {
+                quoted = false;
             }
-            if nl >= byte {
-                start = nl + 1;
-            }
-            pending.pop_front();
-            *passed += 1;
+        } else if c == delimiter {
+            cells.push(std::mem::take(&mut cell));
+            at_start = true;
+            continue;
+        } else if c == '"' && at_start {
+            quoted = true;
+        } else {
+            cell.push(c);
         }
-        *passed + 1
+        at_start = false;
     }
-}
-
-/// Passes bytes through to the csv reader, noting each newline's offset.
-struct LineCounter {
-    inner: Box<dyn Read + Send>,
-    offset: u64,
-    last_was_cr: bool,
-    lines: Lines,
-}
-
-impl Read for LineCounter {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        let mut guard = self.lines.0.lock().unwrap_or_else(|e| e.into_inner());
-        for (i, &b) in buf[..n].iter().enumerate() {
-            if b == b'\n' {
-                guard.0.push_back((self.offset + i as u64, self.last_was_cr));
-            }
-            self.last_was_cr = b == b'\r';
-        }
-        self.offset += n as u64;
-        Ok(n)
+    if quoted {
+        return Err("a quoted cell is not closed on this line (a stray '\"'?); the line is not read");
     }
+    cells.push(cell);
+    Ok(cells)
 }
 
 impl Iterator for Reader {
@@ -159,19 +205,27 @@ impl Iterator for Reader {
 
     fn next(&mut self) -> Option<Result<Entry>> {
         loop {
-            let record = match self.records.next()? {
-                Ok(record) => record,
-                Err(err) => {
-                    // A malformed record is a row of its own; an I/O error ends the read.
-                    let line = err.position().map(|p| self.line_at(p.byte())).unwrap_or(0);
-                    return Some(match err.kind() {
-                        csv::ErrorKind::Io(_) => Err(anyhow::Error::new(err).context("cannot read the inventory")),
-                        _ => Ok(invalid(line, String::new(), format!("line {line}: broken CSV record ({err})"), &[])),
-                    });
+            let (line, text) = match self.first.take().map(Ok).or_else(|| self.lines.next())? {
+                Ok((n, Line::Text(text))) => (n, text),
+                Ok((n, Line::TooLong(len))) => {
+                    let why = format!("line {n}: {len} bytes, longer than a line may have (1 MiB); not read");
+                    return Some(Ok(invalid(n, String::new(), why, &[])));
                 }
+                Err(err) => return Some(Err(anyhow::Error::new(err).context("cannot read the inventory"))),
             };
-            let line = record.position().map(|p| self.line_at(p.byte())).unwrap_or(0);
-            let cells: Vec<String> = record.iter().map(|c| String::from_utf8_lossy(c).trim().to_string()).collect();
+            if let Some((_, n)) = self.lines.windows_1252
+                && n != self.read_as_1252
+            {
+                self.read_as_1252 = n;
+                self.note.set(self.lines.note());
+            }
+            if text.trim_start().starts_with('#') {
+                continue; // a comment
+            }
+            let cells: Vec<String> = match split_line(&text, self.delimiter) {
+                Ok(cells) => cells.iter().map(|c| c.trim().to_string()).collect(),
+                Err(why) => return Some(Ok(invalid(line, String::new(), format!("line {line}: {why}"), &[]))),
+            };
             if cells.iter().all(String::is_empty) {
                 continue; // a blank line is not a row
             }
@@ -194,16 +248,17 @@ impl Iterator for Reader {
     }
 }
 
-fn sniff_delimiter(first: &[u8]) -> u8 {
-    let count = |d: u8| first.iter().filter(|&&b| b == d).count();
-    [b',', b';', b'\t'].into_iter().max_by_key(|&d| (count(d), d == b',')).unwrap_or(b',')
+fn sniff_delimiter(first: &str) -> char {
+    let count = |d: char| first.chars().filter(|&c| c == d).count();
+    [',', ';', '\t'].into_iter().max_by_key(|&d| (count(d), d == ',')).unwrap_or(',')
 }
 
 impl Layout {
-    /// A header names a host, url or build column; otherwise the first line is data.
-    fn from_header(names: &[String]) -> Option<Layout> {
+    /// A header names a host, url or build column (or `host`, the column
+    /// `--host-column` named); otherwise the first line is data.
+    fn from_header(names: &[String], host: Option<usize>) -> Option<Layout> {
         let find = |want: &str| names.iter().position(|n| n.eq_ignore_ascii_case(want));
-        let host = HOST_COLUMNS.iter().find_map(|c| find(c));
+        let host = host.or_else(|| HOST_COLUMNS.iter().find_map(|c| find(c)));
         let url = find("url");
         let build = find("build");
         if host.is_none() && url.is_none() && build.is_none() {
@@ -331,9 +386,13 @@ pub fn parse_target(target: &str, port: Option<u16>) -> Result<Endpoint, String>
         let host = uri.host().filter(|h| !h.is_empty()).ok_or_else(|| format!("{target:?} names no host"))?;
         let host = host.trim_start_matches('[').trim_end_matches(']');
         check_host(host)?;
-        let port = match uri.port_u16() {
-            Some(0) => return Err(format!("{target:?}: port 0 cannot be probed")),
-            Some(p) => p,
+        // The authority's own text: `Uri` drops a port that does not fit in
+        // 16 bits, and 65536 must not silently become 443 (issue 12).
+        let authority = uri.authority().map(|a| a.as_str()).unwrap_or("");
+        let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+        let after_host = &authority[authority.rfind(']').map_or(0, |i| i + 1)..];
+        let port = match after_host.rsplit_once(':').map(|(_, p)| p).filter(|p| !p.is_empty()) {
+            Some(text) => parse_port(text).map_err(|why| format!("{target:?}: {why}"))?,
             None => port.unwrap_or(if https { 443 } else { 80 }),
         };
         return Ok(Endpoint { host: host.to_string(), port, https });

@@ -23,7 +23,7 @@ pub mod table;
 use anyhow::Result;
 
 /// How a command ended, for the exit status (the contract's table).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// Finished; no row has a `--fail-on` status. Exit 0.
     Clean,
@@ -32,14 +32,19 @@ pub enum Outcome {
     /// The tool could not do all of its job (unreadable input, an interrupted
     /// run, a merge missing rows). Exit 2.
     Incomplete,
+    /// Finished, but no row reached a host or a build (an empty inventory,
+    /// every row an input error, unreachable or not scanned): the one-line
+    /// reason is printed. Exit 2 — a silent 0 would hide a broken cron job.
+    NothingJudged(String),
 }
 
 impl Outcome {
-    pub fn exit_code(self) -> u8 {
+    /// The exit status; `config::exit_status` maps errors too.
+    pub fn exit_code(&self) -> u8 {
         match self {
             Outcome::Clean => 0,
             Outcome::Findings => 1,
-            Outcome::Incomplete => 2,
+            Outcome::Incomplete | Outcome::NothingJudged(_) => 2,
         }
     }
 }
@@ -52,8 +57,8 @@ pub fn run(cli: cli::Cli) -> Result<Outcome> {
         cli::Command::Table => commands::table(&config),
         cli::Command::Scan(args) => commands::live::scan(&config, args),
         cli::Command::Headers { files, output } => commands::headers::headers(&config, &files, output.as_deref()),
-        cli::Command::Merge { inventory, reports, output } => {
-            commands::merge::merge(&config, &inventory, &reports, output.as_deref())
+        cli::Command::Merge { inventory, host_column, reports, output } => {
+            commands::merge::merge(&config, &inventory, host_column.as_deref(), &reports, output.as_deref())
         }
         cli::Command::Simulate(args) => commands::live::simulate(args),
         cli::Command::Demo { inventory, output } => commands::live::demo(&config, &inventory, &output),

@@ -97,13 +97,18 @@ fn hop(value: &str) -> Option<Hop> {
 /// The newest sighting of each server (a later timestamp wins; without
 /// timestamps, the later in the input), in order of first appearance.
 pub fn newest_per_server(hops: impl IntoIterator<Item = Hop>) -> Vec<Hop> {
+    // Indexed by server: linear in the hops, however many servers are forged.
     let mut out: Vec<Hop> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for hop in hops {
-        match out.iter_mut().find(|h| h.server == hop.server) {
+        match index.get(&hop.server) {
             // `None < Some`: an undated sighting never replaces a dated one.
-            Some(seen) if hop.at >= seen.at => *seen = hop,
+            Some(&i) if hop.at >= out[i].at => out[i] = hop,
             Some(_) => {}
-            None => out.push(hop),
+            None => {
+                index.insert(hop.server.clone(), out.len());
+                out.push(hop);
+            }
         }
     }
     out
@@ -146,6 +151,17 @@ mod tests {
         // Order in the input does not matter: the later date wins.
         let reversed = newest_per_server(all.into_iter().rev());
         assert_eq!(reversed[0].build.to_string(), "15.1.2176.14");
+    }
+
+    #[test]
+    fn a_hundred_thousand_forged_servers_are_each_kept_once_in_order() {
+        let build = Build::parse("15.1.2176.2").unwrap();
+        let hop = |i: usize| Hop { server: format!("ex{i}.forged.test"), build, at: None, cloud: false };
+        // Every server twice: the second sighting (undated, later) replaces the first.
+        let hops = (0..100_000).map(hop).chain((0..100_000).map(hop));
+        let out = newest_per_server(hops);
+        assert_eq!(out.len(), 100_000);
+        assert!(out.iter().enumerate().all(|(i, h)| h.server == format!("ex{i}.forged.test")));
     }
 
     #[test]

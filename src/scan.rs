@@ -39,13 +39,15 @@ pub struct Job {
 pub struct Summary {
     pub by_status: BTreeMap<Status, usize>,
     pub by_product: BTreeMap<String, usize>,
-    /// Host, build seen and build needed, for each vulnerable row.
+    /// Host, build seen and build needed, for the first `LISTED` vulnerable rows.
     pub vulnerable: Vec<(String, String, String)>,
+    /// Vulnerable rows past the first `LISTED` ("and 530 more").
+    pub vulnerable_unlisted: usize,
     pub changes: BTreeMap<&'static str, usize>,
     /// Baseline hosts this inventory no longer lists.
     pub gone: Vec<String>,
-    /// Each probe's duration, in microseconds.
-    pub probe_micros: Vec<u32>,
+    /// Probe durations, for the percentiles (a fixed-size histogram).
+    pub probe_times: Histogram,
     /// The whole run's duration.
     pub elapsed: std::time::Duration,
     /// Each advisory's status per row, when several are judged (for `--fail-on`).
@@ -64,7 +66,9 @@ impl Summary {
             let name = format!("{product} {}", v.cu.as_deref().unwrap_or("")).trim().to_string();
             *self.by_product.entry(name).or_default() += 1;
         }
-        if v.status == Status::Vulnerable {
+        if v.status == Status::Vulnerable && self.vulnerable.len() >= LISTED {
+            self.vulnerable_unlisted += 1;
+        } else if v.status == Status::Vulnerable {
             let host = match row.port {
                 Some(port) => format!("{}:{port}", row.host),
                 None if row.host.is_empty() => "(inventory row without host)".into(),
@@ -102,6 +106,9 @@ impl Summary {
         for (host, build, needs) in &self.vulnerable {
             writeln!(out, "  VULNERABLE {} runs {build}, needs {needs}", report::printable(host))?;
         }
+        if self.vulnerable_unlisted > 0 {
+            writeln!(out, "  and {} more vulnerable rows (the report lists every one)", self.vulnerable_unlisted)?;
+        }
         writeln!(out, "{}", self.timing())?;
         writeln!(
             out,
@@ -113,19 +120,71 @@ impl Summary {
 
     /// Probes, rate, per-host time percentiles and peak memory, on one line.
     pub fn timing(&self) -> String {
-        let mut times = self.probe_micros.clone();
-        times.sort_unstable();
-        let pct =
-            |p: usize| times.get((times.len() * p / 100).min(times.len().saturating_sub(1))).copied().unwrap_or(0);
+        let times = &self.probe_times;
+        let pct = |p: u64| times.percentile(p);
         let secs = self.elapsed.as_secs_f64();
-        let rate = if secs > 0.0 { times.len() as f64 / secs } else { 0.0 };
+        let rate = if secs > 0.0 { times.count() as f64 / secs } else { 0.0 };
         let memory = peak_rss_mib().map(|m| format!("; peak memory {m:.1} MiB")).unwrap_or_default();
         format!(
             "timing: {} probes in {secs:.2} s ({rate:.0} hosts/s); per host p50 {:.1} ms, p99 {:.1} ms{memory}",
-            times.len(),
-            f64::from(pct(50)) / 1000.0,
-            f64::from(pct(99)) / 1000.0
+            times.count(),
+            pct(50) as f64 / 1000.0,
+            pct(99) as f64 / 1000.0
         )
+    }
+}
+
+/// How many vulnerable rows the summary names; the rest are counted. The
+/// summary's memory stays flat in the number of rows (issue 12).
+pub const LISTED: usize = 100;
+
+/// Durations in microseconds, counted in buckets 2% wide: percentiles
+/// within 2%, in a fixed 8 KiB whatever the number of probes.
+#[derive(Debug, Clone)]
+pub struct Histogram {
+    buckets: Vec<u64>,
+}
+
+/// Bucket growth factor and count: 1.02^1100 µs is far past any timeout.
+const GROWTH: f64 = 1.02;
+const BUCKETS: usize = 1100;
+
+impl Default for Histogram {
+    fn default() -> Histogram {
+        Histogram { buckets: vec![0; BUCKETS] }
+    }
+}
+
+impl Histogram {
+    fn bucket(micros: u64) -> usize {
+        (((micros + 1) as f64).ln() / GROWTH.ln()).floor().clamp(0.0, (BUCKETS - 1) as f64) as usize
+    }
+
+    /// Counts one duration.
+    pub fn add(&mut self, micros: u64) {
+        self.buckets[Histogram::bucket(micros)] += 1;
+    }
+
+    /// How many durations were counted.
+    pub fn count(&self) -> u64 {
+        self.buckets.iter().sum()
+    }
+
+    /// The duration below which `p` percent fall (a bucket's lower bound); 0 when empty.
+    pub fn percentile(&self, p: u64) -> u64 {
+        let count = self.count();
+        if count == 0 {
+            return 0;
+        }
+        let rank = (count * p / 100).min(count - 1);
+        let mut seen = 0;
+        for (i, n) in self.buckets.iter().enumerate() {
+            seen += n;
+            if seen > rank {
+                return (GROWTH.powi(i as i32) - 1.0).max(0.0).round() as u64;
+            }
+        }
+        0
     }
 }
 
@@ -191,7 +250,7 @@ pub async fn run<W: Write>(config: &Config, job: Job, writer: &mut report::Write
     // Up to `window` rows are in progress or wait for their turn to be
     // written; only `concurrency` of them probe at once.
     let window = concurrency.max(1) * 4;
-    let mut rows = futures_util::stream::iter(entries)
+    let mut rows = read_until_stopped(entries, stop.clone(), window)
         .map(|entry| {
             let entry = entry?;
             let probe = match &entry.kind {
@@ -216,11 +275,11 @@ pub async fn run<W: Write>(config: &Config, job: Job, writer: &mut report::Write
     while let Some(item) = rows.next().await {
         let (entry, observation, first) = item?;
         if let (Some(Probed::Done(obs)), true) = (&observation, first) {
-            summary.probe_micros.push(u32::try_from(obs.elapsed.as_micros()).unwrap_or(u32::MAX));
+            summary.probe_times.add(u64::try_from(obs.elapsed.as_micros()).unwrap_or(u64::MAX));
         }
         let mut row = judge_entry(entry, observation, config);
         if let Some(baseline) = &mut baseline {
-            row.change = Some(baseline.change(&row.host, row.port, row.status()));
+            row.change = Some(baseline.change(&row));
         }
         summary.add(&row);
         writer.write(&row)?;
@@ -234,6 +293,45 @@ pub async fn run<W: Write>(config: &Config, job: Job, writer: &mut report::Write
     summary.gone = baseline.map(|b| b.gone()).unwrap_or_default();
     summary.elapsed = started.elapsed();
     Ok(summary)
+}
+
+/// How long a stopped run waits for the inventory's next row before it
+/// takes the input as stalled (a stdin that sends nothing) and ends.
+const STALLED: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The inventory's rows as a stream, read on a thread of their own so that a
+/// stalled input (a stdin that sends nothing) cannot hold the run: once
+/// stopped, rows keep coming as long as they arrive within `STALLED` of each
+/// other (a file is read to its end, every row written as `not-scanned`);
+/// past that, the run ends with what was read.
+fn read_until_stopped(
+    entries: Entries,
+    stop: watch::Receiver<bool>,
+    buffer: usize,
+) -> impl futures_util::Stream<Item = Result<Entry>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(buffer.max(1));
+    // Not joined: a thread blocked reading a stalled stdin ends with the process.
+    let _ = std::thread::Builder::new().name("inventory".into()).spawn(move || {
+        for entry in entries {
+            if tx.blocking_send(entry).is_err() {
+                break; // the scan ended first
+            }
+        }
+    });
+    let rows = futures_util::stream::unfold((rx, stop, false), |(mut rx, mut stop, stopped)| async move {
+        if !stopped {
+            let entry = tokio::select! {
+                entry = rx.recv() => Some(entry),
+                _ = stop.wait_for(|stopped| *stopped) => None,
+            };
+            if let Some(entry) = entry {
+                return entry.map(|e| (e, (rx, stop, false)));
+            }
+        }
+        let next = tokio::time::timeout(STALLED, rx.recv()).await.ok().flatten();
+        next.map(|e| (e, (rx, stop, true)))
+    });
+    Box::pin(rows)
 }
 
 fn spawn_probe(
@@ -305,4 +403,50 @@ fn judge_entry(entry: Entry, observation: Option<Probed>, config: &Config) -> Ro
 /// The report format for `scan` and `demo`: CSV unless told otherwise.
 pub fn format(config: &Config) -> Format {
     config.format.unwrap_or(Format::Csv)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_within_two_percent_in_fixed_memory() {
+        let mut h = Histogram::default();
+        assert_eq!(h.percentile(50), 0);
+        for micros in 1..=100_000u64 {
+            h.add(micros);
+        }
+        assert_eq!(h.count(), 100_000);
+        for (p, exact) in [(50u64, 50_000u64), (99, 99_000), (1, 1_000)] {
+            let got = h.percentile(p) as f64;
+            assert!((got - exact as f64).abs() <= exact as f64 * 0.02 + 1.0, "p{p}: {got} vs {exact}");
+        }
+        assert_eq!(h.buckets.len(), BUCKETS, "no growth with the number of probes");
+    }
+
+    #[test]
+    fn the_summary_names_the_first_vulnerable_rows_and_counts_the_rest() {
+        let config = crate::config::Config::from_cli(&crate::cli::Common {
+            format: None,
+            fail_on: vec!["vulnerable".into()],
+            quiet: false,
+            verbose: false,
+            advisory: Vec::new(),
+            table: None,
+        })
+        .unwrap();
+        let build: Build = "15.1.2176.2".parse().unwrap();
+        let entry = Entry { line: 2, host: String::new(), port: None, kind: Kind::Offline(build), extras: Vec::new() };
+        let row = judge_entry(entry, None, &config);
+        let mut summary = Summary::default();
+        for _ in 0..LISTED + 530 {
+            summary.add(&row);
+        }
+        assert_eq!(summary.vulnerable.len(), LISTED);
+        let mut text = Vec::new();
+        summary.write(&mut text, "r.csv").unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.contains("and 530 more vulnerable rows"), "{text}");
+        assert_eq!(text.matches("VULNERABLE").count(), LISTED);
+    }
 }

@@ -87,7 +87,9 @@ fn tls_is_recorded_unverified_without_the_ca_and_refused_when_required() {
     }
     assert_eq!(rows[0]["status"], "vulnerable", "an unverified host is still probed");
     let strict = run(&["scan", inv, "--require-valid-tls", "--fail-on", "unreachable"]);
-    assert_eq!(strict.status.code(), Some(1));
+    // Every row unreachable: nothing was judged, which outranks --fail-on (issue 12).
+    assert_eq!(strict.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&strict.stderr).contains("nothing could be judged"));
     let rows = csv::Reader::from_reader(&strict.stdout[..]).records().map(Result::unwrap).collect::<Vec<_>>();
     assert!(rows.iter().all(|r| &r[2] == "unreachable" && r[10].starts_with("certificate not trusted")), "{rows:?}");
     drop(fleet);

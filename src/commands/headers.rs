@@ -3,15 +3,18 @@
 
 use crate::Outcome;
 use crate::assess::{Evidence, Source, Status, Verdict, assess, judge_each};
-use crate::config::Config;
+use crate::config::{Config, Rows};
 use crate::mail::{self, Hop};
 use crate::report::{self, Output, Row};
 use crate::scan::{self, Summary};
 use anyhow::{Context, Result};
 use std::io::{self, Read};
+use std::path::Path;
 
 pub fn headers(config: &Config, files: &[String], output: Option<&str>) -> Result<Outcome> {
-    let output = Output::open(output)?;
+    let inputs: Vec<&Path> = files.iter().filter(|f| *f != "-").map(Path::new).collect();
+    crate::report::remove_on_signal()?;
+    let output = Output::open(output, &inputs)?;
     let mut hops: Vec<Hop> = Vec::new();
     for file in files {
         let bytes = if file == "-" {
@@ -41,7 +44,7 @@ pub fn headers(config: &Config, files: &[String], output: Option<&str>) -> Resul
         }
         summary.write(&mut io::stderr().lock(), &place)?;
     }
-    Ok(config.outcome(summary.statuses(), false))
+    Ok(config.outcome(summary.statuses(), false, Rows::MayBeNone))
 }
 
 /// The report row for one server's newest sighting.

@@ -2,17 +2,19 @@
 //! (the lab fleet on loopback) and `demo` (both together).
 
 use crate::cli::{ProbeArgs, ScanArgs, SimulateArgs};
-use crate::config::Config;
+use crate::config::{Config, Rows};
 use crate::inventory::Shard;
 use crate::inventory::{self, Kind};
 use crate::probe::{Prober, Settings, tls::Tls};
 use crate::report::baseline::Baseline;
+use crate::report::provenance::Provenance;
 use crate::report::{self, Output};
 use crate::{Outcome, scan, sim};
 use anyhow::{Context, Result, bail, ensure};
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddrV4};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -20,14 +22,14 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
 }
 
-fn open_inventory(path: &str) -> Result<inventory::Reader> {
+fn open_inventory(path: &str, host_column: Option<&str>) -> Result<inventory::Reader> {
     let input: Box<dyn BufRead + Send> = if path == "-" {
         Box::new(BufReader::new(io::stdin()))
     } else {
         let file = std::fs::File::open(path).with_context(|| format!("cannot open inventory {path}"))?;
         Box::new(BufReader::new(file))
     };
-    inventory::Reader::new(input).with_context(|| format!("cannot read inventory {path}"))
+    inventory::Reader::with_host_column(input, host_column).with_context(|| format!("cannot read inventory {path}"))
 }
 
 /// Probe settings from the command line, validated.
@@ -68,10 +70,28 @@ fn read_ca(path: &Path) -> Result<Vec<u8>> {
 
 /// `scan`.
 pub fn scan(config: &Config, args: ScanArgs) -> Result<Outcome> {
+    // The signal handlers come first: from here on, a signal ends the run in
+    // order (the report written, no temporary file left), never by default.
+    if config.verbose {
+        init_logging();
+    }
+    let runtime = runtime()?;
+    let _guard = runtime.enter();
+    let stop = stop_on_signal();
+    tracing::info!("signals handled; reading the inventory");
     let shard = args.shard.as_deref().map(Shard::parse).transpose().map_err(anyhow::Error::msg)?;
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
-    let output = Output::open(args.output.as_deref())?;
-    let inventory = open_inventory(&args.inventory)?;
+    if let Some(warning) = baseline.as_ref().and_then(|b| b.tables_warning(&config.table_ids())) {
+        eprintln!("exchange-exposure: {warning}");
+    }
+    let mut inputs: Vec<&Path> = args.baseline.iter().map(|p| p.as_path()).collect();
+    if args.inventory != "-" {
+        inputs.push(Path::new(&args.inventory));
+    }
+    // Refuse a bad -o before reading a possibly slow stdin.
+    Output::check(args.output.as_deref(), &inputs)?;
+    let inventory = open_inventory(&args.inventory, args.host_column.as_deref())?;
+    let note = inventory.note();
     let extra_columns = inventory.extra_columns.clone();
     let in_shard = move |e: &Result<inventory::Entry>| match (shard, e) {
         (Some(shard), Ok(entry)) => shard.has(entry),
@@ -84,21 +104,24 @@ pub fn scan(config: &Config, args: ScanArgs) -> Result<Outcome> {
     } else {
         Box::new(inventory.filter(in_shard))
     };
+    let provenance = shard.map(|shard| shard_provenance(config, &args.inventory, shard)).transpose()?;
     let prober = prober(&args.probe, None)?;
-    if config.verbose {
-        init_logging();
-    }
+    // From here a signal stops the scan in order instead of ending the process.
+    scanning();
+    let output = Output::open(args.output.as_deref(), &inputs)?;
+    let progress = progress_bar(config, &args.inventory, args.host_column.as_deref(), shard);
     let (concurrency, warning) = crate::resources::fit_concurrency(args.probe.concurrency);
     if let Some(warning) = warning
         && !config.quiet
     {
         eprintln!("exchange-exposure: warning: {warning}");
     }
-    let progress = progress_bar(config, &args.inventory, shard);
-    let runtime = runtime()?;
-    let _guard = runtime.enter();
-    let job = scan::Job { entries, prober, concurrency, stop: stop_on_signal(), baseline, progress };
-    runtime.block_on(scan_to(config, job, extra_columns, output))
+    let job = scan::Job { entries, prober, concurrency, stop, baseline, progress };
+    let outcome = runtime.block_on(scan_to(config, job, Columns { extras: extra_columns, provenance }, output));
+    if let Some(note) = note.get().filter(|_| !config.quiet) {
+        eprintln!("{note}");
+    }
+    outcome
 }
 
 /// `--strict`: every unusable row is named, and nothing is probed.
@@ -118,7 +141,11 @@ fn refuse_input_errors(entries: &[inventory::Entry]) -> Result<()> {
     bail!("--strict: {} unusable inventory rows, nothing probed:\n{}{more}", errors.len(), shown.join("\n"))
 }
 
-/// A stop flag raised by SIGINT or SIGTERM.
+/// Whether the scan proper has started (the report is open). Before, a
+/// signal ends the process at once; after, it stops the scan in order.
+static RUN_STARTED: AtomicBool = AtomicBool::new(false);
+
+/// A stop flag raised by SIGINT, SIGTERM or SIGHUP.
 /// The handlers are in place when this returns (not at the task's first
 /// poll), so a signal that comes right after start-up is not lost.
 fn stop_on_signal() -> watch::Receiver<bool> {
@@ -126,11 +153,22 @@ fn stop_on_signal() -> watch::Receiver<bool> {
     let signal = shutdown_signal();
     tokio::spawn(async move {
         signal.await;
+        if !RUN_STARTED.load(Ordering::SeqCst) {
+            // Still setting up (perhaps reading a stalled stdin's header): no
+            // report and no temporary file exist yet, so end at once.
+            eprintln!("exchange-exposure: interrupted before the scan started; no report written");
+            std::process::exit(i32::from(Outcome::Incomplete.exit_code()));
+        }
         eprintln!("exchange-exposure: stopping; rows not yet probed are reported as not-scanned");
         let _ = tx.send(true);
     });
-    tracing::info!("signal handlers installed; scanning");
     rx
+}
+
+/// Marks the start of the scan proper: a signal now stops it in order.
+fn scanning() {
+    RUN_STARTED.store(true, Ordering::SeqCst);
+    tracing::info!("signal handlers installed; scanning");
 }
 
 fn init_logging() {
@@ -142,20 +180,30 @@ fn init_logging() {
 }
 
 /// A progress bar on stderr when it is a terminal (not with `--quiet` or `-v`).
-fn progress_bar(config: &Config, inventory: &str, shard: Option<Shard>) -> Option<indicatif::ProgressBar> {
+fn progress_bar(
+    config: &Config,
+    inventory: &str,
+    host_column: Option<&str>,
+    shard: Option<Shard>,
+) -> Option<indicatif::ProgressBar> {
     use std::io::IsTerminal;
     if config.quiet || config.verbose || !io::stderr().is_terminal() {
         return None;
     }
-    // A file is counted first (cheap next to probing); stdin cannot be.
-    let total = (inventory != "-").then(|| open_inventory(inventory).ok()).flatten().map(|rows| {
+    // A regular file is counted first (cheap next to probing). A pipe, FIFO
+    // or device is read once only, by the scan: its total is unknown.
+    let regular = inventory != "-" && std::fs::metadata(inventory).is_ok_and(|m| m.is_file());
+    let total = regular.then(|| open_inventory(inventory, host_column).ok()).flatten().map(|rows| {
         rows.filter(|e| matches!((shard, e), (Some(s), Ok(entry)) if s.has(entry)) || shard.is_none()).count()
     });
     let bar = match total {
         Some(n) => indicatif::ProgressBar::new(n as u64),
         None => indicatif::ProgressBar::new_spinner(),
     };
-    let template = "{spinner} {pos}/{len} hosts  {rate}  ETA {eta}  {wide_bar}";
+    let template = match total {
+        Some(_) => "{spinner} {pos}/{len} hosts  {rate}  ETA {eta}  {wide_bar}",
+        None => "{spinner} {pos} hosts  {rate}",
+    };
     if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
         bar.set_style(style.with_key("rate", |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
             let _ = write!(w, "{:.0} hosts/s", state.per_sec());
@@ -165,10 +213,37 @@ fn progress_bar(config: &Config, inventory: &str, shard: Option<Shard>) -> Optio
     Some(bar)
 }
 
-async fn scan_to(config: &Config, job: scan::Job, extra_columns: Vec<String>, output: Output) -> Result<Outcome> {
+/// `--shard`: what the shard report is made from. Every shard must read the
+/// same inventory file, so stdin or a pipe is refused.
+fn shard_provenance(config: &Config, inventory: &str, shard: Shard) -> Result<Provenance> {
+    let path = Path::new(inventory);
+    ensure!(
+        inventory != "-" && std::fs::metadata(path).is_ok_and(|m| m.is_file()),
+        "--shard needs the inventory as a file (every shard must read the same one), not {inventory}"
+    );
+    let (inventory_sha256, inventory_lines) = report::provenance::fingerprint(path)?;
+    Ok(Provenance {
+        shard: format!("{}/{}", shard.index, shard.count),
+        inventory_sha256,
+        inventory_lines,
+        advisories: config.advisory_ids(),
+    })
+}
+
+/// The report's columns beyond the tool's own: the inventory's, and the
+/// shard provenance.
+struct Columns {
+    extras: Vec<String>,
+    provenance: Option<Provenance>,
+}
+
+async fn scan_to(config: &Config, job: scan::Job, columns: Columns, output: Output) -> Result<Outcome> {
     let stop = job.stop.clone();
-    let mut writer =
-        report::Writer::new(output, scan::format(config), config.layout(job.baseline.is_some(), extra_columns))?;
+    // A shard may be empty: its inventory was not.
+    let rows = if columns.provenance.is_some() { Rows::Shard } else { Rows::Required };
+    let layout =
+        report::Layout { provenance: columns.provenance, ..config.layout(job.baseline.is_some(), columns.extras) };
+    let mut writer = report::Writer::new(output, scan::format(config), layout)?;
     let summary = scan::run(config, job, &mut writer).await?;
     let output = writer.finish()?;
     let place = output.describe();
@@ -177,7 +252,7 @@ async fn scan_to(config: &Config, job: scan::Job, extra_columns: Vec<String>, ou
         summary.write(&mut io::stderr().lock(), &place)?;
     }
     let stopped = *stop.borrow();
-    Ok(config.outcome(summary.statuses(), stopped))
+    Ok(config.outcome(summary.statuses(), stopped, rows))
 }
 
 /// `simulate`: the fleet runs until SIGINT or SIGTERM.
@@ -202,19 +277,23 @@ pub fn simulate(args: SimulateArgs) -> Result<Outcome> {
     })
 }
 
-/// SIGINT or SIGTERM. The listeners are registered when this is called (it
-/// must be called inside the runtime); the returned future waits for one.
+/// SIGINT, SIGTERM or SIGHUP (a closed terminal or session: handled like
+/// SIGTERM, so the report is still written and no temporary file is left).
+/// The listeners are registered when this is called (it must be called
+/// inside the runtime); the returned future waits for one.
 fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let listeners = signal(SignalKind::interrupt()).and_then(|int| Ok((int, signal(SignalKind::terminate())?)));
+        let listeners = signal(SignalKind::interrupt())
+            .and_then(|int| Ok((int, signal(SignalKind::terminate())?, signal(SignalKind::hangup())?)));
         async move {
             match listeners {
-                Ok((mut int, mut term)) => {
+                Ok((mut int, mut term, mut hup)) => {
                     tokio::select! {
                         _ = int.recv() => {}
                         _ = term.recv() => {}
+                        _ = hup.recv() => {}
                     }
                 }
                 Err(_) => {
@@ -231,7 +310,7 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
 
 /// The fleet as an inventory, with how each host must be judged.
 fn write_fleet_inventory(path: &Path, fleet: &sim::Fleet) -> Result<()> {
-    let mut out = Output::open(Some(&path.to_string_lossy()))?;
+    let mut out = Output::open(Some(&path.to_string_lossy()), &[])?;
     {
         let mut csv = csv::Writer::from_writer(&mut out);
         csv.write_record(["host", "port", "personality", "expected_status"])?;
@@ -256,7 +335,7 @@ pub const FLEET_FIRST: Ipv4Addr = Ipv4Addr::new(127, 1, 0, 1);
 pub fn demo(config: &Config, inventory_path: &Path, output_path: &Path) -> Result<Outcome> {
     let path = inventory_path.to_string_lossy().into_owned();
     let mut hosts = Vec::new();
-    for entry in open_inventory(&path)? {
+    for entry in open_inventory(&path, None)? {
         let entry = entry?;
         let Kind::Probe { endpoint, .. } = &entry.kind else { continue };
         let ip: Ipv4Addr = match endpoint.host.parse::<IpAddr>() {
@@ -275,7 +354,7 @@ pub fn demo(config: &Config, inventory_path: &Path, output_path: &Path) -> Resul
             hosts.push((addr, index as usize));
         }
     }
-    let output = Output::open(Some(&output_path.to_string_lossy()))?;
+    let output = Output::open(Some(&output_path.to_string_lossy()), &[inventory_path])?;
     runtime()?.block_on(async {
         let fleet = sim::start_hosts(&hosts).await?;
         if !config.quiet {
@@ -290,17 +369,19 @@ pub fn demo(config: &Config, inventory_path: &Path, output_path: &Path) -> Resul
             proxy: None,
             no_legacy_tls: false,
         };
-        let inventory = open_inventory(&path)?;
+        let inventory = open_inventory(&path, None)?;
         let extra_columns = inventory.extra_columns.clone();
+        let stop = stop_on_signal();
+        scanning();
         let job = scan::Job {
             entries: Box::new(inventory),
             prober: prober(&args, Some(fleet.ca_pem.as_bytes()))?,
             concurrency: args.concurrency,
-            stop: stop_on_signal(),
+            stop,
             baseline: None,
             progress: None,
         };
-        let outcome = scan_to(config, job, extra_columns, output).await;
+        let outcome = scan_to(config, job, Columns { extras: extra_columns, provenance: None }, output).await;
         drop(fleet);
         outcome
     })

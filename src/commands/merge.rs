@@ -1,22 +1,37 @@
 //! `merge`: shard reports (from `scan --shard K/N`) joined into one report
-//! in inventory order. A row no shard report has is written as
-//! `not-scanned`, and the exit status is then 2.
+//! in inventory order, cells taken by column name, in `--format` (default:
+//! the shards' own). Shards that do not belong together are refused first
+//! (`shards`). A row no shard report has is written as `not-scanned`, and
+//! the exit status is then 2, naming the missing shard.
 
 use crate::Outcome;
 use crate::assess::Status;
-use crate::config::Config;
+use crate::cli::Format;
+use crate::config::{Config, Rows};
 use crate::inventory::{self, Entry};
-use crate::report::Output;
 use crate::report::read::{ReadReport, read_report_raw};
-use anyhow::{Context, Result, ensure};
+use crate::report::{Output, neutralise_formula, unneutralise};
+use anyhow::{Context, Result, bail, ensure};
 use std::collections::HashMap;
 use std::io::{self, BufReader, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-pub fn merge(config: &Config, inventory: &str, reports: &[PathBuf], output: Option<&str>) -> Result<Outcome> {
-    let output = Output::open(output)?;
+pub fn merge(
+    config: &Config,
+    inventory: &str,
+    host_column: Option<&str>,
+    reports: &[PathBuf],
+    output: Option<&str>,
+) -> Result<Outcome> {
+    let inputs: Vec<&Path> =
+        std::iter::once(Path::new(inventory)).chain(reports.iter().map(PathBuf::as_path)).collect();
+    crate::report::remove_on_signal()?;
+    let output = Output::open(output, &inputs)?;
     let file = std::fs::File::open(inventory).with_context(|| format!("cannot open inventory {inventory}"))?;
-    let entries: Vec<Entry> = inventory::Reader::new(Box::new(BufReader::new(file)))?.collect::<Result<_>>()?;
+    let reader = inventory::Reader::with_host_column(Box::new(BufReader::new(file)), host_column)?;
+    let extra_names = crate::report::pass_through_names(&reader.extra_columns);
+    let entries: Vec<Entry> = reader.collect::<Result<_>>()?;
+    let (sha256, lines) = crate::report::provenance::fingerprint(Path::new(inventory))?;
     let mut read = Vec::new();
     for path in reports {
         let (report, jsonl) = read_report_raw(path)?;
@@ -24,18 +39,28 @@ pub fn merge(config: &Config, inventory: &str, reports: &[PathBuf], output: Opti
     }
     let (first_path, first, jsonl) = read.first().context("no reports to merge")?;
     for (path, report, format) in &read {
+        let (mut mine, mut theirs) = (report.columns.clone(), first.columns.clone());
+        mine.sort();
+        theirs.sort();
         ensure!(
-            report.columns == first.columns && format == jsonl,
+            mine == theirs && format == jsonl,
             "{} does not have the columns and format of {}",
             path.display(),
             first_path.display()
         );
     }
-    let merged = join(&entries, read.iter().map(|(_, r, _)| r), &first.columns)?;
+    let pairs: Vec<(&Path, &ReadReport)> = read.iter().map(|(p, r, _)| (p.as_path(), r)).collect();
+    let shards = super::shards::check(&pairs, &sha256, lines)?;
+    let missing_shards = missing_shards(&entries, &shards);
+    // The merged report is the whole inventory's: no shard provenance.
+    let columns: Vec<String> =
+        first.columns.iter().filter(|c| !crate::report::provenance::COLUMNS.contains(&c.as_str())).cloned().collect();
+    let shape = Shape { columns: &columns, extra_names: &extra_names, csv_input: !*jsonl };
+    let merged = join(&entries, read.iter().map(|(_, r, _)| r), &shape)?;
     let missing = merged.missing;
-    let status_at = first.column("status")?;
+    let format = config.format.unwrap_or(if *jsonl { Format::Jsonl } else { Format::Csv });
     let mut out = output;
-    write_rows(&mut out, &first.columns, &merged.rows, *jsonl)?;
+    write_rows(&mut out, &shape, &merged.rows, format)?;
     let place = out.describe();
     out.commit()?;
     if !config.quiet {
@@ -45,16 +70,31 @@ pub fn merge(config: &Config, inventory: &str, reports: &[PathBuf], output: Opti
             reports.len()
         );
     }
+    for (k, n, rows) in &missing_shards {
+        eprintln!("exchange-exposure: shard {k}/{n} is missing ({rows} inventory rows): its rows are not-scanned");
+    }
     // The overall status and, with several advisories, each one's.
-    let status_columns: Vec<usize> = first
-        .columns
+    let status_columns: Vec<usize> = columns
         .iter()
         .enumerate()
-        .filter(|(i, c)| *i == status_at || c.starts_with("status_"))
+        .filter(|(_, c)| *c == "status" || c.starts_with("status_"))
         .map(|(i, _)| i)
         .collect();
     let statuses = merged.rows.iter().flat_map(|r| status_columns.iter().filter_map(|&i| Status::parse(&r[i])));
-    Ok(config.outcome(statuses, missing > 0))
+    Ok(config.outcome(statuses, missing > 0 || !missing_shards.is_empty(), Rows::Required))
+}
+
+/// Shards K/N that own inventory rows but that no report is: (K, N, rows).
+fn missing_shards(entries: &[Entry], shards: &super::shards::Shards) -> Vec<(u64, u64, usize)> {
+    let Some(count) = shards.count else { return Vec::new() };
+    (0..count)
+        .filter(|k| !shards.by_index.contains_key(k))
+        .map(|index| {
+            let shard = inventory::Shard { index, count };
+            (index, count, entries.iter().filter(|e| shard.has(e)).count())
+        })
+        .filter(|(_, _, rows)| *rows > 0)
+        .collect()
 }
 
 struct Merged {
@@ -62,15 +102,30 @@ struct Merged {
     missing: usize,
 }
 
-/// The reports' rows in inventory order, matched by inventory line; a
-/// missing row is made from the inventory entry.
-fn join<'a>(entries: &[Entry], reports: impl Iterator<Item = &'a ReadReport>, columns: &[String]) -> Result<Merged> {
-    let line_at = columns.iter().position(|c| c == "line").context("the reports have no \"line\" column")?;
+/// The merged report's columns (the first report's order, provenance
+/// dropped), which of them are the inventory's pass-through columns, and
+/// whether the reports are CSV (cells formula-guarded as written).
+struct Shape<'a> {
+    columns: &'a [String],
+    extra_names: &'a [String],
+    csv_input: bool,
+}
+
+/// The reports' rows in inventory order, matched by inventory line, each
+/// cell taken by its column's name; a missing row is made from the
+/// inventory entry.
+fn join<'a>(entries: &[Entry], reports: impl Iterator<Item = &'a ReadReport>, shape: &Shape) -> Result<Merged> {
     let mut by_line: HashMap<String, Vec<String>> = HashMap::new();
     for report in reports {
+        let line_at = report.column("line")?;
+        // Where each of the merged columns is in this report.
+        let at: Vec<usize> = shape.columns.iter().map(|c| report.column(c)).collect::<Result<_>>()?;
         for row in &report.rows {
+            // Plain text: a CSV cell's formula guard comes off, and goes back on as written.
+            let plain = |c: &String| if shape.csv_input { unneutralise(c).to_string() } else { c.clone() };
+            let cells = at.iter().map(|&i| plain(&row[i])).collect();
             ensure!(
-                by_line.insert(row[line_at].clone(), row.clone()).is_none(),
+                by_line.insert(row[line_at].clone(), cells).is_none(),
                 "inventory line {} is in two reports",
                 row[line_at]
             );
@@ -82,48 +137,66 @@ fn join<'a>(entries: &[Entry], reports: impl Iterator<Item = &'a ReadReport>, co
         .map(|entry| {
             by_line.remove(&entry.line.to_string()).unwrap_or_else(|| {
                 missing += 1;
-                missing_row(entry, columns)
+                missing_row(entry, shape)
             })
         })
         .collect();
     Ok(Merged { rows, missing })
 }
 
-fn missing_row(entry: &Entry, columns: &[String]) -> Vec<String> {
-    // The tool's own columns: the contract's, then per-advisory and change columns; extras follow.
-    let tool = |c: &String| c.starts_with("status_") || c.starts_with("cves_") || c == "change";
-    let fixed = crate::report::COLUMNS.len()
-        + columns.iter().skip(crate::report::COLUMNS.len()).take_while(|c| tool(c)).count();
-    columns
+/// A `not-scanned` row for an inventory entry no report has, by column name.
+fn missing_row(entry: &Entry, shape: &Shape) -> Vec<String> {
+    shape
+        .columns
         .iter()
-        .enumerate()
-        .map(|(i, c)| match c.as_str() {
-            "host" if i < fixed => entry.host.clone(),
-            "port" if i < fixed => entry.port.map(|p| p.to_string()).unwrap_or_default(),
-            "status" if i < fixed => Status::NotScanned.to_string(),
-            "detail" if i < fixed => "no shard report has this inventory row".into(),
-            "line" if i < fixed => entry.line.to_string(),
-            _ if i >= fixed => entry.extras.get(i - fixed).cloned().unwrap_or_default(),
-            _ => String::new(),
+        .map(|c| {
+            if let Some(i) = shape.extra_names.iter().position(|n| n == c) {
+                return entry.extras.get(i).cloned().unwrap_or_default();
+            }
+            match c.as_str() {
+                "host" => entry.host.clone(),
+                "port" => entry.port.map(|p| p.to_string()).unwrap_or_default(),
+                "status" => Status::NotScanned.to_string(),
+                "detail" => "no shard report has this inventory row".into(),
+                "line" => entry.line.to_string(),
+                _ => String::new(),
+            }
         })
         .collect()
 }
 
-fn write_rows(out: &mut impl Write, columns: &[String], rows: &[Vec<String>], jsonl: bool) -> Result<()> {
-    if jsonl {
-        for row in rows {
-            let obj: serde_json::Map<String, serde_json::Value> =
-                columns.iter().cloned().zip(row.iter().map(|c| serde_json::Value::from(c.as_str()))).collect();
-            serde_json::to_writer(&mut *out, &obj)?;
-            out.write_all(b"\n")?;
+/// Writes the merged rows (plain text) in `format`: CSV formula-guarded,
+/// JSON Lines as text, or the HTML page.
+fn write_rows(out: &mut impl Write, shape: &Shape, rows: &[Vec<String>], format: Format) -> Result<()> {
+    let columns = shape.columns;
+    match format {
+        Format::Jsonl => {
+            for row in rows {
+                let obj: serde_json::Map<String, serde_json::Value> =
+                    columns.iter().cloned().zip(row.iter().map(|c| serde_json::Value::from(c.as_str()))).collect();
+                serde_json::to_writer(&mut *out, &obj)?;
+                out.write_all(b"\n")?;
+            }
         }
-    } else {
-        let mut csv = csv::Writer::from_writer(&mut *out);
-        csv.write_record(columns)?;
-        for row in rows {
-            csv.write_record(row)?;
+        Format::Csv => {
+            let mut csv = csv::Writer::from_writer(&mut *out);
+            csv.write_record(columns)?;
+            for row in rows {
+                csv.write_record(row.iter().map(|c| neutralise_formula(c)))?;
+            }
+            csv.flush()?;
         }
-        csv.flush()?;
+        Format::Html => {
+            let mut page = crate::report::html::Page::new(shape.extra_names.to_vec());
+            for row in rows {
+                let get =
+                    |name: &str| columns.iter().position(|c| c == name).map(|i| row[i].clone()).unwrap_or_default();
+                let extras: Vec<String> = shape.extra_names.iter().map(|n| get(n)).collect();
+                page.add_named(&get, &extras);
+            }
+            page.write(out)?;
+        }
+        Format::Table => bail!("merge writes csv, jsonl or html"),
     }
     out.flush().map_err(|e: io::Error| e.into())
 }

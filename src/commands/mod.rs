@@ -4,11 +4,12 @@
 pub mod headers;
 pub mod live;
 pub mod merge;
+pub mod shards;
 
 use crate::assess::{Source, Status, Verdict, judge, judge_each};
 use crate::build::Build;
 use crate::cli::Format;
-use crate::config::Config;
+use crate::config::{Config, Rows};
 use crate::report::{self, Row};
 use crate::{Outcome, table::Table};
 use anyhow::{Context, Result};
@@ -34,7 +35,7 @@ pub fn check(config: &Config, builds: Vec<String>) -> Result<Outcome> {
     }
     drop(writer.finish()?);
     let unreadable = statuses.contains(&Status::InputError);
-    Ok(config.outcome(statuses, unreadable))
+    Ok(config.outcome(statuses, unreadable, Rows::Required))
 }
 
 /// The format asked for, or by default an aligned table on a terminal and

@@ -128,10 +128,94 @@ fn bad_rows_become_errors_naming_line_and_problem() {
 }
 
 #[test]
-fn invalid_utf8_is_read_lossily_not_fatal() {
-    let reader = Reader::new(Box::new(std::io::Cursor::new(b"host,owner\n127.0.0.1,\xff\xfe\n".to_vec()))).unwrap();
+fn bytes_that_are_not_utf8_are_read_as_windows_1252_and_said_so() {
+    let reader =
+        Reader::new(Box::new(std::io::Cursor::new(b"host,owner\n127.0.0.1,M\xfcller \x80\n".to_vec()))).unwrap();
+    let note = reader.note();
     let rows: Vec<Entry> = reader.map(Result::unwrap).collect();
-    assert_eq!(rows[0].extras, ["\u{fffd}\u{fffd}"]);
+    assert_eq!(rows[0].extras, ["Müller €"]);
+    assert!(note.get().unwrap().contains("read as Windows-1252 (the first: line 2)"));
+}
+
+#[test]
+fn utf16_exports_are_read() {
+    let text = "host,owner\r\n127.0.0.1,Müller\r\n";
+    let bytes: Vec<u8> = [0xff, 0xfe].into_iter().chain(text.encode_utf16().flat_map(u16::to_le_bytes)).collect();
+    let reader = Reader::new(Box::new(std::io::Cursor::new(bytes))).unwrap();
+    assert!(reader.note().get().unwrap().contains("UTF-16 LE"));
+    let rows: Vec<Entry> = reader.map(Result::unwrap).collect();
+    assert_eq!(endpoint(&rows[0]), &ep("127.0.0.1", 443, true));
+    assert_eq!((rows[0].line, rows[0].extras.as_slice()), (2, ["Müller".to_string()].as_slice()));
+}
+
+#[test]
+fn line_endings_comments_and_real_line_numbers() {
+    for text in [
+        "# exported 2026-12-01\nhost,owner\n127.0.0.1,a\n\n# a comment\n127.0.0.2,b\n",
+        "# exported 2026-12-01\r\nhost,owner\r\n127.0.0.1,a\r\n\r\n# a comment\r\n127.0.0.2,b\r\n",
+        "# exported 2026-12-01\rhost,owner\r127.0.0.1,a\r\r# a comment\r127.0.0.2,b\r",
+    ] {
+        let (extras, rows) = read(text);
+        assert_eq!(extras, ["owner"], "{text:?}");
+        let got: Vec<(u64, &str)> = rows.iter().map(|r| (r.line, r.host.as_str())).collect();
+        assert_eq!(got, [(3, "127.0.0.1"), (6, "127.0.0.2")], "{text:?}");
+    }
+}
+
+#[test]
+fn a_stray_quote_costs_its_own_line_only() {
+    let mut text = String::from("host,owner\n127.0.0.1,\"ops\n");
+    for i in 0..1000 {
+        text.push_str(&format!("127.0.{}.{},\"team, {i}\"\n", i / 250, i % 250));
+    }
+    let (_, rows) = read(&text);
+    assert_eq!(rows.len(), 1001);
+    assert!(why(&rows[0]).starts_with("line 2: a quoted cell is not closed"), "{:?}", rows[0]);
+    assert_eq!(rows[1000].line, 1002);
+    assert_eq!(rows[1000].extras, ["team, 999"]);
+}
+
+#[test]
+fn a_line_over_the_cap_is_an_input_error() {
+    let long = "x".repeat(lines::MAX_LINE + 10);
+    let (_, rows) = read(&format!("host,owner\n127.0.0.1,{long}\n127.0.0.2,b\n"));
+    assert!(why(&rows[0]).starts_with("line 2: 1048596 bytes, longer than"), "{}", why(&rows[0]));
+    assert_eq!((rows[1].line, rows[1].host.as_str()), (3, "127.0.0.2"));
+}
+
+#[test]
+fn a_header_without_a_host_column_is_an_error_naming_what_it_has() {
+    let err = Reader::new(Box::new(std::io::Cursor::new(b"server,owner\nmail1,x\n".to_vec()))).err().unwrap();
+    let err = err.to_string();
+    for want in ["\"server\", \"owner\"", "host, hostname, fqdn, address, ip", "--host-column"] {
+        assert!(err.contains(want), "{err}");
+    }
+    let input = Box::new(std::io::Cursor::new(b"Server,owner\n127.0.0.1,x\n".to_vec()));
+    let rows: Vec<Entry> = Reader::with_host_column(input, Some("server")).unwrap().map(Result::unwrap).collect();
+    assert_eq!(endpoint(&rows[0]), &ep("127.0.0.1", 443, true));
+    assert_eq!(rows[0].extras, ["x"]);
+    let input = Box::new(std::io::Cursor::new(b"host,owner\n".to_vec()));
+    let err = Reader::with_host_column(input, Some("server")).err().unwrap().to_string();
+    assert!(err.contains("--host-column \"server\"") && err.contains("\"host\", \"owner\""), "{err}");
+}
+
+#[test]
+fn cells_split_on_one_line() {
+    let cases: &[(&str, Result<&[&str], ()>)] = &[
+        ("a,b", Ok(&["a", "b"])),
+        ("\"a,b\",c", Ok(&["a,b", "c"])),
+        ("\"say \"\"hi\"\"\",x", Ok(&["say \"hi\"", "x"])),
+        ("ab\"c,d", Ok(&["ab\"c", "d"])),
+        (",", Ok(&["", ""])),
+        ("", Ok(&[""])),
+        ("\"open,x", Err(())),
+        ("a,\"", Err(())),
+    ];
+    for (line, want) in cases {
+        let got = split_line(line, ',').map_err(|_| ());
+        let want = want.map(|w| w.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(got, want, "{line:?}");
+    }
 }
 
 #[test]
@@ -154,5 +238,27 @@ fn shards_split_exactly_once_and_keep_a_host_together() {
     assert_eq!(two.has(&rows[5]), two.has(&rows[300]), "duplicate host, same shard");
     for bad in ["", "1", "2/2", "0/0", "a/b", "-1/2"] {
         assert!(Shard::parse(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn a_url_port_outside_1_to_65535_is_an_input_error() {
+    let cases = [
+        ("https://127.0.0.1:65536/", Err("port \"65536\" is not a number from 1 to 65535")),
+        ("https://127.0.0.1:99999999999/", Err("port \"99999999999\"")),
+        ("https://127.0.0.1:0/", Err("port \"0\"")),
+        ("https://[::1]:70000/", Err("port \"70000\"")),
+        ("https://user:pw@127.0.0.1:70000/", Err("port \"70000\"")),
+        ("https://127.0.0.1:65535/", Ok(65535)),
+        ("https://[::1]/", Ok(443)),
+        ("http://127.0.0.1/", Ok(80)),
+        ("https://127.0.0.1:/", Ok(443)),
+    ];
+    for (url, want) in cases {
+        match (parse_target(url, None), want) {
+            (Ok(endpoint), Ok(port)) => assert_eq!(endpoint.port, port, "{url}"),
+            (Err(why), Err(part)) => assert!(why.contains(part), "{url}: {why}"),
+            (got, want) => panic!("{url}: {got:?}, wanted {want:?}"),
+        }
     }
 }

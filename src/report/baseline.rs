@@ -1,5 +1,7 @@
 //! Comparing a run with an earlier report (`--baseline`): the `change` of
-//! each row, matched on host and port, and the hosts that are gone.
+//! each row, matched on host and port (a row without a host: on its
+//! inventory line and build, its own identity), and the hosts that are gone.
+//! Columns are read by name.
 
 use super::read::read_report;
 use crate::assess::Status;
@@ -52,12 +54,24 @@ impl Change {
     }
 }
 
-/// An earlier report's statuses by `host:port`.
+/// An earlier report's statuses by identity.
 #[derive(Debug, Default)]
 pub struct Baseline {
-    /// (host, port) → status and whether this run saw the host.
+    /// identity → status and whether this run saw the row.
     rows: HashMap<(String, String), (Status, bool)>,
     order: Vec<(String, String)>,
+    /// The `table` column's value(s): what the baseline was judged against.
+    pub tables: Vec<String>,
+}
+
+/// A row's identity: `host` (lowercase) and port; without a host, the
+/// inventory line and the build (`line 7`, `15.1.2176.2`).
+fn identity(host: &str, port: &str, line: &str, build: &str) -> (String, String) {
+    if host.is_empty() {
+        (format!("line {line}"), build.to_string())
+    } else {
+        (host.to_ascii_lowercase(), port.to_string())
+    }
 }
 
 impl Baseline {
@@ -65,12 +79,20 @@ impl Baseline {
     pub fn load(path: &Path) -> Result<Baseline> {
         let report = read_report(path)?;
         let (host, port, status) = (report.column("host")?, report.column("port")?, report.column("status")?);
+        // Older reports may lack these; host-less rows then match on nothing.
+        let (line, build, table) =
+            (report.column("line").ok(), report.column("build").ok(), report.column("table").ok());
+        let cell = |record: &[String], at: Option<usize>| at.map(|i| record[i].clone()).unwrap_or_default();
         let mut baseline = Baseline::default();
         for (i, record) in report.rows.iter().enumerate() {
             let Some(s) = Status::parse(&record[status]) else {
                 anyhow::bail!("{}: row {}: unknown status {:?}", path.display(), i + 1, record[status]);
             };
-            let key = (record[host].to_ascii_lowercase(), record[port].clone());
+            let key = identity(&record[host], &record[port], &cell(record, line), &cell(record, build));
+            let tables = cell(record, table);
+            if !tables.is_empty() && !baseline.tables.contains(&tables) {
+                baseline.tables.push(tables);
+            }
             if !baseline.rows.contains_key(&key) {
                 baseline.order.push(key.clone());
                 baseline.rows.insert(key, (s, false));
@@ -79,25 +101,42 @@ impl Baseline {
         Ok(baseline)
     }
 
-    /// The change for a row of this run (and notes that the host was seen).
-    pub fn change(&mut self, host: &str, port: Option<u16>, now: Status) -> Change {
-        let key = (host.to_ascii_lowercase(), port.map(|p| p.to_string()).unwrap_or_default());
+    /// A warning when the baseline was judged against other tables (other
+    /// advisories, another table file) than `now`: its changes may come from
+    /// the data, not from the servers.
+    pub fn tables_warning(&self, now: &str) -> Option<String> {
+        let other: Vec<&str> = self.tables.iter().map(String::as_str).filter(|t| *t != now).collect();
+        (!other.is_empty()).then(|| {
+            format!(
+                "warning: the baseline was judged against {}, this run against {now}: a change may come from the tables or advisories, not from the servers",
+                other.join(", ")
+            )
+        })
+    }
+
+    /// The change for a row of this run (and notes that the row was seen).
+    pub fn change(&mut self, row: &super::Row) -> Change {
+        let key = identity(&row.host, &row.cell("port"), &row.cell("line"), &row.cell("build"));
         match self.rows.get_mut(&key) {
             Some((before, seen)) => {
                 *seen = true;
-                Change::between(*before, now)
+                Change::between(*before, row.status())
             }
             None => Change::New,
         }
     }
 
-    /// Hosts in the baseline that this run did not have, with their old status.
+    /// Rows in the baseline that this run did not have, with their old status.
     pub fn gone(&self) -> Vec<String> {
         self.order
             .iter()
             .filter(|k| !self.rows[*k].1)
             .map(|(h, p)| {
-                let place = if p.is_empty() { h.clone() } else { format!("{h}:{p}") };
+                let place = match (h.starts_with("line "), p.is_empty()) {
+                    (true, _) => format!("{h} (no host, build {p})"),
+                    (false, true) => h.clone(),
+                    (false, false) => format!("{h}:{p}"),
+                };
                 format!("{place} (was {})", self.rows[&(h.clone(), p.clone())].0)
             })
             .collect()
@@ -108,6 +147,23 @@ impl Baseline {
 mod tests {
     use super::*;
     use Status::*;
+
+    #[test]
+    fn identity_is_host_and_port_or_line_and_build() {
+        let cases = [
+            (("Mail.Corp", "443", "7", "15.1.2176.2"), ("mail.corp", "443")),
+            (("", "", "7", "15.1.2176.2"), ("line 7", "15.1.2176.2")),
+            (("", "", "8", "15.1.2176.2"), ("line 8", "15.1.2176.2")),
+            (("", "", "7", "15.1.2176.9"), ("line 7", "15.1.2176.9")),
+        ];
+        for ((host, port, line, build), (want_a, want_b)) in cases {
+            assert_eq!(identity(host, port, line, build), (want_a.to_string(), want_b.to_string()));
+        }
+        let b = Baseline { tables: vec!["proxylogon-2021-03@1".into()], ..Baseline::default() };
+        assert_eq!(b.tables_warning("proxylogon-2021-03@1"), None);
+        let warning = b.tables_warning("proxylogon-2021-03@1+proxyshell-2021-07@2").unwrap();
+        assert!(warning.contains("judged against proxylogon-2021-03@1, this run against"), "{warning}");
+    }
 
     #[test]
     fn changes_between_statuses() {

@@ -62,75 +62,144 @@ fn needs_action(status: Status) -> bool {
     )
 }
 
-/// Writes the whole document for `rows`.
-pub fn write(out: &mut impl Write, rows: &[Row]) -> io::Result<()> {
-    let mut html = String::new();
-    let tables = rows.first().map(|r| r.table.clone()).unwrap_or_default();
-    let when = jiff::Timestamp::now().strftime("%Y-%m-%d %H:%M UTC").to_string();
-    let mut counts: BTreeMap<Status, usize> = BTreeMap::new();
-    for row in rows {
-        *counts.entry(row.status()).or_default() += 1;
+/// The most rows each table of the page lists; past it, a note points at
+/// the CSV report (which has every row). It bounds the memory an HTML
+/// report needs, whatever the inventory's size.
+pub const MAX_ROWS: usize = 10_000;
+
+/// A cell's text for the page: formula-guarded (Excel opens HTML tables and
+/// would run `=…`), then escaped.
+fn cell(text: &str) -> String {
+    escape(&super::neutralise_formula(text))
+}
+
+/// The page being built: counts of every row, and the first `MAX_ROWS` rows
+/// of each table, already rendered.
+#[derive(Default)]
+pub struct Page {
+    tables: Option<String>,
+    counts: BTreeMap<Status, usize>,
+    total: usize,
+    action: Vec<String>,
+    action_total: usize,
+    rows: Vec<String>,
+    extra_columns: Vec<String>,
+}
+
+impl Page {
+    /// A page whose "every row" table ends with these pass-through columns.
+    pub fn new(extra_columns: Vec<String>) -> Page {
+        Page { extra_columns, ..Page::default() }
     }
-    let _ = write!(
-        html,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+
+    /// Counts the row and, within the limits, renders it.
+    pub fn add(&mut self, row: &Row) {
+        let cells = row.cells();
+        let get =
+            |name: &str| super::COLUMNS.iter().position(|c| *c == name).map(|i| cells[i].clone()).unwrap_or_default();
+        self.add_named(&get, &row.extras);
+    }
+
+    /// Counts and renders a row given as cells by column name (`merge`:
+    /// rows read back from reports); `extras` in `extra_columns` order.
+    pub fn add_named(&mut self, get: &dyn Fn(&str) -> String, extras: &[String]) {
+        let status = Status::parse(&get("status")).unwrap_or(Status::Undetermined);
+        self.tables.get_or_insert_with(|| get("table"));
+        *self.counts.entry(status).or_default() += 1;
+        self.total += 1;
+        let s = escape(status.as_str());
+        let host = host_port(&get("host"), &get("port"));
+        if needs_action(status) {
+            self.action_total += 1;
+            if self.action.len() < MAX_ROWS {
+                self.action.push(format!(
+                    "<tr><td class=\"n\">{}</td><td class=\"s {s}\">{s}</td><td>{} {}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+                    cell(&host),
+                    cell(&get("product")),
+                    cell(&get("cu")),
+                    cell(&get("build")),
+                    cell(&get("fixed_build")),
+                    cell(&get("open_cves_count")),
+                    cell(&get("detail"))
+                ));
+            }
+        }
+        if self.rows.len() < MAX_ROWS {
+            let mut tr = format!(
+                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"s {s}\">{s}</td><td>{}</td><td>{} {}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td>",
+                cell(&get("line")),
+                cell(&host),
+                cell(&get("cves").replace(';', " ")),
+                cell(&get("product")),
+                cell(&get("cu")),
+                cell(&get("build")),
+                cell(&get("source")),
+                cell(&get("fixed_build")),
+                cell(&get("tls")),
+                cell(&get("checked_at")),
+                cell(&get("detail"))
+            );
+            for i in 0..self.extra_columns.len() {
+                let _ = write!(tr, "<td>{}</td>", cell(extras.get(i).map(String::as_str).unwrap_or("")));
+            }
+            tr.push_str("</tr>");
+            self.rows.push(tr);
+        }
+    }
+
+    /// Writes the whole document.
+    pub fn write(&self, out: &mut impl Write) -> io::Result<()> {
+        let mut html = String::new();
+        let when = jiff::Timestamp::now().strftime("%Y-%m-%d %H:%M UTC").to_string();
+        let _ = write!(
+            html,
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\
 <title>Exchange exposure report</title><style>{STYLE}</style></head><body>\n\
 <h1>Exchange exposure report</h1>\n<p class=\"meta\">Made {} by exchange-exposure {} against table {}. {} rows.</p>\n",
-        escape(&when),
-        env!("CARGO_PKG_VERSION"),
-        escape(&tables),
-        rows.len()
-    );
-    html.push_str("<h2>Rows by status</h2>\n");
-    html.push_str(&chart(&counts));
-    let action: Vec<&Row> = rows.iter().filter(|r| needs_action(r.status())).collect();
-    let _ = writeln!(html, "<h2>Hosts that need action ({})</h2>", action.len());
-    if action.is_empty() {
-        html.push_str("<p>None: every host is patched, not affected, or could not be reached.</p>\n");
-    } else {
-        html.push_str("<table><thead><tr><th>host</th><th>status</th><th>product</th><th>build</th><th>needs</th><th>open CVEs</th><th>what to do</th></tr></thead><tbody>\n");
-        for row in action {
-            let c = row.cells();
-            let _ = writeln!(
-                html,
-                "<tr><td class=\"n\">{}</td><td class=\"s {}\">{}</td><td>{} {}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
-                escape(&host_port(&c[0], &c[1])),
-                escape(&c[2]),
-                escape(&c[2]),
-                escape(&c[4]),
-                escape(&c[5]),
-                escape(&c[6]),
-                escape(&c[9]),
-                escape(&c[21]),
-                escape(&c[10])
-            );
-        }
-        html.push_str("</tbody></table>\n");
-    }
-    html.push_str("<h2>Every row</h2>\n<table><thead><tr><th>line</th><th>host</th><th>status</th><th>CVEs</th><th>product</th><th>build</th><th>source</th><th>needs</th><th>TLS</th><th>checked</th><th>detail</th></tr></thead><tbody>\n");
-    for row in rows {
-        let c = row.cells();
-        let _ = writeln!(
-            html,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"s {}\">{}</td><td>{}</td><td>{} {}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(&c[15]),
-            escape(&host_port(&c[0], &c[1])),
-            escape(&c[2]),
-            escape(&c[2]),
-            escape(&c[3].replace(';', " ")),
-            escape(&c[4]),
-            escape(&c[5]),
-            escape(&c[6]),
-            escape(&c[8]),
-            escape(&c[9]),
-            escape(&c[11]),
-            escape(&c[13]),
-            escape(&c[10])
+            escape(&when),
+            env!("CARGO_PKG_VERSION"),
+            escape(self.tables.as_deref().unwrap_or("")),
+            self.total
         );
+        html.push_str("<h2>Rows by status</h2>\n");
+        html.push_str(&chart(&self.counts));
+        let _ = writeln!(html, "<h2>Hosts that need action ({})</h2>", self.action_total);
+        if self.action.is_empty() {
+            html.push_str("<p>None: every host is patched, not affected, or could not be reached.</p>\n");
+        } else {
+            html.push_str("<table><thead><tr><th>host</th><th>status</th><th>product</th><th>build</th><th>needs</th><th>open CVEs</th><th>what to do</th></tr></thead><tbody>\n");
+            for tr in &self.action {
+                html.push_str(tr);
+                html.push('\n');
+            }
+            html.push_str("</tbody></table>\n");
+            html.push_str(&more_note(self.action_total, self.action.len()));
+        }
+        html.push_str("<h2>Every row</h2>\n<table><thead><tr><th>line</th><th>host</th><th>status</th><th>CVEs</th><th>product</th><th>build</th><th>source</th><th>needs</th><th>TLS</th><th>checked</th><th>detail</th>");
+        for name in &self.extra_columns {
+            let _ = write!(html, "<th>{}</th>", cell(name));
+        }
+        html.push_str("</tr></thead><tbody>\n");
+        out.write_all(html.as_bytes())?;
+        for tr in &self.rows {
+            out.write_all(tr.as_bytes())?;
+            out.write_all(b"\n")?;
+        }
+        let end = format!("</tbody></table>\n{}</body></html>\n", more_note(self.total, self.rows.len()));
+        out.write_all(end.as_bytes())
     }
-    html.push_str("</tbody></table>\n</body></html>\n");
-    out.write_all(html.as_bytes())
+}
+
+/// The note under a table that lists only the first rows.
+fn more_note(total: usize, shown: usize) -> String {
+    if total <= shown {
+        return String::new();
+    }
+    format!(
+        "<p class=\"meta\">The first {shown} of {total} rows are listed here, and {} more are not: the CSV or JSON Lines report (<code>--format csv</code>) has every row.</p>\n",
+        total - shown
+    )
 }
 
 fn host_port(host: &str, port: &str) -> String {

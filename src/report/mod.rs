@@ -6,15 +6,16 @@
 pub mod baseline;
 pub mod html;
 mod output;
+pub mod provenance;
 pub mod read;
 mod text;
 
 use crate::assess::{Status, Verdict};
 use crate::cli::Format;
 use anyhow::Result;
-pub use output::Output;
+pub use output::{Output, remove_on_signal};
 use std::io::Write;
-pub use text::{neutralise_formula, printable, write_aligned};
+pub use text::{cap_cell, cap_detail, neutralise_formula, printable, unneutralise, write_aligned};
 
 /// The contract's columns, then the tool's own (`line`, staleness, `support`,
 /// open CVEs), in order; a `Layout` adds per-advisory and `change` columns,
@@ -43,6 +44,36 @@ pub const COLUMNS: [&str; 22] = [
     "open_cves",
     "open_cves_count",
 ];
+
+/// Whether an inventory column's name is one the report uses itself (or
+/// would, with `--advisory` or `--baseline`): such a column is passed through
+/// as `inventory_NAME`, so no reader mistakes it for the report's own.
+fn is_report_column(name: &str) -> bool {
+    let advisory = |prefix: &str| {
+        name.strip_prefix(prefix).is_some_and(|id| crate::table::ADVISORIES.iter().any(|(known, _)| *known == id))
+    };
+    COLUMNS.contains(&name)
+        || name == "change"
+        || provenance::COLUMNS.contains(&name)
+        || advisory("status_")
+        || advisory("cves_")
+}
+
+/// The names the inventory's pass-through columns get in a report: their
+/// own, or `inventory_NAME` when that is a report column or a name already
+/// taken (the prefix repeats until the name is free). The same in every
+/// format and in `merge`.
+pub fn pass_through_names(extras: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::with_capacity(extras.len());
+    for name in extras {
+        let mut name = name.clone();
+        while is_report_column(&name) || names.contains(&name) {
+            name = format!("inventory_{name}");
+        }
+        names.push(name);
+    }
+    names
+}
 
 /// One report row.
 #[derive(Debug, Clone)]
@@ -112,9 +143,9 @@ impl Row {
             opt(v.precision().map(|p| p.as_str().to_string())),
             v.sources.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("+"),
             opt(v.fixed_build.map(|b| b.to_string())),
-            self.detail(),
+            cap_detail(&self.detail()),
             self.tls.clone(),
-            self.fe_servers.join(";"),
+            cap_cell(&self.fe_servers.join(";"), text::MAX_CELL),
             self.checked_at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
             self.table.clone(),
             opt(self.line.map(|l| l.to_string())),
@@ -139,6 +170,11 @@ impl Row {
         }
     }
 
+    /// One of the contract's cells by column name (empty for another name).
+    pub fn cell(&self, name: &str) -> String {
+        COLUMNS.iter().position(|c| *c == name).map(|i| self.cells()[i].clone()).unwrap_or_default()
+    }
+
     /// `status_ID` and `cves_ID` for each advisory, when several were judged.
     fn advisory_cells(&self) -> Vec<(String, String)> {
         self.each
@@ -150,11 +186,14 @@ impl Row {
     }
 }
 
-/// Writes rows in one format. `extra_columns` are the inventory's own columns.
+/// Writes rows in one format. `extra_columns` are the inventory's own
+/// columns, named as `pass_through_names` says.
 pub struct Writer<W: Write> {
     sink: Sink<W>,
     with_change: bool,
     extra_columns: Vec<String>,
+    /// The provenance cells every row carries (empty without `--shard`).
+    provenance: Vec<(String, String)>,
 }
 
 /// The columns a report has beyond the contract's: the ones named here come
@@ -167,6 +206,8 @@ pub struct Layout {
     pub change: bool,
     /// The inventory's pass-through columns.
     pub extras: Vec<String>,
+    /// With `scan --shard`: what the report was made from, on every row.
+    pub provenance: Option<provenance::Provenance>,
 }
 
 impl Layout {
@@ -176,6 +217,9 @@ impl Layout {
         if self.change {
             names.push("change".into());
         }
+        if self.provenance.is_some() {
+            names.extend(provenance::COLUMNS.iter().map(|c| c.to_string()));
+        }
         names
     }
 }
@@ -184,12 +228,14 @@ enum Sink<W: Write> {
     Csv(Box<csv::Writer<W>>),
     Jsonl(W),
     Table(W, Vec<[String; 5]>),
-    /// Rows kept until the end: the document starts with their counts.
-    Html(W, Vec<Row>),
+    /// Counts and the first rows, kept until the end: the document starts
+    /// with the counts (memory bounded by `html::MAX_ROWS`).
+    Html(W, Box<html::Page>),
 }
 
 impl<W: Write> Writer<W> {
-    pub fn new(out: W, format: Format, layout: Layout) -> Result<Writer<W>> {
+    pub fn new(out: W, format: Format, mut layout: Layout) -> Result<Writer<W>> {
+        layout.extras = pass_through_names(&layout.extras);
         let sink = match format {
             Format::Csv => {
                 let mut csv = csv::Writer::from_writer(out);
@@ -201,9 +247,10 @@ impl<W: Write> Writer<W> {
             }
             Format::Jsonl => Sink::Jsonl(out),
             Format::Table => Sink::Table(out, Vec::new()),
-            Format::Html => Sink::Html(out, Vec::new()),
+            Format::Html => Sink::Html(out, Box::new(html::Page::new(layout.extras.clone()))),
         };
-        Ok(Writer { sink, with_change: layout.change, extra_columns: layout.extras })
+        let provenance = layout.provenance.map(|p| p.cells().to_vec()).unwrap_or_default();
+        Ok(Writer { sink, with_change: layout.change, extra_columns: layout.extras, provenance })
     }
 
     /// Writes one row; CSV and JSONL rows reach the output at once.
@@ -213,10 +260,12 @@ impl<W: Write> Writer<W> {
         if self.with_change {
             tool.push(("change".into(), row.change.map(|c| c.as_str()).unwrap_or("").to_string()));
         }
+        tool.extend(self.provenance.iter().cloned());
         match &mut self.sink {
             Sink::Csv(csv) => {
-                let safe = cells.iter().chain(tool.iter().map(|(_, cell)| cell)).map(|c| neutralise_formula(c));
-                csv.write_record(safe.chain(row.extras.iter().cloned()))?;
+                // Every cell a spreadsheet shows is guarded, pass-through ones too.
+                let all = cells.iter().chain(tool.iter().map(|(_, cell)| cell)).chain(&row.extras);
+                csv.write_record(all.map(|c| neutralise_formula(c)))?;
                 csv.flush()?;
             }
             Sink::Jsonl(out) => {
@@ -228,12 +277,12 @@ impl<W: Write> Writer<W> {
                     obj.insert(name, cell.into());
                 }
                 for (name, cell) in self.extra_columns.iter().zip(&row.extras) {
-                    obj.entry(name.clone()).or_insert_with(|| cell.clone().into());
+                    obj.insert(name.clone(), cell.clone().into());
                 }
                 serde_json::to_writer(&mut *out, &obj)?;
                 out.write_all(b"\n")?;
             }
-            Sink::Html(_, rows) => rows.push(row.clone()),
+            Sink::Html(_, page) => page.add(row),
             Sink::Table(_, rows) => {
                 let [host, _, status, _, product, cu, build, _, _, fixed, detail, ..] = cells;
                 let product = format!("{product} {cu}").trim().to_string();
@@ -256,8 +305,8 @@ impl<W: Write> Writer<W> {
                 write_aligned(&mut out, &[first, "status", "product", "needs", "detail"], &rows)?;
                 out
             }
-            Sink::Html(mut out, rows) => {
-                html::write(&mut out, &rows)?;
+            Sink::Html(mut out, page) => {
+                page.write(&mut out)?;
                 out
             }
         };

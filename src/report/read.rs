@@ -1,6 +1,7 @@
 //! Reading reports back (for `--baseline` and `merge`): CSV or JSON Lines,
 //! told apart by the first character.
 
+use super::text::unneutralise;
 use anyhow::{Context, Result, bail};
 use std::path::Path;
 
@@ -50,13 +51,6 @@ fn parse_report(text: &str, raw: bool) -> Result<ReadReport> {
         rows.push(record.iter().map(|c| if raw { c } else { unneutralise(c) }.to_string()).collect());
     }
     Ok(ReadReport { columns, rows })
-}
-
-fn unneutralise(cell: &str) -> &str {
-    match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
-        _ => cell,
-    }
 }
 
 fn parse_jsonl(text: &str) -> Result<ReadReport> {

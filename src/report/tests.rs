@@ -62,8 +62,9 @@ fn csv_has_the_contract_columns_then_the_inventory_columns() {
     // 2016 CU19 at its base lacks every later fix up to the newest: a long list, counted.
     assert!(rec[20].starts_with("CVE-2021-24085;CVE-2021-26412;"), "{}", &rec[20]);
     assert_eq!(rec[21].parse::<usize>().unwrap(), rec[20].split(';').count());
-    // Inventory columns pass through unchanged.
-    assert_eq!(&rec[23], "=1+1");
+    // Inventory columns pass through, formula-guarded like every cell (issue 12).
+    assert_eq!(&rec[22], "alice");
+    assert_eq!(&rec[23], "'=1+1");
 }
 
 #[test]
@@ -71,6 +72,15 @@ fn server_text_cannot_become_a_formula() {
     let out = write(Format::Csv, &[row("15.1.2176.9", Some("=cmd|' /C calc'!A0"), &[])], &[]);
     let rec = csv::Reader::from_reader(out.as_bytes()).records().next().unwrap().unwrap();
     assert_eq!(&rec[10], "'=cmd|' /C calc'!A0");
+}
+
+#[test]
+fn a_server_cannot_fill_a_detail_cell() {
+    let values: String = (0..2000).map(|i| format!("\"{}\" ", "x".repeat(40 + i % 3))).collect();
+    let out = write(Format::Csv, &[row("15.1.2176.9", Some(&values), &[])], &[]);
+    let rec = csv::Reader::from_reader(out.as_bytes()).records().next().unwrap().unwrap();
+    assert_eq!(rec[10].chars().count(), 1000, "88 KB of values become one capped cell");
+    assert!(rec[10].ends_with('…'));
 }
 
 #[test]
@@ -91,4 +101,59 @@ fn table_format_is_aligned_and_printable() {
     assert!(out.starts_with("host build"), "the rows have a host: {out}");
     assert!(out.contains("vulnerable") && out.contains("bad?[2J"), "{out}");
     assert!(!out.contains('\u{1b}'));
+}
+
+#[test]
+fn html_lists_at_most_max_rows_and_guards_every_cell() {
+    let many = vec![row("15.1.2176.2", Some(" =1+1"), &["@owner"]); html::MAX_ROWS + 5];
+    let out = write(Format::Html, &many, &["owner"]);
+    assert!(out.contains(&format!("{} rows.", html::MAX_ROWS + 5)), "counts cover every row");
+    assert_eq!(out.matches("<tr><td>7</td>").count(), html::MAX_ROWS, "the every-row table is capped");
+    assert!(out.contains(&format!(
+        "The first {} of {} rows are listed here, and 5 more",
+        html::MAX_ROWS,
+        html::MAX_ROWS + 5
+    )));
+    assert!(out.contains("--format csv"), "the note points at the CSV");
+    assert!(out.contains("<td>&#39; =1+1</td>") && out.contains("<td>&#39;@owner</td>"), "formula-guarded");
+    assert!(out.contains("<th>owner</th>"), "pass-through columns are shown");
+}
+
+#[test]
+fn inventory_columns_named_like_report_columns_get_a_prefix() {
+    let names = |extras: &[&str]| pass_through_names(&extras.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    let cases: &[(&[&str], &[&str])] = &[
+        (&["owner", "site"], &["owner", "site"]),
+        (&["status", "detail", "change"], &["inventory_status", "inventory_detail", "inventory_change"]),
+        (&["status_proxyshell", "status_other"], &["inventory_status_proxyshell", "status_other"]),
+        (&["status", "inventory_status"], &["inventory_status", "inventory_inventory_status"]),
+        (&["owner", "owner"], &["owner", "inventory_owner"]),
+        (&["Status"], &["Status"]),
+    ];
+    for (extras, want) in cases {
+        assert_eq!(names(extras), *want, "{extras:?}");
+    }
+}
+
+#[test]
+fn a_pass_through_status_column_reaches_every_format_under_its_prefix() {
+    let r = row("15.1.2176.2", None, &["decommissioned", "see ticket"]);
+    let csv_out = write(Format::Csv, std::slice::from_ref(&r), &["status", "detail"]);
+    let mut rdr = csv::Reader::from_reader(csv_out.as_bytes());
+    let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    let n = COLUMNS.len();
+    assert_eq!(&header[n..], ["inventory_status", "inventory_detail"]);
+    assert_eq!(header.iter().filter(|h| *h == "status").count(), 1);
+    let rec = rdr.records().next().unwrap().unwrap();
+    assert_eq!((&rec[2], &rec[n]), ("vulnerable", "decommissioned"));
+    let jsonl = write(Format::Jsonl, std::slice::from_ref(&r), &["status", "detail"]);
+    let obj: serde_json::Map<String, serde_json::Value> = serde_json::from_str(jsonl.trim()).unwrap();
+    assert_eq!(
+        (obj["status"].as_str(), obj["inventory_status"].as_str()),
+        (Some("vulnerable"), Some("decommissioned"))
+    );
+    assert_eq!(obj["inventory_detail"], "see ticket");
+    let html = write(Format::Html, &[r], &["status", "detail"]);
+    assert!(html.contains("<th>inventory_status</th><th>inventory_detail</th>"), "{html}");
+    assert!(html.contains("<td>decommissioned</td><td>see ticket</td>"));
 }

@@ -202,10 +202,13 @@ pub fn scan_inventory(key: u16, inventory: &str, extra: &[&str]) -> Scan {
         .unwrap();
     let elapsed = started.elapsed();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
     let line = String::from_utf8(out.stdout).unwrap();
     let obj: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line.trim()).unwrap();
-    let row = obj.into_iter().map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string())).collect();
+    let row: std::collections::HashMap<String, String> =
+        obj.into_iter().map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string())).collect();
+    // A lone host that could not be reached judged nothing: exit 2 (issue 12).
+    let want = if row["status"] == "unreachable" { 2 } else { 0 };
+    assert_eq!(out.status.code(), Some(want), "{stderr}");
     let peak_mib = stderr
         .split("peak memory ")
         .nth(1)
