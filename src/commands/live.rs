@@ -8,9 +8,10 @@ use crate::inventory::{self, Kind};
 use crate::probe::{Prober, Settings, tls::Tls};
 use crate::report::baseline::Baseline;
 use crate::report::{self, Output};
+use crate::targets::{self, Exclude, Expand};
 use crate::{Outcome, scan, sim};
 use anyhow::{Context, Result, bail, ensure};
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, IsTerminal, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddrV4};
 use std::path::Path;
 use std::time::Duration;
@@ -70,23 +71,50 @@ fn read_ca(path: &Path) -> Result<Vec<u8>> {
 pub fn scan(config: &Config, args: ScanArgs) -> Result<Outcome> {
     let shard = args.shard.as_deref().map(Shard::parse).transpose().map_err(anyhow::Error::msg)?;
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
+    let rate = crate::config::parse_rate(args.rate)?;
+    let expand = Expand { allow_large: args.allow_large };
+    let exclude = Exclude::parse(&args.exclude)?;
+    let targets = targets::from_arguments(&args.target, expand)?;
     let output = Output::open(args.output.as_deref())?;
-    let inventory = open_inventory(&args.inventory)?;
-    let extra_columns = inventory.extra_columns.clone();
-    let in_shard = move |e: &Result<inventory::Entry>| match (shard, e) {
-        (Some(shard), Ok(entry)) => shard.has(entry),
-        _ => true,
+    let metrics = args.metrics.as_deref().map(crate::metrics::Destination::check).transpose()?;
+    let (rows, extra_columns): (scan::Entries, Vec<String>) = match &args.inventory {
+        Some(path) => {
+            let inventory = open_inventory(path)?;
+            let extras = inventory.extra_columns.clone();
+            (Box::new(inventory), extras)
+        }
+        None => (Box::new(std::iter::empty()), Vec::new()),
     };
+    let in_shard = move |e: &inventory::Entry| shard.is_none_or(|s| s.has(e));
+    // Known up front only when every row is a --target.
+    let total =
+        args.inventory.is_none().then(|| targets.iter().filter(|e| !exclude.covers(e) && in_shard(e)).count() as u64);
+    // --target rows follow the inventory's, with empty pass-through cells.
+    let width = extra_columns.len();
+    let targets = targets.into_iter().map(move |mut e| {
+        e.extras.resize(width, String::new());
+        Ok(e)
+    });
+    let excluded = exclude.count.clone();
+    let rows = rows
+        .chain(targets)
+        .flat_map(move |row| -> Box<dyn Iterator<Item = Result<inventory::Entry>> + Send> {
+            match row {
+                Ok(entry) => Box::new(expand.entry(entry).map(Ok)),
+                Err(err) => Box::new(std::iter::once(Err(err))),
+            }
+        })
+        .filter(move |row| row.as_ref().map_or(true, |e| exclude.keep(e) && in_shard(e)));
     let entries: scan::Entries = if args.strict {
-        let all: Vec<_> = inventory.filter(in_shard).collect::<Result<_>>()?;
+        let all: Vec<_> = rows.collect::<Result<_>>()?;
         refuse_input_errors(&all)?;
         Box::new(all.into_iter().map(Ok))
     } else {
-        Box::new(inventory.filter(in_shard))
+        Box::new(rows)
     };
     let prober = prober(&args.probe, None)?;
     if config.verbose {
-        init_logging();
+        init_logging(config.color);
     }
     let (concurrency, warning) = crate::resources::fit_concurrency(args.probe.concurrency);
     if let Some(warning) = warning
@@ -94,11 +122,14 @@ pub fn scan(config: &Config, args: ScanArgs) -> Result<Outcome> {
     {
         eprintln!("exchange-exposure: warning: {warning}");
     }
-    let progress = progress_bar(config, &args.inventory, shard);
+    let progress = progress_bar(config, args.inventory.as_deref(), total, shard);
+    let stats_every = (!config.quiet && args.stats_every > 0 && !io::stderr().is_terminal())
+        .then(|| Duration::from_secs(args.stats_every));
+    let pace = scan::Pace { rate, stats_every, total, excluded };
     let runtime = runtime()?;
     let _guard = runtime.enter();
-    let job = scan::Job { entries, prober, concurrency, stop: stop_on_signal(), baseline, progress };
-    runtime.block_on(scan_to(config, job, extra_columns, output))
+    let job = scan::Job { entries, prober, concurrency, stop: stop_on_signal(), baseline, progress, pace };
+    runtime.block_on(scan_to(config, job, extra_columns, output, metrics))
 }
 
 /// `--strict`: every unusable row is named, and nothing is probed.
@@ -133,26 +164,33 @@ fn stop_on_signal() -> watch::Receiver<bool> {
     rx
 }
 
-fn init_logging() {
+/// `-v` logs on stderr; colour codes only when `--color` says so.
+fn init_logging(color: bool) {
     let _ = tracing_subscriber::fmt()
         .with_writer(io::stderr)
+        .with_ansi(color)
         .with_target(false)
         .with_max_level(tracing::Level::DEBUG)
         .try_init();
 }
 
 /// A progress bar on stderr when it is a terminal (not with `--quiet` or `-v`).
-fn progress_bar(config: &Config, inventory: &str, shard: Option<Shard>) -> Option<indicatif::ProgressBar> {
-    use std::io::IsTerminal;
+fn progress_bar(
+    config: &Config,
+    inventory: Option<&str>,
+    total: Option<u64>,
+    shard: Option<Shard>,
+) -> Option<indicatif::ProgressBar> {
     if config.quiet || config.verbose || !io::stderr().is_terminal() {
         return None;
     }
     // A file is counted first (cheap next to probing); stdin cannot be.
-    let total = (inventory != "-").then(|| open_inventory(inventory).ok()).flatten().map(|rows| {
-        rows.filter(|e| matches!((shard, e), (Some(s), Ok(entry)) if s.has(entry)) || shard.is_none()).count()
+    let counted = inventory.filter(|p| *p != "-").and_then(|p| open_inventory(p).ok()).map(|rows| {
+        rows.filter(|e| matches!((shard, e), (Some(s), Ok(entry)) if s.has(entry)) || shard.is_none()).count() as u64
     });
+    let total = total.or(counted);
     let bar = match total {
-        Some(n) => indicatif::ProgressBar::new(n as u64),
+        Some(n) => indicatif::ProgressBar::new(n),
         None => indicatif::ProgressBar::new_spinner(),
     };
     let template = "{spinner} {pos}/{len} hosts  {rate}  ETA {eta}  {wide_bar}";
@@ -165,8 +203,15 @@ fn progress_bar(config: &Config, inventory: &str, shard: Option<Shard>) -> Optio
     Some(bar)
 }
 
-async fn scan_to(config: &Config, job: scan::Job, extra_columns: Vec<String>, output: Output) -> Result<Outcome> {
+async fn scan_to(
+    config: &Config,
+    job: scan::Job,
+    extra_columns: Vec<String>,
+    output: Output,
+    metrics: Option<crate::metrics::Destination>,
+) -> Result<Outcome> {
     let stop = job.stop.clone();
+    let with_baseline = job.baseline.is_some();
     let mut writer =
         report::Writer::new(output, scan::format(config), config.layout(job.baseline.is_some(), extra_columns))?;
     let summary = scan::run(config, job, &mut writer).await?;
@@ -177,7 +222,12 @@ async fn scan_to(config: &Config, job: scan::Job, extra_columns: Vec<String>, ou
         summary.write(&mut io::stderr().lock(), &place)?;
     }
     let stopped = *stop.borrow();
-    Ok(config.outcome(summary.statuses(), stopped))
+    let outcome = config.outcome(summary.statuses(), stopped);
+    if let Some(metrics) = metrics {
+        let run = crate::metrics::Run { summary: &summary, with_baseline, exit_status: outcome.exit_code() };
+        metrics.write(&crate::metrics::render(config, &run, jiff::Timestamp::now()))?;
+    }
+    Ok(outcome)
 }
 
 /// `simulate`: the fleet runs until SIGINT or SIGTERM.
@@ -252,11 +302,25 @@ fn write_fleet_inventory(path: &Path, fleet: &sim::Fleet) -> Result<()> {
 /// The first address of the lab fleet: host `i` is this plus `i`.
 pub const FLEET_FIRST: Ipv4Addr = Ipv4Addr::new(127, 1, 0, 1);
 
-/// `demo`: start the fleet on the inventory's addresses, scan it, write the report.
-pub fn demo(config: &Config, inventory_path: &Path, output_path: &Path) -> Result<Outcome> {
-    let path = inventory_path.to_string_lossy().into_owned();
+/// The example inventory, compiled in so `demo` works from any directory.
+pub const EXAMPLE_INVENTORY: &str = include_str!("../../inventory.example.csv");
+
+/// `demo`: start the fleet on the inventory's addresses (others when those
+/// are taken), scan it, write the report.
+pub fn demo(config: &Config, inventory_path: Option<&Path>, output_path: &Path) -> Result<Outcome> {
+    let (text, name) = match inventory_path {
+        Some(path) => (
+            std::fs::read(path).with_context(|| format!("cannot open inventory {}", path.display()))?,
+            path.display().to_string(),
+        ),
+        None => (EXAMPLE_INVENTORY.as_bytes().to_vec(), "the built-in example inventory".to_string()),
+    };
+    let read = || -> Result<inventory::Reader> {
+        inventory::Reader::new(Box::new(io::Cursor::new(text.clone())))
+            .with_context(|| format!("cannot read inventory {name}"))
+    };
     let mut hosts = Vec::new();
-    for entry in open_inventory(&path)? {
+    for entry in read()? {
         let entry = entry?;
         let Kind::Probe { endpoint, .. } = &entry.kind else { continue };
         let ip: Ipv4Addr = match endpoint.host.parse::<IpAddr>() {
@@ -277,9 +341,12 @@ pub fn demo(config: &Config, inventory_path: &Path, output_path: &Path) -> Resul
     }
     let output = Output::open(Some(&output_path.to_string_lossy()))?;
     runtime()?.block_on(async {
-        let fleet = sim::start_hosts(&hosts).await?;
+        let (fleet, moved) = start_fleet_somewhere(&hosts).await?;
         if !config.quiet {
-            eprintln!("lab fleet: {} simulated Exchange servers on loopback; scanning {path}", fleet.hosts.len());
+            eprintln!("lab fleet: {} simulated Exchange servers on loopback; scanning {name}", fleet.hosts.len());
+            if let Some((from, to)) = moved.iter().next() {
+                eprintln!("lab fleet: {from} and the others were taken; moved to {to} and beside it");
+            }
         }
         let args = ProbeArgs {
             concurrency: 32,
@@ -290,18 +357,64 @@ pub fn demo(config: &Config, inventory_path: &Path, output_path: &Path) -> Resul
             proxy: None,
             no_legacy_tls: false,
         };
-        let inventory = open_inventory(&path)?;
+        let inventory = read()?;
         let extra_columns = inventory.extra_columns.clone();
+        let entries = inventory.map(move |entry| entry.map(|e| relocate(e, &moved)));
         let job = scan::Job {
-            entries: Box::new(inventory),
+            entries: Box::new(entries),
             prober: prober(&args, Some(fleet.ca_pem.as_bytes()))?,
             concurrency: args.concurrency,
             stop: stop_on_signal(),
             baseline: None,
             progress: None,
+            pace: scan::Pace::default(),
         };
-        let outcome = scan_to(config, job, extra_columns, output).await;
+        let outcome = scan_to(config, job, extra_columns, output, None).await;
         drop(fleet);
         outcome
     })
+}
+
+/// Where the demo's hosts moved when their addresses were taken.
+type Moved = std::collections::BTreeMap<SocketAddrV4, SocketAddrV4>;
+
+/// Starts the fleet on `hosts`; when one of them cannot listen (another demo
+/// runs, a service holds the port), on a free port of the same addresses,
+/// then of 127.2.x.y, 127.3.x.y and so on.
+async fn start_fleet_somewhere(hosts: &[(SocketAddrV4, usize)]) -> Result<(sim::Fleet, Moved)> {
+    let first_err = match sim::start_hosts(hosts).await {
+        Ok(fleet) => return Ok((fleet, Moved::new())),
+        Err(err) => err,
+    };
+    for shift in 0..8u32 {
+        let moved: Moved = hosts
+            .iter()
+            .map(|(addr, _)| (*addr, SocketAddrV4::new(Ipv4Addr::from(u32::from(*addr.ip()) + (shift << 16)), 0)))
+            .collect();
+        let Some(probe_ip) = moved.values().next().map(|a| *a.ip()).filter(|ip| ip.is_loopback()) else { break };
+        // A port free on the first address; the others are tried with it.
+        let Ok(port) = std::net::TcpListener::bind((probe_ip, 0)).and_then(|l| l.local_addr()).map(|a| a.port()) else {
+            continue;
+        };
+        let moved: Moved = moved.into_iter().map(|(from, to)| (from, SocketAddrV4::new(*to.ip(), port))).collect();
+        let relocated: Vec<(SocketAddrV4, usize)> = hosts.iter().map(|(a, i)| (moved[a], *i)).collect();
+        if let Ok(fleet) = sim::start_hosts(&relocated).await {
+            return Ok((fleet, moved));
+        }
+    }
+    Err(first_err.context("the lab fleet could not listen on its addresses nor on free ones"))
+}
+
+/// The entry pointed at where its lab host moved.
+fn relocate(mut entry: inventory::Entry, moved: &Moved) -> inventory::Entry {
+    if let Kind::Probe { endpoint, .. } = &mut entry.kind
+        && let Ok(ip) = endpoint.host.parse::<Ipv4Addr>()
+        && let Some(to) = moved.get(&SocketAddrV4::new(ip, endpoint.port))
+    {
+        endpoint.host = to.ip().to_string();
+        endpoint.port = to.port();
+        entry.host = endpoint.host.clone();
+        entry.port = Some(endpoint.port);
+    }
+    entry
 }

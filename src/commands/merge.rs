@@ -16,7 +16,13 @@ use std::path::PathBuf;
 pub fn merge(config: &Config, inventory: &str, reports: &[PathBuf], output: Option<&str>) -> Result<Outcome> {
     let output = Output::open(output)?;
     let file = std::fs::File::open(inventory).with_context(|| format!("cannot open inventory {inventory}"))?;
-    let entries: Vec<Entry> = inventory::Reader::new(Box::new(BufReader::new(file)))?.collect::<Result<_>>()?;
+    // Ranges expand as `scan` expands them (without --allow-large).
+    let entries: Vec<Entry> = inventory::Reader::new(Box::new(BufReader::new(file)))?
+        .map(|e| e.map(|e| crate::targets::Expand::default().entry(e)))
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .collect();
     let mut read = Vec::new();
     for path in reports {
         let (report, jsonl) = read_report_raw(path)?;
