@@ -456,3 +456,24 @@ fn check_without_builds_at_a_terminal_says_how_to_use_it() {
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out.stdout).contains("patched"));
 }
+
+/// No container engine runs here, so the image is not built in the tests;
+/// this holds the Dockerfile and the Kubernetes jobs to each other.
+#[test]
+fn the_dockerfile_is_multi_stage_non_root_and_the_jobs_match_it() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dockerfile = std::fs::read_to_string(root.join("Dockerfile")).unwrap();
+    let stages = dockerfile.lines().filter(|l| l.starts_with("FROM ")).count();
+    assert!(stages >= 2, "multi-stage: {stages} FROM lines");
+    assert!(dockerfile.contains("cargo build --release --locked"));
+    let user = dockerfile.lines().rev().find_map(|l| l.strip_prefix("USER ")).expect("a USER line").trim();
+    let uid = user.split(':').next().unwrap();
+    assert!(uid.parse::<u32>().is_ok_and(|u| u != 0), "numeric non-root USER, got {user}");
+    for job in ["scan-job.yaml", "merge-job.yaml"] {
+        let yaml = std::fs::read_to_string(root.join("deploy/kubernetes").join(job)).unwrap();
+        assert!(yaml.contains("repository's Dockerfile") && yaml.contains("runAsNonRoot: true"), "{job}");
+        assert!(yaml.contains(&format!("runAsUser: {uid}")), "{job} runs as the image's user {uid}");
+        let tag = format!("exchange-exposure:{}", env!("CARGO_PKG_VERSION"));
+        assert!(yaml.contains(&tag), "{job} names the current version's image {tag}");
+    }
+}
