@@ -167,8 +167,10 @@ impl Summary {
         let rate = if secs > 0.0 { times.len() as f64 / secs } else { 0.0 };
         let memory = peak_rss_mib().map(|m| format!("; peak memory {m:.1} MiB")).unwrap_or_default();
         let limit = self.rate_limit.map(|r| format!(", --rate {r}")).unwrap_or_default();
+        // Whole hosts a second, unless slow enough (--rate) for a tenth to matter.
+        let rate = if rate >= 10.0 { format!("{rate:.0}") } else { format!("{rate:.1}") };
         format!(
-            "timing: {} probes in {secs:.2} s ({rate:.1} hosts/s{limit}); per host p50 {:.1} ms, p99 {:.1} ms{memory}",
+            "timing: {} probes in {secs:.2} s ({rate} hosts/s{limit}); per host p50 {:.1} ms, p99 {:.1} ms{memory}",
             times.len(),
             f64::from(pct(50)) / 1000.0,
             f64::from(pct(99)) / 1000.0
