@@ -477,3 +477,43 @@ fn the_dockerfile_is_multi_stage_non_root_and_the_jobs_match_it() {
         assert!(yaml.contains(&tag), "{job} names the current version's image {tag}");
     }
 }
+
+#[test]
+fn a_range_scanned_in_shards_merges_back_in_address_order() {
+    let dir = temp_dir("range-shards");
+    let (fleet, port) = fleet_on_one_port(&dir, "127.36.0.1", 6);
+    let inventory = dir.join("inventory.csv");
+    std::fs::write(&inventory, format!("host,port,site\n127.36.0.0/29,{port},lab\n127.36.0.2,{port},single\n"))
+        .unwrap();
+    let mut shards = Vec::new();
+    for k in 0..3 {
+        let path = dir.join(format!("shard{k}.csv"));
+        let out = run(&[
+            "scan",
+            inventory.to_str().unwrap(),
+            "--shard",
+            &format!("{k}/3"),
+            "--ca-cert",
+            fleet.ca.to_str().unwrap(),
+            "--fail-on",
+            "",
+            "-o",
+            path.to_str().unwrap(),
+        ]);
+        assert!(matches!(out.status.code(), Some(0 | 2)), "shard {k}: {}", text(&out.stderr));
+        shards.push(path);
+    }
+    let sizes: Vec<usize> = shards.iter().map(|p| read_csv(p).len()).collect();
+    assert_eq!(sizes.iter().sum::<usize>(), 9, "8 addresses and one host, each in one shard: {sizes:?}");
+    let merged = dir.join("merged.csv");
+    let mut args = vec!["merge", "--inventory", inventory.to_str().unwrap(), "-o", merged.to_str().unwrap()];
+    args.extend(shards.iter().map(|p| p.to_str().unwrap()));
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(1), "vulnerable hosts among them; {}", text(&out.stderr));
+    let rows = read_csv(&merged);
+    let hosts: Vec<&str> = rows.iter().map(|r| r["host"].as_str()).collect();
+    let want: Vec<String> = (0..8).map(|i| format!("127.36.0.{i}")).chain(["127.36.0.2".to_string()]).collect();
+    assert_eq!(hosts, want, "inventory order, each address once");
+    assert!(rows.iter().all(|r| r["status"] != "not-scanned"), "every row came from a shard");
+    assert_eq!(rows[8]["site"], "single");
+}

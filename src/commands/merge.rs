@@ -69,24 +69,43 @@ struct Merged {
 }
 
 /// The reports' rows in inventory order, matched by inventory line; a
-/// missing row is made from the inventory entry.
+/// missing row is made from the inventory entry. The rows of a CIDR range
+/// share its line (and shards split them by address), so where the
+/// inventory has several rows on one line they are told apart by host and port.
 fn join<'a>(entries: &[Entry], reports: impl Iterator<Item = &'a ReadReport>, columns: &[String]) -> Result<Merged> {
-    let line_at = columns.iter().position(|c| c == "line").context("the reports have no \"line\" column")?;
-    let mut by_line: HashMap<String, Vec<String>> = HashMap::new();
+    let column = |name: &str| {
+        columns.iter().position(|c| c == name).with_context(|| format!("the reports have no {name:?} column"))
+    };
+    let (line_at, host_at, port_at) = (column("line")?, column("host")?, column("port")?);
+    let mut per_line: HashMap<String, usize> = HashMap::new();
+    for entry in entries {
+        *per_line.entry(entry.line.to_string()).or_default() += 1;
+    }
+    let mut by_line: HashMap<String, Vec<Vec<String>>> = HashMap::new();
     for report in reports {
         for row in &report.rows {
-            ensure!(
-                by_line.insert(row[line_at].clone(), row.clone()).is_none(),
-                "inventory line {} is in two reports",
-                row[line_at]
-            );
+            let rows = by_line.entry(row[line_at].clone()).or_default();
+            rows.push(row.clone());
+            let expected = per_line.get(&row[line_at]).copied().unwrap_or(1);
+            ensure!(rows.len() <= expected, "inventory line {} is in two reports", row[line_at]);
         }
     }
     let mut missing = 0;
     let rows = entries
         .iter()
         .map(|entry| {
-            by_line.remove(&entry.line.to_string()).unwrap_or_else(|| {
+            let line = entry.line.to_string();
+            let several = per_line.get(&line).is_some_and(|n| *n > 1);
+            let port = entry.port.map(|p| p.to_string()).unwrap_or_default();
+            let found = by_line.get_mut(&line).and_then(|rows| {
+                let at = if several {
+                    rows.iter().position(|r| r[host_at] == entry.host && r[port_at] == port)
+                } else {
+                    (!rows.is_empty()).then_some(0)
+                };
+                at.map(|i| rows.swap_remove(i))
+            });
+            found.unwrap_or_else(|| {
                 missing += 1;
                 missing_row(entry, columns)
             })
