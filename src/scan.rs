@@ -427,3 +427,47 @@ fn judge_entry(entry: Entry, observation: Option<Probed>, config: &Config) -> Ro
 pub fn format(config: &Config) -> Format {
     config.format.unwrap_or(Format::Csv)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capped_lists_show_twenty_then_how_many_more() {
+        // (lines kept, total with that status, lines written, the "more" line)
+        let cases: [(usize, usize, usize, Option<&str>); 5] = [
+            (0, 0, 0, None),
+            (3, 3, 3, None),
+            (20, 20, 20, None),
+            (25, 25, 21, Some("  and 5 more (see the report)")),
+            // Fewer kept than counted (a list capped for memory): the count still tells.
+            (20, 549, 21, Some("  and 529 more (see the report)")),
+        ];
+        for (kept, total, written, more) in cases {
+            let lines: Vec<String> = (0..kept).map(|i| format!("  VULNERABLE host{i}")).collect();
+            let mut out = Vec::new();
+            write_capped(&mut out, &lines, total).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            assert_eq!(text.lines().count(), written, "{kept}/{total}: {text}");
+            assert_eq!(text.lines().nth(SHOWN_PER_STATUS), more, "{kept}/{total}");
+        }
+    }
+
+    #[test]
+    fn status_lines_count_rows_with_or_without_a_total() {
+        let mut summary = Summary::default();
+        summary.by_status.insert(Status::Vulnerable, 3);
+        summary.by_status.insert(Status::Patched, 7);
+        let cases = [
+            (Some(40), 2, "progress: 10/40 rows in 2 s (5.0 rows/s); 3 vulnerable, 7 patched"),
+            (None, 4, "progress: 10 rows in 4 s (2.5 rows/s); 3 vulnerable, 7 patched"),
+        ];
+        for (total, secs, want) in cases {
+            assert_eq!(status_line(&summary, total, std::time::Duration::from_secs(secs)), want);
+        }
+        assert_eq!(
+            status_line(&Summary::default(), None, std::time::Duration::ZERO),
+            "progress: 0 rows in 0 s (0.0 rows/s)"
+        );
+    }
+}

@@ -37,6 +37,15 @@ fn expected(fleet: &Fleet) -> std::collections::HashMap<String, String> {
     read_csv(&fleet.inventory).into_iter().map(|r| (r["host"].clone(), r["expected_status"].clone())).collect()
 }
 
+/// Removes a test's temporary folder when the test ends, passed or failed.
+struct Cleanup(std::path::PathBuf);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -44,6 +53,7 @@ fn text(bytes: &[u8]) -> String {
 #[test]
 fn targets_and_ranges_scan_without_an_inventory_and_exclusions_are_counted() {
     let dir = temp_dir("targets");
+    let _cleanup = Cleanup(dir.clone());
     let (fleet, port) = fleet_on_one_port(&dir, "127.31.0.1", 6);
     let want = expected(&fleet);
     let report = dir.join("report.csv");
@@ -84,6 +94,7 @@ fn targets_and_ranges_scan_without_an_inventory_and_exclusions_are_counted() {
 #[test]
 fn inventory_ranges_and_targets_combine_in_one_report() {
     let dir = temp_dir("combine");
+    let _cleanup = Cleanup(dir.clone());
     let (fleet, port) = fleet_on_one_port(&dir, "127.32.0.1", 3);
     let want = expected(&fleet);
     let inventory = dir.join("inventory.csv");
@@ -124,6 +135,7 @@ fn inventory_ranges_and_targets_combine_in_one_report() {
 #[test]
 fn a_range_over_the_cap_is_refused_before_any_probing() {
     let dir = temp_dir("cap");
+    let _cleanup = Cleanup(dir.clone());
     let inventory = dir.join("inventory.csv");
     std::fs::write(&inventory, "host\n127.0.0.0/8\n").unwrap();
     let report = dir.join("report.csv");
@@ -172,6 +184,7 @@ fn a_range_over_the_cap_is_refused_before_any_probing() {
 #[test]
 fn rate_paces_host_starts_and_progress_lines_come_without_a_terminal() {
     let dir = temp_dir("rate");
+    let _cleanup = Cleanup(dir.clone());
     let (fleet, port) = fleet_on_one_port(&dir, "127.33.0.1", 6);
     let report = dir.join("report.csv");
     let started = Instant::now();
@@ -226,6 +239,7 @@ fn rate_paces_host_starts_and_progress_lines_come_without_a_terminal() {
 #[test]
 fn the_summary_names_at_most_twenty_hosts_per_status() {
     let dir = temp_dir("cap20");
+    let _cleanup = Cleanup(dir.clone());
     let inventory = dir.join("inventory.csv");
     let mut body = String::from("host,build\n");
     for _ in 0..25 {
@@ -243,6 +257,7 @@ fn the_summary_names_at_most_twenty_hosts_per_status() {
 #[test]
 fn verbose_logs_carry_colour_codes_only_when_asked() {
     let dir = temp_dir("color");
+    let _cleanup = Cleanup(dir.clone());
     let inventory = dir.join("inventory.csv");
     std::fs::write(&inventory, "host,build\n,15.1.2176.9\n").unwrap();
     let scan = |extra: &[&str], no_color: bool| {
@@ -269,6 +284,7 @@ fn verbose_logs_carry_colour_codes_only_when_asked() {
 #[test]
 fn metrics_are_prometheus_text_an_independent_parser_reads() {
     let dir = temp_dir("metrics");
+    let _cleanup = Cleanup(dir.clone());
     let (fleet, port) = fleet_on_one_port(&dir, "127.34.0.1", 4);
     let want = expected(&fleet);
     let baseline = dir.join("baseline.csv");
@@ -394,6 +410,7 @@ fn version_with_verbose_names_the_tables_and_catalog_date() {
 #[test]
 fn demo_runs_from_any_directory_and_moves_when_its_addresses_are_taken() {
     let dir = temp_dir("demo-anywhere");
+    let _cleanup = Cleanup(dir.clone());
     // Hold the example's first address and port (if a parallel demo holds it, it is taken all the same).
     let _taken = std::net::TcpListener::bind("127.1.0.1:9443");
     let out = Command::new(BIN).arg("demo").current_dir(&dir).output().unwrap();
@@ -417,7 +434,6 @@ fn demo_runs_from_any_directory_and_moves_when_its_addresses_are_taken() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(read_csv(&dir.join("one.csv")).len(), 1);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 const EXAMPLE: &str = include_str!("../inventory.example.csv");
@@ -481,6 +497,7 @@ fn the_dockerfile_is_multi_stage_non_root_and_the_jobs_match_it() {
 #[test]
 fn a_range_scanned_in_shards_merges_back_in_address_order() {
     let dir = temp_dir("range-shards");
+    let _cleanup = Cleanup(dir.clone());
     let (fleet, port) = fleet_on_one_port(&dir, "127.36.0.1", 6);
     let inventory = dir.join("inventory.csv");
     std::fs::write(&inventory, format!("host,port,site\n127.36.0.0/29,{port},lab\n127.36.0.2,{port},single\n"))
@@ -516,4 +533,20 @@ fn a_range_scanned_in_shards_merges_back_in_address_order() {
     assert_eq!(hosts, want, "inventory order, each address once");
     assert!(rows.iter().all(|r| r["status"] != "not-scanned"), "every row came from a shard");
     assert_eq!(rows[8]["site"], "single");
+}
+
+#[test]
+fn an_ipv6_range_expands_end_to_end() {
+    let dir = temp_dir("v6range");
+    let _cleanup = Cleanup(dir.clone());
+    // A port nothing listens on: ::1 refuses it (or has no IPv6): unreachable either way.
+    let port = std::net::TcpListener::bind("127.37.0.1:0").unwrap().local_addr().unwrap().port();
+    let report = dir.join("r.csv");
+    let out =
+        run(&["scan", "--target", &format!("[::1/128]:{port}"), "--timeout", "2", "-o", report.to_str().unwrap()]);
+    assert!(matches!(out.status.code(), Some(0 | 2)), "nothing found; {}", text(&out.stderr));
+    let rows = read_csv(&report);
+    let got: Vec<(&str, &str, &str)> =
+        rows.iter().map(|r| (r["host"].as_str(), r["port"].as_str(), r["status"].as_str())).collect();
+    assert_eq!(got, [("::1", port.to_string().as_str(), "unreachable")]);
 }
