@@ -552,3 +552,27 @@ fn an_ipv6_range_expands_end_to_end() {
         rows.iter().map(|r| (r["host"].as_str(), r["port"].as_str(), r["status"].as_str())).collect();
     assert_eq!(got, [("::1", port.to_string().as_str(), "unreachable")]);
 }
+
+#[test]
+fn a_terminal_bar_counts_range_addresses_and_targets() {
+    let dir = temp_dir("bar-range");
+    let _cleanup = Cleanup(dir.clone());
+    // Nothing listens on this port: every row is unreachable at once; --rate makes the run last.
+    let port = std::net::TcpListener::bind("127.38.0.1:0").unwrap().local_addr().unwrap().port();
+    let inventory = dir.join("inventory.csv");
+    std::fs::write(&inventory, format!("host\n127.38.0.0/29:{port}\n")).unwrap();
+    let cmd = format!(
+        "{BIN} scan {} --target 127.38.0.9:{port} --exclude 127.38.0.7 --rate 10 -o {}",
+        inventory.display(),
+        dir.join("r.csv").display()
+    );
+    // `script` (util-linux) gives the scan a terminal.
+    let Ok(out) = Command::new("script").args(["-qec", &cmd, "/dev/null"]).output() else {
+        eprintln!("SKIPPED: no `script` here to give the scan a terminal");
+        return;
+    };
+    let shown = text(&out.stdout);
+    // 8 addresses, one excluded, plus the target.
+    assert!(shown.contains("/8 hosts"), "{shown}");
+    assert_eq!(read_csv(&dir.join("r.csv")).len(), 8);
+}

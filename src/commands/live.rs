@@ -86,9 +86,16 @@ pub fn scan(config: &Config, args: ScanArgs) -> Result<Outcome> {
         None => (Box::new(std::iter::empty()), Vec::new()),
     };
     let in_shard = move |e: &inventory::Entry| shard.is_none_or(|s| s.has(e));
-    // Known up front only when every row is a --target.
-    let total =
-        args.inventory.is_none().then(|| targets.iter().filter(|e| !exclude.covers(e) && in_shard(e)).count() as u64);
+    let target_rows = targets.iter().filter(|e| !exclude.covers(e) && in_shard(e)).count() as u64;
+    // Known up front when every row is a --target; a terminal's bar also
+    // counts an inventory file first (cheap next to probing; stdin cannot be).
+    let total = args.inventory.is_none().then_some(target_rows);
+    let bar_total = match args.inventory.as_deref() {
+        _ if !shows_bar(config) => None,
+        None => total,
+        Some("-") => None,
+        Some(path) => count_rows(path, expand, &exclude, shard).map(|n| n + target_rows),
+    };
     // --target rows follow the inventory's, with empty pass-through cells.
     let width = extra_columns.len();
     let targets = targets.into_iter().map(move |mut e| {
@@ -122,7 +129,7 @@ pub fn scan(config: &Config, args: ScanArgs) -> Result<Outcome> {
     {
         eprintln!("exchange-exposure: warning: {warning}");
     }
-    let progress = progress_bar(config, args.inventory.as_deref(), total, shard);
+    let progress = shows_bar(config).then(|| progress_bar(bar_total));
     let stats_every = (!config.quiet && args.stats_every > 0 && !io::stderr().is_terminal())
         .then(|| Duration::from_secs(args.stats_every));
     let pace = scan::Pace { rate, stats_every, total, excluded };
@@ -174,21 +181,27 @@ fn init_logging(color: bool) {
         .try_init();
 }
 
-/// A progress bar on stderr when it is a terminal (not with `--quiet` or `-v`).
-fn progress_bar(
-    config: &Config,
-    inventory: Option<&str>,
-    total: Option<u64>,
-    shard: Option<Shard>,
-) -> Option<indicatif::ProgressBar> {
-    if config.quiet || config.verbose || !io::stderr().is_terminal() {
-        return None;
-    }
-    // A file is counted first (cheap next to probing); stdin cannot be.
-    let counted = inventory.filter(|p| *p != "-").and_then(|p| open_inventory(p).ok()).map(|rows| {
-        rows.filter(|e| matches!((shard, e), (Some(s), Ok(entry)) if s.has(entry)) || shard.is_none()).count() as u64
-    });
-    let total = total.or(counted);
+/// Whether a progress bar is drawn: stderr is a terminal, not `--quiet` or `-v`.
+fn shows_bar(config: &Config) -> bool {
+    !config.quiet && !config.verbose && io::stderr().is_terminal()
+}
+
+/// The rows an inventory file will give: ranges expanded, exclusions and
+/// the shard applied (nothing counted as excluded: this is a dry pass).
+fn count_rows(path: &str, expand: Expand, exclude: &Exclude, shard: Option<Shard>) -> Option<u64> {
+    let rows = open_inventory(path).ok()?;
+    let kept = |e: &inventory::Entry| !exclude.covers(e) && shard.is_none_or(|s| s.has(e));
+    Some(
+        rows.map(|row| match row {
+            Ok(entry) => expand.entry(entry).filter(kept).count() as u64,
+            Err(_) => 1,
+        })
+        .sum(),
+    )
+}
+
+/// The progress bar on stderr: done/total when the total is known, else a spinner.
+fn progress_bar(total: Option<u64>) -> indicatif::ProgressBar {
     let bar = match total {
         Some(n) => indicatif::ProgressBar::new(n),
         None => indicatif::ProgressBar::new_spinner(),
@@ -200,7 +213,7 @@ fn progress_bar(
         }));
     }
     bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-    Some(bar)
+    bar
 }
 
 async fn scan_to(
