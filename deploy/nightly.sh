@@ -24,8 +24,9 @@ baseline=()
 # shellcheck disable=SC2086 # EXTRA_ARGS is a list of flags
 "$BIN" scan "$INVENTORY" -o "$report" "${baseline[@]}" $EXTRA_ARGS 2>"$STATE_DIR/last-summary.txt"
 status=$?
-# Quiet when all is well (cron mails only output); the summary when not.
-[ "$status" -ne 0 ] && cat "$STATE_DIR/last-summary.txt" >&2
+# Quiet when all is well (cron mails only output); the summary when not,
+# without the progress lines a long run writes every --stats-every seconds.
+[ "$status" -ne 0 ] && grep -v '^progress: ' "$STATE_DIR/last-summary.txt" >&2
 
 # The report is complete whenever it exists (written atomically); an
 # interrupted run (status 2) still wrote every row, as not-scanned, but a run

@@ -8,20 +8,38 @@ use std::path::PathBuf;
 /// Finds Microsoft Exchange servers still exposed to the March 2021
 /// vulnerabilities (ProxyLogon: CVE-2021-26855, -26857, -26858, -27065).
 #[derive(Debug, Parser)]
-#[command(name = "exchange-exposure", version, long_version = long_version(), about)]
+#[command(name = "exchange-exposure", version, disable_version_flag = true, about)]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
     #[command(flatten)]
     pub common: Common,
+    /// Print the version and the release catalog's date; with -v also each advisory's table id
+    #[arg(long, short = 'V')]
+    pub version: bool,
+    /// Print a man page or a shell completion script on stdout, then exit
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub generate: Option<Generate>,
 }
 
-/// `--version`: the tool's version and how current its release catalog is.
-fn long_version() -> &'static str {
-    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    TEXT.get_or_init(|| {
-        format!("{} (release catalog: newest release {})", env!("CARGO_PKG_VERSION"), crate::table::catalog_date())
-    })
+/// What `--generate` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Generate {
+    /// The man page (roff), for man1/exchange-exposure.1
+    Man,
+    CompleteBash,
+    CompleteZsh,
+    CompleteFish,
+    CompletePowershell,
+}
+
+/// `--color`: when log lines on stderr carry colour codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    /// When stderr is a terminal and NO_COLOR is not set
+    Auto,
+    Always,
+    Never,
 }
 
 /// Options every command takes.
@@ -45,6 +63,9 @@ pub struct Common {
     /// Use this fixed-build table file for the first advisory (same format, same validation)
     #[arg(long, global = true, value_name = "FILE")]
     pub table: Option<PathBuf>,
+    /// Colour codes in -v logs on stderr: auto (a terminal, NO_COLOR unset), always or never
+    #[arg(long, global = true, value_enum, default_value = "auto", value_name = "WHEN")]
+    pub color: Color,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -59,8 +80,8 @@ pub enum Format {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Probe every inventory row and write the exposure report
-    Scan(ScanArgs),
+    /// Probe every inventory row (and --target) and write the exposure report
+    Scan(Box<ScanArgs>),
     /// Classify build strings offline (arguments, or one per line on stdin)
     Check {
         /// Builds: 15.1.2176.9, 15.01.2176.009, 15.1.2176 or "Version 15.1 (Build 2176.2)"
@@ -94,11 +115,11 @@ pub enum Command {
     },
     /// Run a lab fleet of simulated Exchange servers on loopback
     Simulate(SimulateArgs),
-    /// Start the lab fleet, scan inventory.example.csv against it, write exposure.csv
+    /// Start the lab fleet, scan the example inventory against it, write exposure.csv
     Demo {
-        /// The inventory to scan (it must list only lab fleet addresses on loopback)
-        #[arg(long, default_value = "inventory.example.csv")]
-        inventory: PathBuf,
+        /// The inventory to scan (only lab fleet addresses on loopback) [default: the built-in example inventory]
+        #[arg(long)]
+        inventory: Option<PathBuf>,
         /// Where to write the report
         #[arg(short, long, default_value = "exposure.csv")]
         output: PathBuf,
@@ -107,8 +128,27 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Inventory CSV (`-` for stdin; UTF-8, UTF-16 with a BOM, or Windows-1252)
-    pub inventory: String,
+    /// Inventory CSV (`-` for stdin; UTF-8, UTF-16 with a BOM, or Windows-1252); optional with --target (inventory rows first, then the targets)
+    #[arg(required_unless_present = "target")]
+    pub inventory: Option<String>,
+    /// A target to scan: HOST, HOST:PORT, URL or CIDR range (10.1.2.0/28, [2001:db8::/120]:8443); repeatable
+    #[arg(long, short = 't', value_name = "TARGET")]
+    pub target: Vec<String>,
+    /// Leave out these targets: addresses, CIDR ranges and host names, comma-separated, or @FILE (one or more a line, # comments); repeatable
+    #[arg(long, value_name = "LIST")]
+    pub exclude: Vec<String>,
+    /// Expand CIDR ranges of more than 65,536 addresses (otherwise such a range is an input-error row)
+    #[arg(long)]
+    pub allow_large: bool,
+    /// Start at most N hosts per second (token bucket), alongside --concurrency; fractions allowed
+    #[arg(long, value_name = "N")]
+    pub rate: Option<f64>,
+    /// When stderr is not a terminal: a one-line status every SECONDS (0: none)
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub stats_every: u64,
+    /// Write Prometheus metrics (node_exporter textfile format) here, atomically, when the run ends
+    #[arg(long, value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
     /// Report file (`-` or absent: stdout); written atomically
     #[arg(short, long)]
     pub output: Option<String>,

@@ -3,7 +3,7 @@
 
 use crate::Outcome;
 use crate::assess::Status;
-use crate::cli::{Common, Format};
+use crate::cli::{Color, Common, Format};
 use crate::table::Table;
 use anyhow::{Result, bail};
 
@@ -17,6 +17,8 @@ pub struct Config {
     pub fail_on: Vec<Status>,
     pub quiet: bool,
     pub verbose: bool,
+    /// Whether log lines on stderr carry colour codes (`--color`, NO_COLOR, a terminal).
+    pub color: bool,
 }
 
 impl Config {
@@ -34,6 +36,11 @@ impl Config {
             fail_on: parse_fail_on(&common.fail_on)?,
             quiet: common.quiet,
             verbose: common.verbose,
+            color: use_color(
+                common.color,
+                std::io::IsTerminal::is_terminal(&std::io::stderr()),
+                std::env::var_os("NO_COLOR").as_deref(),
+            ),
         })
     }
 
@@ -135,6 +142,25 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().filter_map(|e| e.downcast_ref::<std::io::Error>()).any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
+/// `--color`: `always` and `never` mean it; `auto` colours a terminal
+/// unless NO_COLOR is set to anything but the empty string (no-color.org).
+pub fn use_color(choice: Color, stderr_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    match choice {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => stderr_is_terminal && no_color.is_none_or(|v| v.is_empty()),
+    }
+}
+
+/// `--rate N`: hosts started per second, a positive finite number.
+pub fn parse_rate(rate: Option<f64>) -> Result<Option<f64>> {
+    match rate {
+        None => Ok(None),
+        Some(r) if r.is_finite() && r > 0.0 && r <= 1_000_000.0 => Ok(Some(r)),
+        Some(r) => bail!("--rate {r}: give a number of hosts per second above 0 (at most 1000000)"),
+    }
+}
+
 /// `--advisory NAME[,NAME...]` or `all`, in the order given.
 fn parse_advisories(items: &[String]) -> Result<Vec<Table>> {
     let known: Vec<&str> = crate::table::ADVISORIES.iter().map(|(id, _)| *id).collect();
@@ -212,6 +238,7 @@ mod tests {
             verbose: false,
             advisory: Vec::new(),
             table: None,
+            color: crate::cli::Color::Auto,
         })
         .unwrap();
         let code = |statuses: &[Status], incomplete: bool, rows: Rows| {
@@ -252,6 +279,39 @@ mod tests {
         assert_eq!(exit_status(&Err(anyhow::anyhow!("bad"))), (2, Some("error: bad".into())));
         assert_eq!(exit_status(&Ok(Outcome::Findings)), (1, None));
         assert_eq!(exit_status(&Ok(Outcome::Clean)), (0, None));
+    }
+
+    #[test]
+    fn color_follows_the_choice_the_terminal_and_no_color() {
+        use std::ffi::OsStr;
+        let cases: [(Color, bool, Option<&str>, bool); 8] = [
+            (Color::Always, false, None, true),
+            (Color::Always, true, Some("1"), true),
+            (Color::Never, true, None, false),
+            (Color::Never, false, None, false),
+            (Color::Auto, true, None, true),
+            (Color::Auto, false, None, false),
+            (Color::Auto, true, Some("1"), false),
+            (Color::Auto, true, Some(""), true),
+        ];
+        for (choice, tty, no_color, want) in cases {
+            assert_eq!(use_color(choice, tty, no_color.map(OsStr::new)), want, "{choice:?} tty={tty} {no_color:?}");
+        }
+    }
+
+    #[test]
+    fn rate_must_be_positive_and_finite() {
+        let cases: [(Option<f64>, Option<Option<f64>>); 6] = [
+            (None, Some(None)),
+            (Some(5.0), Some(Some(5.0))),
+            (Some(0.5), Some(Some(0.5))),
+            (Some(0.0), None),
+            (Some(-1.0), None),
+            (Some(f64::NAN), None),
+        ];
+        for (rate, want) in cases {
+            assert_eq!(parse_rate(rate).ok(), want, "{rate:?}");
+        }
     }
 
     #[test]

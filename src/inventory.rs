@@ -33,6 +33,8 @@ pub enum Kind {
     Probe { endpoint: Endpoint, build: Option<Build> },
     /// No host, but a build: assessed offline.
     Offline(Build),
+    /// A CIDR range: `targets::Expand` turns it into one `Probe` per address.
+    Range { net: crate::targets::Net, port: u16, build: Option<Build> },
     /// Unusable; the text says why.
     Invalid(String),
 }
@@ -362,6 +364,15 @@ fn parse_port(text: &str) -> Result<u16, String> {
 /// An entry for a target written as `host`, `host:port`, `[v6]:port`, a bare
 /// IPv6 address, or an `http(s)://` URL.
 fn target_entry(line: u64, target: &str, port: Option<u16>, build: Option<Build>, extras: Vec<String>) -> Entry {
+    match crate::targets::parse_range(target) {
+        Some(Ok((net, own_port))) => {
+            let port = own_port.or(port).unwrap_or(443);
+            let kind = Kind::Range { net, port, build };
+            return Entry { line, host: net.to_string(), port: Some(port), kind, extras };
+        }
+        Some(Err(why)) => return invalid(line, target.to_string(), format!("line {line}: {why}"), &extras),
+        None => {}
+    }
     match parse_target(target, port) {
         Ok(endpoint) => Entry {
             line,
@@ -372,6 +383,12 @@ fn target_entry(line: u64, target: &str, port: Option<u16>, build: Option<Build>
         },
         Err(why) => invalid(line, target.to_string(), format!("line {line}: {why}"), &extras),
     }
+}
+
+/// One target as typed on the command line (`--target`): a host, address,
+/// `host:port`, URL or CIDR range, as an entry numbered `line`.
+pub fn target(line: u64, text: &str) -> Entry {
+    target_entry(line, text, None, None, Vec::new())
 }
 
 /// Parses one target; the port column (if any) applies when the target names none.

@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub mod inventory;
 pub mod mail;
+pub mod metrics;
 pub mod open_cves;
 pub mod probe;
 pub mod report;
@@ -19,6 +20,7 @@ pub mod scan;
 pub mod sim;
 pub mod staleness;
 pub mod table;
+pub mod targets;
 
 use anyhow::Result;
 
@@ -52,15 +54,24 @@ impl Outcome {
 /// Runs one command line.
 pub fn run(cli: cli::Cli) -> Result<Outcome> {
     let config = config::Config::from_cli(&cli.common)?;
-    match cli.command {
+    if let Some(what) = cli.generate {
+        return commands::generate::generate(what);
+    }
+    if cli.version {
+        return commands::version(&config);
+    }
+    let Some(command) = cli.command else {
+        anyhow::bail!("no command given; see exchange-exposure --help");
+    };
+    match command {
         cli::Command::Check { builds } => commands::check(&config, builds),
         cli::Command::Table => commands::table(&config),
-        cli::Command::Scan(args) => commands::live::scan(&config, args),
+        cli::Command::Scan(args) => commands::live::scan(&config, *args),
         cli::Command::Headers { files, output } => commands::headers::headers(&config, &files, output.as_deref()),
         cli::Command::Merge { inventory, host_column, reports, output } => {
             commands::merge::merge(&config, &inventory, host_column.as_deref(), &reports, output.as_deref())
         }
         cli::Command::Simulate(args) => commands::live::simulate(args),
-        cli::Command::Demo { inventory, output } => commands::live::demo(&config, &inventory, &output),
+        cli::Command::Demo { inventory, output } => commands::live::demo(&config, inventory.as_deref(), &output),
     }
 }

@@ -32,6 +32,21 @@ pub struct Job {
     pub stop: watch::Receiver<bool>,
     pub baseline: Option<Baseline>,
     pub progress: Option<indicatif::ProgressBar>,
+    /// How hosts are paced, and how progress is told when there is no bar.
+    pub pace: Pace,
+}
+
+/// Pacing and progress lines (issue 16), apart from the bar.
+#[derive(Debug, Clone, Default)]
+pub struct Pace {
+    /// `--rate`: hosts started per second at most.
+    pub rate: Option<f64>,
+    /// A one-line status on stderr this often (no bar: stderr is not a terminal).
+    pub stats_every: Option<std::time::Duration>,
+    /// Rows the scan will have, when known before it starts.
+    pub total: Option<u64>,
+    /// Rows left out by `--exclude`, counted as the inventory streams.
+    pub excluded: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Counts for the summary and the exit status.
@@ -41,8 +56,6 @@ pub struct Summary {
     pub by_product: BTreeMap<String, usize>,
     /// Host, build seen and build needed, for the first `LISTED` vulnerable rows.
     pub vulnerable: Vec<(String, String, String)>,
-    /// Vulnerable rows past the first `LISTED` ("and 530 more").
-    pub vulnerable_unlisted: usize,
     pub changes: BTreeMap<&'static str, usize>,
     /// Baseline hosts this inventory no longer lists.
     pub gone: Vec<String>,
@@ -52,12 +65,37 @@ pub struct Summary {
     pub elapsed: std::time::Duration,
     /// Each advisory's status per row, when several are judged (for `--fail-on`).
     pub advisory_statuses: std::collections::BTreeSet<Status>,
+    /// Rows per (advisory, status), every advisory judged.
+    pub by_advisory: BTreeMap<(String, Status), usize>,
+    /// Rows `--exclude` left out.
+    pub excluded: u64,
+    /// `--rate`, when given.
+    pub rate_limit: Option<f64>,
+}
+
+/// The most hosts the summary names per status; the report has them all.
+pub const SHOWN_PER_STATUS: usize = 20;
+
+/// Writes at most `SHOWN_PER_STATUS` of a status's host lines, then how many
+/// more there are (`total` counts them all, also any not kept in memory).
+pub fn write_capped(out: &mut impl Write, lines: &[String], total: usize) -> std::io::Result<()> {
+    for line in lines.iter().take(SHOWN_PER_STATUS) {
+        writeln!(out, "{line}")?;
+    }
+    let shown = lines.len().min(SHOWN_PER_STATUS);
+    if total > shown {
+        writeln!(out, "  and {} more (see the report)", total - shown)?;
+    }
+    Ok(())
 }
 
 impl Summary {
     pub fn add(&mut self, row: &Row) {
         *self.by_status.entry(row.status()).or_default() += 1;
         self.advisory_statuses.extend(row.each.iter().map(|(_, v)| v.status));
+        for (advisory, verdict) in &row.each {
+            *self.by_advisory.entry((advisory.clone(), verdict.status)).or_default() += 1;
+        }
         if let Some(change) = row.change {
             *self.changes.entry(change.as_str()).or_default() += 1;
         }
@@ -66,9 +104,8 @@ impl Summary {
             let name = format!("{product} {}", v.cu.as_deref().unwrap_or("")).trim().to_string();
             *self.by_product.entry(name).or_default() += 1;
         }
-        if v.status == Status::Vulnerable && self.vulnerable.len() >= LISTED {
-            self.vulnerable_unlisted += 1;
-        } else if v.status == Status::Vulnerable {
+        // The rest are counted in `by_status`: memory stays flat in the rows.
+        if v.status == Status::Vulnerable && self.vulnerable.len() < LISTED {
             let host = match row.port {
                 Some(port) => format!("{}:{port}", row.host),
                 None if row.host.is_empty() => "(inventory row without host)".into(),
@@ -100,15 +137,18 @@ impl Summary {
             let changes: Vec<String> = self.changes.iter().map(|(c, n)| format!("{n} {c}")).collect();
             writeln!(out, "since the baseline: {}", changes.join(", "))?;
         }
-        for gone in &self.gone {
-            writeln!(out, "  GONE from the inventory: {}", report::printable(gone))?;
+        if self.excluded > 0 {
+            writeln!(out, "excluded: {} rows left out by --exclude", self.excluded)?;
         }
-        for (host, build, needs) in &self.vulnerable {
-            writeln!(out, "  VULNERABLE {} runs {build}, needs {needs}", report::printable(host))?;
-        }
-        if self.vulnerable_unlisted > 0 {
-            writeln!(out, "  and {} more vulnerable rows (the report lists every one)", self.vulnerable_unlisted)?;
-        }
+        let gone: Vec<String> =
+            self.gone.iter().map(|g| format!("  GONE from the inventory: {}", report::printable(g))).collect();
+        write_capped(out, &gone, self.gone.len())?;
+        let vulnerable: Vec<String> = self
+            .vulnerable
+            .iter()
+            .map(|(host, build, needs)| format!("  VULNERABLE {} runs {build}, needs {needs}", report::printable(host)))
+            .collect();
+        write_capped(out, &vulnerable, self.by_status.get(&Status::Vulnerable).copied().unwrap_or(0))?;
         writeln!(out, "{}", self.timing())?;
         writeln!(
             out,
@@ -125,8 +165,11 @@ impl Summary {
         let secs = self.elapsed.as_secs_f64();
         let rate = if secs > 0.0 { times.count() as f64 / secs } else { 0.0 };
         let memory = peak_rss_mib().map(|m| format!("; peak memory {m:.1} MiB")).unwrap_or_default();
+        let limit = self.rate_limit.map(|r| format!(", --rate {r}")).unwrap_or_default();
+        // Whole hosts a second, unless slow enough (--rate) for a tenth to matter.
+        let rate = if rate >= 10.0 { format!("{rate:.0}") } else { format!("{rate:.1}") };
         format!(
-            "timing: {} probes in {secs:.2} s ({rate:.0} hosts/s); per host p50 {:.1} ms, p99 {:.1} ms{memory}",
+            "timing: {} probes in {secs:.2} s ({rate} hosts/s{limit}); per host p50 {:.1} ms, p99 {:.1} ms{memory}",
             times.count(),
             pct(50) as f64 / 1000.0,
             pct(99) as f64 / 1000.0
@@ -136,7 +179,7 @@ impl Summary {
 
 /// How many vulnerable rows the summary names; the rest are counted. The
 /// summary's memory stays flat in the number of rows (issue 12).
-pub const LISTED: usize = 100;
+pub const LISTED: usize = SHOWN_PER_STATUS;
 
 /// Durations in microseconds, counted in buckets 2% wide: percentiles
 /// within 2%, in a fixed 8 KiB whatever the number of probes.
@@ -243,8 +286,9 @@ impl Remembered {
 
 /// Runs the scan, writing rows to `writer` in inventory order as they come.
 pub async fn run<W: Write>(config: &Config, job: Job, writer: &mut report::Writer<W>) -> Result<Summary> {
-    let Job { entries, prober, concurrency, stop, mut baseline, progress } = job;
+    let Job { entries, prober, concurrency, stop, mut baseline, progress, pace } = job;
     let prober = Arc::new(prober);
+    let pacer = pace.rate.map(|rate| Arc::new(Pacer::new(rate)));
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut probes = Remembered::default();
     // Up to `window` rows are in progress or wait for their turn to be
@@ -254,9 +298,9 @@ pub async fn run<W: Write>(config: &Config, job: Job, writer: &mut report::Write
         .map(|entry| {
             let entry = entry?;
             let probe = match &entry.kind {
-                Kind::Probe { endpoint, .. } => Some(
-                    probes.get_or_start(endpoint, || spawn_probe(endpoint.clone(), &prober, &permits, stop.clone())),
-                ),
+                Kind::Probe { endpoint, .. } => Some(probes.get_or_start(endpoint, || {
+                    spawn_probe(endpoint.clone(), &prober, &permits, pacer.clone(), stop.clone())
+                })),
                 _ => None,
             };
             Ok((entry, probe))
@@ -271,8 +315,21 @@ pub async fn run<W: Write>(config: &Config, job: Job, writer: &mut report::Write
         })
         .buffered(window);
     let started = std::time::Instant::now();
-    let mut summary = Summary::default();
-    while let Some(item) = rows.next().await {
+    let mut summary = Summary { rate_limit: pace.rate, ..Summary::default() };
+    let mut ticker = pace.stats_every.filter(|_| progress.is_none()).map(|every| {
+        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticker
+    });
+    loop {
+        let item = tokio::select! {
+            item = rows.next() => item,
+            _ = tick(&mut ticker) => {
+                eprintln!("{}", status_line(&summary, pace.total, started.elapsed()));
+                continue;
+            }
+        };
+        let Some(item) = item else { break };
         let (entry, observation, first) = item?;
         if let (Some(Probed::Done(obs)), true) = (&observation, first) {
             summary.probe_times.add(u64::try_from(obs.elapsed.as_micros()).unwrap_or(u64::MAX));
@@ -292,6 +349,7 @@ pub async fn run<W: Write>(config: &Config, job: Job, writer: &mut report::Write
     }
     summary.gone = baseline.map(|b| b.gone()).unwrap_or_default();
     summary.elapsed = started.elapsed();
+    summary.excluded = pace.excluded.load(std::sync::atomic::Ordering::Relaxed);
     Ok(summary)
 }
 
@@ -334,16 +392,69 @@ fn read_until_stopped(
     Box::pin(rows)
 }
 
+/// The next tick, or never without a ticker.
+async fn tick(ticker: &mut Option<tokio::time::Interval>) {
+    match ticker {
+        Some(t) => {
+            t.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// The one-line status printed while a scan runs with stderr not a terminal:
+/// rows done (of how many, when known), rows per second, counts by status.
+pub fn status_line(summary: &Summary, total: Option<u64>, elapsed: std::time::Duration) -> String {
+    let done = summary.rows();
+    let of = total.map(|t| format!("/{t}")).unwrap_or_default();
+    let secs = elapsed.as_secs_f64();
+    let rate = if secs > 0.0 { done as f64 / secs } else { 0.0 };
+    let counts: Vec<String> = summary.by_status.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    let counts = if counts.is_empty() { String::new() } else { format!("; {}", counts.join(", ")) };
+    format!("progress: {done}{of} rows in {secs:.0} s ({rate:.1} rows/s){counts}")
+}
+
+/// `--rate`: a token bucket holding one token, refilled `rate` times a
+/// second; each host's probe takes a token before it starts.
+pub struct Pacer {
+    interval: std::time::Duration,
+    next: tokio::sync::Mutex<tokio::time::Instant>,
+}
+
+impl Pacer {
+    pub fn new(rate: f64) -> Pacer {
+        Pacer {
+            interval: std::time::Duration::from_secs_f64(1.0 / rate),
+            next: tokio::sync::Mutex::new(tokio::time::Instant::now()),
+        }
+    }
+
+    /// Waits for this start's turn.
+    pub async fn wait(&self) {
+        let slot = {
+            let mut next = self.next.lock().await;
+            let slot = (*next).max(tokio::time::Instant::now());
+            *next = slot + self.interval;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+}
+
 fn spawn_probe(
     endpoint: Endpoint,
     prober: &Arc<Prober>,
     permits: &Arc<Semaphore>,
+    pacer: Option<Arc<Pacer>>,
     mut stop: watch::Receiver<bool>,
 ) -> SharedProbe {
     let (prober, permits) = (prober.clone(), permits.clone());
     let task = tokio::spawn(async move {
         let work = async {
             let _permit = permits.acquire_owned().await.ok()?;
+            if let Some(pacer) = &pacer {
+                pacer.wait().await;
+            }
             let obs = prober.probe(&endpoint).await;
             // Printed only with -v, which installs the subscriber.
             tracing::info!(host = %endpoint.host, port = endpoint.port, tls = ?obs.tls, evidence = obs.evidence.len(), "probed");
@@ -368,6 +479,10 @@ fn judge_entry(entry: Entry, observation: Option<Probed>, config: &Config) -> Ro
     let tables = &config.tables;
     let only = |verdict: Verdict| judge_each(tables, |_| verdict.clone());
     let (judged, tls, fe_servers) = match (&entry.kind, observation) {
+        (Kind::Range { net, .. }, _) => {
+            let why = format!("line {}: the range {net} was not expanded (a bug; please report it)", entry.line);
+            (only(Verdict::without_build(Status::InputError, why)), String::new(), Vec::new())
+        }
         (Kind::Invalid(why), _) => {
             (only(Verdict::without_build(Status::InputError, why.clone())), String::new(), Vec::new())
         }
@@ -433,6 +548,7 @@ mod tests {
             verbose: false,
             advisory: Vec::new(),
             table: None,
+            color: crate::cli::Color::Auto,
         })
         .unwrap();
         let build: Build = "15.1.2176.2".parse().unwrap();
@@ -446,7 +562,47 @@ mod tests {
         let mut text = Vec::new();
         summary.write(&mut text, "r.csv").unwrap();
         let text = String::from_utf8(text).unwrap();
-        assert!(text.contains("and 530 more vulnerable rows"), "{text}");
-        assert_eq!(text.matches("VULNERABLE").count(), LISTED);
+        let more = LISTED + 530 - SHOWN_PER_STATUS;
+        assert!(text.contains(&format!("and {more} more (see the report)")), "{text}");
+        assert_eq!(text.matches("VULNERABLE").count(), SHOWN_PER_STATUS);
+    }
+
+    #[test]
+    fn capped_lists_show_twenty_then_how_many_more() {
+        // (lines kept, total with that status, lines written, the "more" line)
+        let cases: [(usize, usize, usize, Option<&str>); 5] = [
+            (0, 0, 0, None),
+            (3, 3, 3, None),
+            (20, 20, 20, None),
+            (25, 25, 21, Some("  and 5 more (see the report)")),
+            // Fewer kept than counted (a list capped for memory): the count still tells.
+            (20, 549, 21, Some("  and 529 more (see the report)")),
+        ];
+        for (kept, total, written, more) in cases {
+            let lines: Vec<String> = (0..kept).map(|i| format!("  VULNERABLE host{i}")).collect();
+            let mut out = Vec::new();
+            write_capped(&mut out, &lines, total).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            assert_eq!(text.lines().count(), written, "{kept}/{total}: {text}");
+            assert_eq!(text.lines().nth(SHOWN_PER_STATUS), more, "{kept}/{total}");
+        }
+    }
+
+    #[test]
+    fn status_lines_count_rows_with_or_without_a_total() {
+        let mut summary = Summary::default();
+        summary.by_status.insert(Status::Vulnerable, 3);
+        summary.by_status.insert(Status::Patched, 7);
+        let cases = [
+            (Some(40), 2, "progress: 10/40 rows in 2 s (5.0 rows/s); 3 vulnerable, 7 patched"),
+            (None, 4, "progress: 10 rows in 4 s (2.5 rows/s); 3 vulnerable, 7 patched"),
+        ];
+        for (total, secs, want) in cases {
+            assert_eq!(status_line(&summary, total, std::time::Duration::from_secs(secs)), want);
+        }
+        assert_eq!(
+            status_line(&Summary::default(), None, std::time::Duration::ZERO),
+            "progress: 0 rows in 0 s (0.0 rows/s)"
+        );
     }
 }

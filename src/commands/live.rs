@@ -9,9 +9,10 @@ use crate::probe::{Prober, Settings, tls::Tls};
 use crate::report::baseline::Baseline;
 use crate::report::provenance::Provenance;
 use crate::report::{self, Output};
+use crate::targets::{self, Exclude, Expand};
 use crate::{Outcome, scan, sim};
 use anyhow::{Context, Result, bail, ensure};
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, IsTerminal, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddrV4};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -73,7 +74,7 @@ pub fn scan(config: &Config, args: ScanArgs) -> Result<Outcome> {
     // The signal handlers come first: from here on, a signal ends the run in
     // order (the report written, no temporary file left), never by default.
     if config.verbose {
-        init_logging();
+        init_logging(config.color);
     }
     let runtime = runtime()?;
     let _guard = runtime.enter();
@@ -84,41 +85,85 @@ pub fn scan(config: &Config, args: ScanArgs) -> Result<Outcome> {
     if let Some(warning) = baseline.as_ref().and_then(|b| b.tables_warning(&config.table_ids())) {
         eprintln!("exchange-exposure: {warning}");
     }
+    let rate = crate::config::parse_rate(args.rate)?;
+    let expand = Expand { allow_large: args.allow_large };
+    let exclude = Exclude::parse(&args.exclude)?;
+    let targets = targets::from_arguments(&args.target, expand)?;
     let mut inputs: Vec<&Path> = args.baseline.iter().map(|p| p.as_path()).collect();
-    if args.inventory != "-" {
-        inputs.push(Path::new(&args.inventory));
+    if let Some(path) = args.inventory.as_deref().filter(|p| *p != "-") {
+        inputs.push(Path::new(path));
     }
     // Refuse a bad -o before reading a possibly slow stdin.
     Output::check(args.output.as_deref(), &inputs)?;
-    let inventory = open_inventory(&args.inventory, args.host_column.as_deref())?;
-    let note = inventory.note();
-    let extra_columns = inventory.extra_columns.clone();
-    let in_shard = move |e: &Result<inventory::Entry>| match (shard, e) {
-        (Some(shard), Ok(entry)) => shard.has(entry),
-        _ => true,
+    let metrics = args.metrics.as_deref().map(crate::metrics::Destination::check).transpose()?;
+    let (rows, extra_columns, note): (scan::Entries, Vec<String>, _) = match &args.inventory {
+        Some(path) => {
+            let inventory = open_inventory(path, args.host_column.as_deref())?;
+            let (extras, note) = (inventory.extra_columns.clone(), Some(inventory.note()));
+            (Box::new(inventory), extras, note)
+        }
+        None => (Box::new(std::iter::empty()), Vec::new(), None),
     };
+    let in_shard = move |e: &inventory::Entry| shard.is_none_or(|s| s.has(e));
+    let target_rows = targets.iter().filter(|e| !exclude.covers(e) && in_shard(e)).count() as u64;
+    // Known up front when every row is a --target; a terminal's bar also
+    // counts an inventory that is a regular file first (cheap next to
+    // probing). A pipe, FIFO or device is read once only, by the scan.
+    let total = args.inventory.is_none().then_some(target_rows);
+    let bar_total = match args.inventory.as_deref() {
+        _ if !shows_bar(config) => None,
+        None => total,
+        Some(path) if std::fs::metadata(path).is_ok_and(|m| m.is_file()) => {
+            count_rows(path, args.host_column.as_deref(), expand, &exclude, shard).map(|n| n + target_rows)
+        }
+        Some(_) => None,
+    };
+    // --target rows follow the inventory's, with empty pass-through cells.
+    let width = extra_columns.len();
+    let targets = targets.into_iter().map(move |mut e| {
+        e.extras.resize(width, String::new());
+        Ok(e)
+    });
+    let excluded = exclude.count.clone();
+    let rows = rows
+        .chain(targets)
+        .flat_map(move |row| -> Box<dyn Iterator<Item = Result<inventory::Entry>> + Send> {
+            match row {
+                Ok(entry) => Box::new(expand.entry(entry).map(Ok)),
+                Err(err) => Box::new(std::iter::once(Err(err))),
+            }
+        })
+        .filter(move |row| row.as_ref().map_or(true, |e| exclude.keep(e) && in_shard(e)));
     let entries: scan::Entries = if args.strict {
-        let all: Vec<_> = inventory.filter(in_shard).collect::<Result<_>>()?;
+        let all: Vec<_> = rows.collect::<Result<_>>()?;
         refuse_input_errors(&all)?;
         Box::new(all.into_iter().map(Ok))
     } else {
-        Box::new(inventory.filter(in_shard))
+        Box::new(rows)
     };
-    let provenance = shard.map(|shard| shard_provenance(config, &args.inventory, shard)).transpose()?;
+    let provenance = match (shard, args.inventory.as_deref()) {
+        (Some(shard), Some(path)) => Some(shard_provenance(config, path, shard)?),
+        (Some(_), None) => bail!("--shard needs an inventory file (every shard must read the same one)"),
+        (None, _) => None,
+    };
     let prober = prober(&args.probe, None)?;
-    // From here a signal stops the scan in order instead of ending the process.
-    scanning();
-    let output = Output::open(args.output.as_deref(), &inputs)?;
-    let progress = progress_bar(config, &args.inventory, args.host_column.as_deref(), shard);
     let (concurrency, warning) = crate::resources::fit_concurrency(args.probe.concurrency);
     if let Some(warning) = warning
         && !config.quiet
     {
         eprintln!("exchange-exposure: warning: {warning}");
     }
-    let job = scan::Job { entries, prober, concurrency, stop, baseline, progress };
-    let outcome = runtime.block_on(scan_to(config, job, Columns { extras: extra_columns, provenance }, output));
-    if let Some(note) = note.get().filter(|_| !config.quiet) {
+    // From here a signal stops the scan in order instead of ending the process.
+    scanning();
+    let output = Output::open(args.output.as_deref(), &inputs)?;
+    let progress = shows_bar(config).then(|| progress_bar(bar_total));
+    let stats_every = (!config.quiet && args.stats_every > 0 && !io::stderr().is_terminal())
+        .then(|| Duration::from_secs(args.stats_every));
+    let pace = scan::Pace { rate, stats_every, total, excluded };
+    let job = scan::Job { entries, prober, concurrency, stop, baseline, progress, pace };
+    let columns = Columns { extras: extra_columns, provenance };
+    let outcome = runtime.block_on(scan_to(config, job, columns, output, metrics));
+    if let Some(note) = note.and_then(|n| n.get()).filter(|_| !config.quiet) {
         eprintln!("{note}");
     }
     outcome
@@ -171,33 +216,45 @@ fn scanning() {
     tracing::info!("signal handlers installed; scanning");
 }
 
-fn init_logging() {
+/// `-v` logs on stderr; colour codes only when `--color` says so.
+fn init_logging(color: bool) {
     let _ = tracing_subscriber::fmt()
         .with_writer(io::stderr)
+        .with_ansi(color)
         .with_target(false)
         .with_max_level(tracing::Level::DEBUG)
         .try_init();
 }
 
-/// A progress bar on stderr when it is a terminal (not with `--quiet` or `-v`).
-fn progress_bar(
-    config: &Config,
-    inventory: &str,
+/// Whether a progress bar is drawn: stderr is a terminal, not `--quiet` or `-v`.
+fn shows_bar(config: &Config) -> bool {
+    !config.quiet && !config.verbose && io::stderr().is_terminal()
+}
+
+/// The rows an inventory file will give: ranges expanded, exclusions and
+/// the shard applied (nothing counted as excluded: this is a dry pass).
+fn count_rows(
+    path: &str,
     host_column: Option<&str>,
+    expand: Expand,
+    exclude: &Exclude,
     shard: Option<Shard>,
-) -> Option<indicatif::ProgressBar> {
-    use std::io::IsTerminal;
-    if config.quiet || config.verbose || !io::stderr().is_terminal() {
-        return None;
-    }
-    // A regular file is counted first (cheap next to probing). A pipe, FIFO
-    // or device is read once only, by the scan: its total is unknown.
-    let regular = inventory != "-" && std::fs::metadata(inventory).is_ok_and(|m| m.is_file());
-    let total = regular.then(|| open_inventory(inventory, host_column).ok()).flatten().map(|rows| {
-        rows.filter(|e| matches!((shard, e), (Some(s), Ok(entry)) if s.has(entry)) || shard.is_none()).count()
-    });
+) -> Option<u64> {
+    let rows = open_inventory(path, host_column).ok()?;
+    let kept = |e: &inventory::Entry| !exclude.covers(e) && shard.is_none_or(|s| s.has(e));
+    Some(
+        rows.map(|row| match row {
+            Ok(entry) => expand.entry(entry).filter(kept).count() as u64,
+            Err(_) => 1,
+        })
+        .sum(),
+    )
+}
+
+/// The progress bar on stderr: done/total when the total is known, else a spinner.
+fn progress_bar(total: Option<u64>) -> indicatif::ProgressBar {
     let bar = match total {
-        Some(n) => indicatif::ProgressBar::new(n as u64),
+        Some(n) => indicatif::ProgressBar::new(n),
         None => indicatif::ProgressBar::new_spinner(),
     };
     let template = match total {
@@ -210,7 +267,7 @@ fn progress_bar(
         }));
     }
     bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-    Some(bar)
+    bar
 }
 
 /// `--shard`: what the shard report is made from. Every shard must read the
@@ -237,8 +294,15 @@ struct Columns {
     provenance: Option<Provenance>,
 }
 
-async fn scan_to(config: &Config, job: scan::Job, columns: Columns, output: Output) -> Result<Outcome> {
+async fn scan_to(
+    config: &Config,
+    job: scan::Job,
+    columns: Columns,
+    output: Output,
+    metrics: Option<crate::metrics::Destination>,
+) -> Result<Outcome> {
     let stop = job.stop.clone();
+    let with_baseline = job.baseline.is_some();
     // A shard may be empty: its inventory was not.
     let rows = if columns.provenance.is_some() { Rows::Shard } else { Rows::Required };
     let layout =
@@ -252,7 +316,12 @@ async fn scan_to(config: &Config, job: scan::Job, columns: Columns, output: Outp
         summary.write(&mut io::stderr().lock(), &place)?;
     }
     let stopped = *stop.borrow();
-    Ok(config.outcome(summary.statuses(), stopped, rows))
+    let outcome = config.outcome(summary.statuses(), stopped, rows);
+    if let Some(metrics) = metrics {
+        let run = crate::metrics::Run { summary: &summary, with_baseline, exit_status: outcome.exit_code() };
+        metrics.write(&crate::metrics::render(config, &run, jiff::Timestamp::now()))?;
+    }
+    Ok(outcome)
 }
 
 /// `simulate`: the fleet runs until SIGINT or SIGTERM.
@@ -331,11 +400,25 @@ fn write_fleet_inventory(path: &Path, fleet: &sim::Fleet) -> Result<()> {
 /// The first address of the lab fleet: host `i` is this plus `i`.
 pub const FLEET_FIRST: Ipv4Addr = Ipv4Addr::new(127, 1, 0, 1);
 
-/// `demo`: start the fleet on the inventory's addresses, scan it, write the report.
-pub fn demo(config: &Config, inventory_path: &Path, output_path: &Path) -> Result<Outcome> {
-    let path = inventory_path.to_string_lossy().into_owned();
+/// The example inventory, compiled in so `demo` works from any directory.
+pub const EXAMPLE_INVENTORY: &str = include_str!("../../inventory.example.csv");
+
+/// `demo`: start the fleet on the inventory's addresses (others when those
+/// are taken), scan it, write the report.
+pub fn demo(config: &Config, inventory_path: Option<&Path>, output_path: &Path) -> Result<Outcome> {
+    let (text, name) = match inventory_path {
+        Some(path) => (
+            std::fs::read(path).with_context(|| format!("cannot open inventory {}", path.display()))?,
+            path.display().to_string(),
+        ),
+        None => (EXAMPLE_INVENTORY.as_bytes().to_vec(), "the built-in example inventory".to_string()),
+    };
+    let read = || -> Result<inventory::Reader> {
+        inventory::Reader::new(Box::new(io::Cursor::new(text.clone())))
+            .with_context(|| format!("cannot read inventory {name}"))
+    };
     let mut hosts = Vec::new();
-    for entry in open_inventory(&path, None)? {
+    for entry in read()? {
         let entry = entry?;
         let Kind::Probe { endpoint, .. } = &entry.kind else { continue };
         let ip: Ipv4Addr = match endpoint.host.parse::<IpAddr>() {
@@ -354,11 +437,15 @@ pub fn demo(config: &Config, inventory_path: &Path, output_path: &Path) -> Resul
             hosts.push((addr, index as usize));
         }
     }
-    let output = Output::open(Some(&output_path.to_string_lossy()), &[inventory_path])?;
+    let inputs: Vec<&Path> = inventory_path.into_iter().collect();
+    let output = Output::open(Some(&output_path.to_string_lossy()), &inputs)?;
     runtime()?.block_on(async {
-        let fleet = sim::start_hosts(&hosts).await?;
+        let (fleet, moved) = start_fleet_somewhere(&hosts).await?;
         if !config.quiet {
-            eprintln!("lab fleet: {} simulated Exchange servers on loopback; scanning {path}", fleet.hosts.len());
+            eprintln!("lab fleet: {} simulated Exchange servers on loopback; scanning {name}", fleet.hosts.len());
+            if let Some((from, to)) = moved.iter().next() {
+                eprintln!("lab fleet: {from} and the others were taken; moved to {to} and beside it");
+            }
         }
         let args = ProbeArgs {
             concurrency: 32,
@@ -369,20 +456,66 @@ pub fn demo(config: &Config, inventory_path: &Path, output_path: &Path) -> Resul
             proxy: None,
             no_legacy_tls: false,
         };
-        let inventory = open_inventory(&path, None)?;
+        let inventory = read()?;
         let extra_columns = inventory.extra_columns.clone();
+        let entries = inventory.map(move |entry| entry.map(|e| relocate(e, &moved)));
         let stop = stop_on_signal();
         scanning();
         let job = scan::Job {
-            entries: Box::new(inventory),
+            entries: Box::new(entries),
             prober: prober(&args, Some(fleet.ca_pem.as_bytes()))?,
             concurrency: args.concurrency,
             stop,
             baseline: None,
             progress: None,
+            pace: scan::Pace::default(),
         };
-        let outcome = scan_to(config, job, Columns { extras: extra_columns, provenance: None }, output).await;
+        let outcome = scan_to(config, job, Columns { extras: extra_columns, provenance: None }, output, None).await;
         drop(fleet);
         outcome
     })
+}
+
+/// Where the demo's hosts moved when their addresses were taken.
+type Moved = std::collections::BTreeMap<SocketAddrV4, SocketAddrV4>;
+
+/// Starts the fleet on `hosts`; when one of them cannot listen (another demo
+/// runs, a service holds the port), on a free port of the same addresses,
+/// then of 127.2.x.y, 127.3.x.y and so on.
+async fn start_fleet_somewhere(hosts: &[(SocketAddrV4, usize)]) -> Result<(sim::Fleet, Moved)> {
+    let first_err = match sim::start_hosts(hosts).await {
+        Ok(fleet) => return Ok((fleet, Moved::new())),
+        Err(err) => err,
+    };
+    for shift in 0..8u32 {
+        let moved: Moved = hosts
+            .iter()
+            .map(|(addr, _)| (*addr, SocketAddrV4::new(Ipv4Addr::from(u32::from(*addr.ip()) + (shift << 16)), 0)))
+            .collect();
+        let Some(probe_ip) = moved.values().next().map(|a| *a.ip()).filter(|ip| ip.is_loopback()) else { break };
+        // A port free on the first address; the others are tried with it.
+        let Ok(port) = std::net::TcpListener::bind((probe_ip, 0)).and_then(|l| l.local_addr()).map(|a| a.port()) else {
+            continue;
+        };
+        let moved: Moved = moved.into_iter().map(|(from, to)| (from, SocketAddrV4::new(*to.ip(), port))).collect();
+        let relocated: Vec<(SocketAddrV4, usize)> = hosts.iter().map(|(a, i)| (moved[a], *i)).collect();
+        if let Ok(fleet) = sim::start_hosts(&relocated).await {
+            return Ok((fleet, moved));
+        }
+    }
+    Err(first_err.context("the lab fleet could not listen on its addresses nor on free ones"))
+}
+
+/// The entry pointed at where its lab host moved.
+fn relocate(mut entry: inventory::Entry, moved: &Moved) -> inventory::Entry {
+    if let Kind::Probe { endpoint, .. } = &mut entry.kind
+        && let Ok(ip) = endpoint.host.parse::<Ipv4Addr>()
+        && let Some(to) = moved.get(&SocketAddrV4::new(ip, endpoint.port))
+    {
+        endpoint.host = to.ip().to_string();
+        endpoint.port = to.port();
+        entry.host = endpoint.host.clone();
+        entry.port = Some(endpoint.port);
+    }
+    entry
 }

@@ -30,7 +30,13 @@ pub fn merge(
     let file = std::fs::File::open(inventory).with_context(|| format!("cannot open inventory {inventory}"))?;
     let reader = inventory::Reader::with_host_column(Box::new(BufReader::new(file)), host_column)?;
     let extra_names = crate::report::pass_through_names(&reader.extra_columns);
-    let entries: Vec<Entry> = reader.collect::<Result<_>>()?;
+    // Ranges expand as `scan` expands them (without --allow-large).
+    let entries: Vec<Entry> = reader
+        .map(|e| e.map(|e| crate::targets::Expand::default().entry(e)))
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .collect();
     let (sha256, lines) = crate::report::provenance::fingerprint(Path::new(inventory))?;
     let mut read = Vec::new();
     for path in reports {
@@ -113,9 +119,19 @@ struct Shape<'a> {
 
 /// The reports' rows in inventory order, matched by inventory line, each
 /// cell taken by its column's name; a missing row is made from the
-/// inventory entry.
+/// inventory entry. The rows of a CIDR range share its line (and shards
+/// split them by address), so where the inventory has several rows on one
+/// line they are told apart by host and port.
 fn join<'a>(entries: &[Entry], reports: impl Iterator<Item = &'a ReadReport>, shape: &Shape) -> Result<Merged> {
-    let mut by_line: HashMap<String, Vec<String>> = HashMap::new();
+    let column = |name: &str| {
+        shape.columns.iter().position(|c| c == name).with_context(|| format!("the reports have no {name:?} column"))
+    };
+    let (host_at, port_at) = (column("host")?, column("port")?);
+    let mut per_line: HashMap<String, usize> = HashMap::new();
+    for entry in entries {
+        *per_line.entry(entry.line.to_string()).or_default() += 1;
+    }
+    let mut by_line: HashMap<String, Vec<Vec<String>>> = HashMap::new();
     for report in reports {
         let line_at = report.column("line")?;
         // Where each of the merged columns is in this report.
@@ -124,18 +140,28 @@ fn join<'a>(entries: &[Entry], reports: impl Iterator<Item = &'a ReadReport>, sh
             // Plain text: a CSV cell's formula guard comes off, and goes back on as written.
             let plain = |c: &String| if shape.csv_input { unneutralise(c).to_string() } else { c.clone() };
             let cells = at.iter().map(|&i| plain(&row[i])).collect();
-            ensure!(
-                by_line.insert(row[line_at].clone(), cells).is_none(),
-                "inventory line {} is in two reports",
-                row[line_at]
-            );
+            let rows = by_line.entry(row[line_at].clone()).or_default();
+            rows.push(cells);
+            let expected = per_line.get(&row[line_at]).copied().unwrap_or(1);
+            ensure!(rows.len() <= expected, "inventory line {} is in two reports", row[line_at]);
         }
     }
     let mut missing = 0;
     let rows = entries
         .iter()
         .map(|entry| {
-            by_line.remove(&entry.line.to_string()).unwrap_or_else(|| {
+            let line = entry.line.to_string();
+            let several = per_line.get(&line).is_some_and(|n| *n > 1);
+            let port = entry.port.map(|p| p.to_string()).unwrap_or_default();
+            let found = by_line.get_mut(&line).and_then(|rows| {
+                let at = if several {
+                    rows.iter().position(|r| r[host_at] == entry.host && r[port_at] == port)
+                } else {
+                    (!rows.is_empty()).then_some(0)
+                };
+                at.map(|i| rows.swap_remove(i))
+            });
+            found.unwrap_or_else(|| {
                 missing += 1;
                 missing_row(entry, shape)
             })

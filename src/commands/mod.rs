@@ -1,6 +1,7 @@
 //! The commands that need no network: `check` (classify builds offline) and
 //! `table` (print the table in use). Output goes to stdout.
 
+pub mod generate;
 pub mod headers;
 pub mod live;
 pub mod merge;
@@ -18,6 +19,13 @@ use std::io::{self, BufRead, IsTerminal, Write};
 /// `check`: one report row per build string; unreadable ones are
 /// `input-error` rows and make the exit status 2.
 pub fn check(config: &Config, builds: Vec<String>) -> Result<Outcome> {
+    if builds.is_empty() && io::stdin().is_terminal() {
+        // Nobody is piping builds in: say how to use it rather than wait.
+        eprintln!(
+            "usage: exchange-exposure check BUILD...   (e.g. check 15.1.2176.9)\n   or: COMMAND | exchange-exposure check   (one build per line on stdin)"
+        );
+        return Ok(Outcome::Incomplete);
+    }
     let inputs = if builds.is_empty() { read_stdin_lines()? } else { builds };
     let stdout = io::stdout();
     let format = terminal_or_csv(config, &stdout);
@@ -61,6 +69,25 @@ fn read_stdin_lines() -> Result<Vec<String>> {
         }
     }
     Ok(lines)
+}
+
+/// `--version`: the version and the release catalog's date; with `-v`,
+/// also each advisory's table id.
+pub fn version(config: &Config) -> Result<Outcome> {
+    let mut out = io::stdout().lock();
+    writeln!(
+        out,
+        "exchange-exposure {} (release catalog: newest release {})",
+        env!("CARGO_PKG_VERSION"),
+        crate::table::catalog_date()
+    )?;
+    if config.verbose {
+        for t in crate::table::ADVISORIES.iter().filter_map(|(id, _)| Table::advisory(id)) {
+            writeln!(out, "table {}: {} ({} rows)", t.advisory, t.id, t.rows.len())?;
+        }
+    }
+    out.flush()?;
+    Ok(Outcome::Clean)
 }
 
 /// `table`: the tables in use (`--advisory`), each as CSV that `--table`
