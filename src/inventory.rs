@@ -12,7 +12,12 @@ use std::io::BufRead;
 pub mod lines;
 
 /// Names accepted for the host column, in order of preference.
-const HOST_COLUMNS: [&str; 5] = ["host", "hostname", "fqdn", "address", "ip"];
+const HOST_COLUMNS: [&str; 6] = ["host", "hostname", "fqdn", "dns_name", "address", "ip"];
+/// Columns that hold a server's name: with an address beside it, the name
+/// is presented (SNI, Host) while the address is connected to.
+const NAME_COLUMNS: [&str; 4] = ["host", "hostname", "fqdn", "dns_name"];
+/// Columns that hold a server's address.
+const ADDRESS_COLUMNS: [&str; 3] = ["host", "address", "ip"];
 
 /// One inventory row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +53,10 @@ struct Layout {
     build: Option<usize>,
     extras: Vec<usize>,
     width: usize,
+    /// Other columns that may name the server, and give its address, in
+    /// order of preference (`NAME_COLUMNS`, `ADDRESS_COLUMNS`).
+    names: Vec<usize>,
+    addresses: Vec<usize>,
 }
 
 /// A streaming reader of inventory rows. Each physical line is one record
@@ -269,7 +278,11 @@ impl Layout {
         let used = [host, find("port"), url, build];
         // Everything else passes through, a second host synonym included.
         let extras = (0..names.len()).filter(|i| !used.contains(&Some(*i))).collect();
-        Some(Layout { host, port: find("port"), url, build, extras, width: names.len() })
+        let others = |columns: &[&str]| -> Vec<usize> {
+            columns.iter().filter_map(|c| find(c)).filter(|i| Some(*i) != host).collect()
+        };
+        let (names_at, addresses) = (others(&NAME_COLUMNS), others(&ADDRESS_COLUMNS));
+        Some(Layout { host, port: find("port"), url, build, extras, width: names.len(), names: names_at, addresses })
     }
 
     fn entry(&self, line: u64, cells: &[String]) -> Entry {
@@ -305,7 +318,16 @@ impl Layout {
             };
         }
         let shown = if url.is_empty() { None } else { Some(host) };
-        target_entry(line, target, port, build, extras).with_shown_host(shown)
+        let mut entry = target_entry(line, target, port, build, extras).with_shown_host(shown);
+        if let Kind::Probe { endpoint, .. } = &mut entry.kind {
+            // A URL says what to present; beside it, the host column's cell
+            // may still give the address.
+            let host_cell = (!url.is_empty()).then_some(host);
+            let names = self.names.iter().filter(|_| url.is_empty()).map(|&i| cell(Some(i)));
+            let addresses = host_cell.into_iter().chain(self.addresses.iter().map(|&i| cell(Some(i))));
+            pair_name_and_address(endpoint, names, addresses);
+        }
+        entry
     }
 }
 
@@ -363,6 +385,29 @@ fn parse_port(text: &str) -> Result<u16, String> {
 
 /// An entry for a target written as `host`, `host:port`, `[v6]:port`, a bare
 /// IPv6 address, or an `http(s)://` URL.
+/// A CMDB row often gives a server's address and its name: connect to the
+/// address and present the name as TLS SNI and HTTP Host (as `curl
+/// --resolve` does). The target is an address and another column names the
+/// server, or the target is a name and another column gives its address;
+/// the first usable cell of each kind is taken. Cells that are neither are
+/// ignored (they still pass through to the report).
+fn pair_name_and_address<'a>(
+    endpoint: &mut Endpoint,
+    mut names: impl Iterator<Item = &'a str>,
+    mut addresses: impl Iterator<Item = &'a str>,
+) {
+    match endpoint.host.parse::<std::net::IpAddr>() {
+        Ok(ip) => {
+            let is_name = |n: &&str| !n.is_empty() && n.parse::<std::net::IpAddr>().is_err() && check_host(n).is_ok();
+            if let Some(name) = names.find(is_name) {
+                endpoint.connect = Some(ip);
+                endpoint.host = name.trim_end_matches('.').to_string();
+            }
+        }
+        Err(_) => endpoint.connect = addresses.find_map(|a| a.parse().ok()),
+    }
+}
+
 fn target_entry(line: u64, target: &str, port: Option<u16>, build: Option<Build>, extras: Vec<String>) -> Entry {
     match crate::targets::parse_range(target) {
         Some(Ok((net, own_port))) => {
@@ -412,7 +457,7 @@ pub fn parse_target(target: &str, port: Option<u16>) -> Result<Endpoint, String>
             Some(text) => parse_port(text).map_err(|why| format!("{target:?}: {why}"))?,
             None => port.unwrap_or(if https { 443 } else { 80 }),
         };
-        return Ok(Endpoint { host: host.to_string(), port, https });
+        return Ok(Endpoint::new(host, port, https));
     }
     let (host, own_port) = if let Some(rest) = target.strip_prefix('[') {
         let (host, after) = rest.split_once(']').ok_or_else(|| format!("{target:?}: unclosed '['"))?;
@@ -431,7 +476,7 @@ pub fn parse_target(target: &str, port: Option<u16>) -> Result<Endpoint, String>
         Some(p) => parse_port(p)?,
         None => port.unwrap_or(443),
     };
-    Ok(Endpoint { host: host.to_string(), port, https: true })
+    Ok(Endpoint::new(host, port, true))
 }
 
 fn check_host(host: &str) -> Result<(), String> {

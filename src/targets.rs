@@ -141,7 +141,7 @@ impl Expand {
         }
         let Entry { line, extras, .. } = entry;
         Box::new(net.addresses().map(move |ip| {
-            let endpoint = crate::probe::http::Endpoint { host: ip.to_string(), port, https: true };
+            let endpoint = crate::probe::http::Endpoint::new(ip.to_string(), port, true);
             Entry {
                 line,
                 host: endpoint.host.clone(),

@@ -252,3 +252,33 @@ fn a_look_alike_that_answers_every_path_alike_is_not_exchange() {
     );
     assert_eq!(scan(port, &[]).row["status"], "vulnerable");
 }
+
+#[test]
+fn a_row_with_an_address_and_a_name_connects_to_the_address_and_presents_the_name() {
+    // A server whose certificate names it, not its address.
+    let ca = test_ca();
+    let port = serve(
+        Front::Tls,
+        cert(Some(&ca), "mail.lab.example", false),
+        Arc::new(|s, path| match path {
+            "/owa/" => respond(s, "302 Found", &["X-OWA-Version: 15.1.2176.9", "Location: /owa/auth/logon.aspx"], b""),
+            "/owa/auth/logon.aspx" => page(s),
+            _ => respond(s, "404 Not Found", &[], b""),
+        }),
+    );
+    let dir = std::env::temp_dir().join(format!("xx-pair-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca_file = dir.join("ca.pem");
+    std::fs::write(&ca_file, ca.0.pem()).unwrap();
+    let inventory = format!("host,port,hostname\n127.0.0.1,{port},mail.lab.example\n");
+    let s = scan_inventory(port, &inventory, &["--ca-cert", ca_file.to_str().unwrap()]);
+    assert_eq!(s.row["status"], "patched", "{}", s.row["detail"]);
+    // The certificate names mail.lab.example only: it verified, so the name was presented.
+    assert_eq!(s.row["tls"], "verified");
+    assert_eq!((&*s.row["host"], &*s.row["hostname"]), ("127.0.0.1", "mail.lab.example"), "both reported");
+    // Without the name, the same server is judged, but its certificate is not for the address.
+    let s =
+        scan_inventory(port + 1, &format!("host,port\n127.0.0.1,{port}\n"), &["--ca-cert", ca_file.to_str().unwrap()]);
+    assert_eq!(s.row["tls"], "unverified: certificate not issued for this host");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -28,7 +28,7 @@ fn prober(ca_pem: Option<&str>, legacy_tls: bool, timeout: Duration) -> Prober {
 }
 
 fn endpoint(addr: std::net::SocketAddr) -> Endpoint {
-    Endpoint { host: addr.ip().to_string(), port: addr.port(), https: true }
+    Endpoint::new(addr.ip().to_string(), addr.port(), true)
 }
 
 /// The legacy personalities of the lab fleet, by name, with what their

@@ -421,8 +421,9 @@ pub fn demo(config: &Config, inventory_path: Option<&Path>, output_path: &Path) 
     for entry in read()? {
         let entry = entry?;
         let Kind::Probe { endpoint, .. } = &entry.kind else { continue };
-        let ip: Ipv4Addr = match endpoint.host.parse::<IpAddr>() {
-            Ok(IpAddr::V4(ip)) if ip.is_loopback() => ip,
+        // The address connected to (a name beside it is only presented).
+        let ip: Ipv4Addr = match endpoint.address() {
+            Some(IpAddr::V4(ip)) if ip.is_loopback() => ip,
             _ => bail!(
                 "demo scans only the lab fleet on loopback; {} (line {}) is not a 127.x.y.z address",
                 endpoint.host,
@@ -509,12 +510,16 @@ async fn start_fleet_somewhere(hosts: &[(SocketAddrV4, usize)]) -> Result<(sim::
 /// The entry pointed at where its lab host moved.
 fn relocate(mut entry: inventory::Entry, moved: &Moved) -> inventory::Entry {
     if let Kind::Probe { endpoint, .. } = &mut entry.kind
-        && let Ok(ip) = endpoint.host.parse::<Ipv4Addr>()
+        && let Some(IpAddr::V4(ip)) = endpoint.address()
         && let Some(to) = moved.get(&SocketAddrV4::new(ip, endpoint.port))
     {
-        endpoint.host = to.ip().to_string();
+        if endpoint.connect.is_some() {
+            endpoint.connect = Some(IpAddr::V4(*to.ip()));
+        } else {
+            endpoint.host = to.ip().to_string();
+        }
         endpoint.port = to.port();
-        entry.host = endpoint.host.clone();
+        entry.host = to.ip().to_string();
         entry.port = Some(endpoint.port);
     }
     entry

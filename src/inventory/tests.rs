@@ -7,7 +7,7 @@ fn read(text: &str) -> (Vec<String>, Vec<Entry>) {
 }
 
 fn ep(host: &str, port: u16, https: bool) -> Endpoint {
-    Endpoint { host: host.into(), port, https }
+    Endpoint::new(host, port, https)
 }
 
 fn endpoint(e: &Entry) -> &Endpoint {
@@ -187,7 +187,7 @@ fn a_line_over_the_cap_is_an_input_error() {
 fn a_header_without_a_host_column_is_an_error_naming_what_it_has() {
     let err = Reader::new(Box::new(std::io::Cursor::new(b"server,owner\nmail1,x\n".to_vec()))).err().unwrap();
     let err = err.to_string();
-    for want in ["\"server\", \"owner\"", "host, hostname, fqdn, address, ip", "--host-column"] {
+    for want in ["\"server\", \"owner\"", "host, hostname, fqdn, dns_name, address, ip", "--host-column"] {
         assert!(err.contains(want), "{err}");
     }
     let input = Box::new(std::io::Cursor::new(b"Server,owner\n127.0.0.1,x\n".to_vec()));
@@ -260,5 +260,34 @@ fn a_url_port_outside_1_to_65535_is_an_input_error() {
             (Err(why), Err(part)) => assert!(why.contains(part), "{url}: {why}"),
             (got, want) => panic!("{url}: {got:?}, wanted {want:?}"),
         }
+    }
+}
+
+#[test]
+fn an_address_and_a_name_on_one_row_connect_to_the_address_and_present_the_name() {
+    let read = |text: &str| -> Vec<Entry> {
+        Reader::new(Box::new(std::io::Cursor::new(text.as_bytes().to_vec()))).unwrap().map(Result::unwrap).collect()
+    };
+    let ip = |s: &str| Some(s.parse::<std::net::IpAddr>().unwrap());
+    // (inventory, report host, name presented, address connected to)
+    let cases: &[(&str, &str, &str, Option<std::net::IpAddr>)] = &[
+        ("host,hostname\n127.0.0.5,mail.corp.example.\n", "127.0.0.5", "mail.corp.example", ip("127.0.0.5")),
+        ("ip,fqdn\n127.0.0.5,mail.corp.example\n", "mail.corp.example", "mail.corp.example", ip("127.0.0.5")),
+        ("address,dns_name\n::1,mail.corp.example\n", "mail.corp.example", "mail.corp.example", ip("::1")),
+        ("hostname,ip\nmail.corp.example,127.0.0.5\n", "mail.corp.example", "mail.corp.example", ip("127.0.0.5")),
+        // One column only, or a second cell that is not what it claims: as before.
+        ("host\nmail.corp.example\n", "mail.corp.example", "mail.corp.example", None),
+        ("host,hostname\n127.0.0.5,\n", "127.0.0.5", "127.0.0.5", None),
+        ("host,hostname\n127.0.0.5,not a name\n", "127.0.0.5", "127.0.0.5", None),
+        ("hostname,ip\nmail.corp.example,n/a\n", "mail.corp.example", "mail.corp.example", None),
+        // A URL says what to present; an address beside it says where.
+        ("url,ip\nhttps://mail.corp.example:8443/,127.0.0.5\n", "127.0.0.5", "mail.corp.example", ip("127.0.0.5")),
+        ("url,hostname\nhttps://127.0.0.5/,mail.corp.example\n", "mail.corp.example", "127.0.0.5", None),
+    ];
+    for (text, host, name, connect) in cases {
+        let rows = read(text);
+        let e = endpoint(&rows[0]);
+        assert_eq!((rows[0].host.as_str(), e.host.as_str(), e.connect), (*host, *name, *connect), "{text}");
+        assert_eq!(e.address(), connect.or_else(|| e.host.parse().ok()), "{text}");
     }
 }

@@ -57,9 +57,23 @@ pub struct Endpoint {
     pub host: String,
     pub port: u16,
     pub https: bool,
+    /// The address to connect to when the inventory gives one beside the
+    /// name (as `curl --resolve` does): no lookup, and `host` is still the
+    /// TLS SNI and the HTTP Host.
+    pub connect: Option<std::net::IpAddr>,
 }
 
 impl Endpoint {
+    /// An endpoint found by its name (or address) alone.
+    pub fn new(host: impl Into<String>, port: u16, https: bool) -> Endpoint {
+        Endpoint { host: host.into(), port, https, connect: None }
+    }
+
+    /// The address connected to, where it is known without a lookup.
+    pub fn address(&self) -> Option<std::net::IpAddr> {
+        self.connect.or_else(|| self.host.parse().ok())
+    }
+
     /// The host as URLs write it: an IPv6 address in brackets.
     fn url_host(&self) -> String {
         if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() }
@@ -160,6 +174,9 @@ fn timed_out(stage: &'static str, limit: Duration) -> HttpError {
 /// address, in the resolver's order.
 pub async fn resolve(ep: &Endpoint, resolver: &Resolver, limits: &Limits) -> Result<Vec<SocketAddr>, HttpError> {
     let ep = limits.proxy.as_ref().unwrap_or(ep);
+    if let Some(ip) = ep.connect {
+        return Ok(vec![SocketAddr::new(ip, ep.port)]);
+    }
     let addrs = timeout(limits.request_timeout, resolver.lookup(&ep.host, ep.port))
         .await
         .map_err(|_| timed_out("DNS lookup", limits.request_timeout))?
@@ -296,7 +313,11 @@ pub async fn connect(
 /// Asks the proxy for a tunnel to the endpoint.
 async fn tunnel(tcp: &mut TcpStream, ep: &Endpoint, limits: &Limits) -> Result<(), HttpError> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let target = format!("{}:{}", ep.url_host(), ep.port);
+    // The inventory's address when it gives one: the proxy need not resolve the name.
+    let target = match ep.connect {
+        Some(ip) => SocketAddr::new(ip, ep.port).to_string(),
+        None => format!("{}:{}", ep.url_host(), ep.port),
+    };
     let ua = limits.user_agent.to_str().unwrap_or("exchange-exposure");
     let request = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\nUser-Agent: {ua}\r\n\r\n");
     let proxy_err = |why: String| HttpError::Connect(format!("proxy: {why}"));

@@ -21,7 +21,7 @@ fn response(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
 }
 
 fn ep() -> Endpoint {
-    Endpoint { host: "mail.example.test".into(), port: 443, https: true }
+    Endpoint::new("mail.example.test", 443, true)
 }
 
 #[test]
