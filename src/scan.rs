@@ -69,6 +69,8 @@ pub struct Summary {
     pub by_advisory: BTreeMap<(String, Status), usize>,
     /// Rows `--exclude` left out.
     pub excluded: u64,
+    /// Rows whose host was reached only over the legacy-TLS fallback.
+    pub legacy_tls: usize,
     /// `--rate`, when given.
     pub rate_limit: Option<f64>,
 }
@@ -98,6 +100,9 @@ impl Summary {
         }
         if let Some(change) = row.change {
             *self.changes.entry(change.as_str()).or_default() += 1;
+        }
+        if row.tls.contains("; legacy ") {
+            self.legacy_tls += 1;
         }
         let v = &row.verdict;
         if let Some(product) = v.product {
@@ -139,6 +144,13 @@ impl Summary {
         }
         if self.excluded > 0 {
             writeln!(out, "excluded: {} rows left out by --exclude", self.excluded)?;
+        }
+        if self.legacy_tls > 0 {
+            writeln!(
+                out,
+                "legacy TLS: {} rows reached only over obsolete TLS (the tls column names each session)",
+                self.legacy_tls
+            )?;
         }
         let gone: Vec<String> =
             self.gone.iter().map(|g| format!("  GONE from the inventory: {}", report::printable(g))).collect();

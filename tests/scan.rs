@@ -122,6 +122,10 @@ fn demo_scans_the_example_inventory_on_loopback_only() {
     let rows = read_csv(&report);
     assert_eq!(rows.len(), example.lines().count() - 1);
     assert!(rows.iter().any(|r| r["status"] == "input-error"));
+    // The four old-Windows lab hosts are judged over the legacy fallback, and the summary says so.
+    assert!(stderr.contains("legacy TLS: 4 rows reached only over obsolete TLS"), "{stderr}");
+    let legacy = rows.iter().find(|r| r["hostname"] == "lab-ex2010-tls10.lab.invalid").unwrap();
+    assert_eq!((&*legacy["status"], &*legacy["tls"]), ("vulnerable", "verified; legacy TLSv1.0 ECDHE-RSA-AES256-SHA"));
     // A non-loopback address is refused before anything is started.
     std::fs::write(&inv, "host,port\n10.0.0.1,443\n").unwrap();
     let out = run(&["demo", "--inventory", inv.to_str().unwrap(), "-o", report.to_str().unwrap()]);
