@@ -198,8 +198,15 @@ fn check_verdicts(inventory: &Path, report: &Path, hosts: u32) {
     let expected = statuses(inventory, "expected_status");
     let got = statuses(report, "status");
     assert_eq!(got.len(), hosts as usize, "rows in = rows out");
-    let wrong = expected.iter().zip(&got).filter(|(e, g)| e != g).count();
-    assert_eq!(wrong, 0, "{wrong} verdicts differ from expected_status");
+    let wrong: Vec<usize> = (0..got.len()).filter(|&i| expected[i] != got[i]).collect();
+    if !wrong.is_empty() {
+        // Say which, and why: a timeout under load reads differently from a wrong judgement.
+        let details = statuses(report, "detail");
+        for &i in wrong.iter().take(5) {
+            eprintln!("row {}: expected {}, got {}: {}", i + 1, expected[i], got[i], details[i]);
+        }
+    }
+    assert_eq!(wrong.len(), 0, "{} verdicts differ from expected_status", wrong.len());
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {

@@ -62,7 +62,7 @@ fn prober(args: &ProbeArgs, extra_ca_pem: Option<&[u8]>) -> Result<Prober> {
 /// What reaching a host may cost when `--connect-timeout` is not given: a
 /// TCP connect and a legacy-TLS handshake take four round trips, well under a
 /// second on any network a scan crosses, so 5 s is generous for a slow host
-/// and caps what each silent one costs (BENCHMARKS.md, "Defaults").
+/// and caps what each silent one costs (BENCHMARKS.md, issue 17).
 const DEFAULT_CONNECT_SECS: f64 = 5.0;
 
 /// The connect timeout: as given, or the default (no longer than `--timeout`).
