@@ -8,6 +8,7 @@
 //!         [--concurrency 128] [--min-rate HOSTS_PER_S]
 //!         [--latency MS] [--silent PERCENT] [--legacy PERCENT] [--timeout S]
 //!     cargo bench --bench throughput -- --scenario latency|legacy|rows
+//!         [--rows N] [--repeat 3]
 //!
 //! `--min-rate` makes it exit 1 when a median falls below (the CI guard).
 //! `--latency`, `--silent` and `--legacy` are passed to `simulate` (a fleet
