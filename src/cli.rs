@@ -171,12 +171,15 @@ pub struct ScanArgs {
 /// How hosts are probed.
 #[derive(Debug, Clone, Args)]
 pub struct ProbeArgs {
-    /// Hosts probed at once (why 128: BENCHMARKS.md)
-    #[arg(long, default_value_t = 128)]
+    /// Hosts probed at once (why 1024: BENCHMARKS.md; lowered with a warning when the open-file limit cannot hold them)
+    #[arg(long, default_value_t = 1024)]
     pub concurrency: usize,
-    /// Seconds allowed for each request; a host as a whole gets four times this
+    /// Seconds allowed for each request's answer; a host as a whole gets four times this
     #[arg(long, default_value_t = 10.0)]
     pub timeout: f64,
+    /// Seconds allowed to reach a host (TCP connect and TLS handshake, every address and the legacy fallback together): what a silent host costs [default: 5, or --timeout when lower]
+    #[arg(long, value_name = "SECS")]
+    pub connect_timeout: Option<f64>,
     /// The User-Agent header sent
     #[arg(long)]
     pub user_agent: Option<String>,
@@ -211,4 +214,13 @@ pub struct SimulateArgs {
     /// Write the fleet's CA certificate here (PEM), for --ca-cert
     #[arg(long, value_name = "FILE")]
     pub ca_out: Option<PathBuf>,
+    /// Add this many milliseconds to every round trip (each TLS handshake flight and HTTP request), as a network would
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency: u64,
+    /// Make this share of hosts accept TCP and never answer (expected: unreachable)
+    #[arg(long, value_name = "PERCENT", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub silent: u8,
+    /// Give this share of hosts a legacy-TLS personality, the rest a modern one [default: the fleet's cycle, 4 in 26]
+    #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub legacy: Option<u8>,
 }

@@ -271,6 +271,15 @@ enum Probed {
 /// host's observation stays until the end (measured: 72 MiB at 50,000 hosts).
 const REMEMBERED_PROBES: usize = 4096;
 
+/// Rows the window holds beyond four per probe slot: finished rows waiting
+/// behind a slow one to be written in order. A silent host at the head of
+/// the window holds back every row after it for a whole connect timeout;
+/// with room for only four rows per slot, that capped a scan at 4 ×
+/// concurrency ÷ timeout (measured: 715 hosts/s at concurrency 1,024 with
+/// 10% silent hosts and 5 s timeouts, BENCHMARKS.md). A waiting row costs
+/// about a kilobyte.
+const WRITE_BACKLOG: usize = 8192;
+
 /// The most recent hosts' probes, oldest forgotten first.
 #[derive(Default)]
 struct Remembered {
@@ -305,7 +314,7 @@ pub async fn run<W: Write>(config: &Config, job: Job, writer: &mut report::Write
     let mut probes = Remembered::default();
     // Up to `window` rows are in progress or wait for their turn to be
     // written; only `concurrency` of them probe at once.
-    let window = concurrency.max(1) * 4;
+    let window = concurrency.max(1) * 4 + WRITE_BACKLOG;
     let mut rows = read_until_stopped(entries, stop.clone(), window)
         .map(|entry| {
             let entry = entry?;
@@ -467,7 +476,10 @@ fn spawn_probe(
             if let Some(pacer) = &pacer {
                 pacer.wait().await;
             }
-            let obs = prober.probe(&endpoint).await;
+            // Boxed once the permit is held: the probe's state is large, and
+            // the window keeps four tasks waiting for each one probing
+            // (measured: 45 KB a waiting task before, BENCHMARKS.md).
+            let obs = Box::pin(prober.probe(&endpoint)).await;
             // Printed only with -v, which installs the subscriber.
             tracing::info!(host = %endpoint.host, port = endpoint.port, tls = ?obs.tls, evidence = obs.evidence.len(), "probed");
             Some(Arc::new(obs))

@@ -17,6 +17,7 @@ use std::time::Duration;
 fn prober(ca_pem: Option<&str>, legacy_tls: bool, timeout: Duration) -> Prober {
     let settings = Settings {
         request_timeout: timeout,
+        connect_timeout: timeout,
         host_timeout: timeout * 4,
         user_agent: "exchange-exposure-test".into(),
         require_valid_tls: false,

@@ -41,8 +41,10 @@ fn prober(args: &ProbeArgs, extra_ca_pem: Option<&[u8]>) -> Result<Prober> {
     );
     ensure!((1..=4096).contains(&args.concurrency), "--concurrency must be from 1 to 4096");
     let request_timeout = Duration::from_secs_f64(args.timeout);
+    let connect_timeout = connect_timeout(args.connect_timeout, args.timeout)?;
     let settings = Settings {
         request_timeout,
+        connect_timeout,
         host_timeout: request_timeout * 4,
         user_agent: args
             .user_agent
@@ -58,6 +60,19 @@ fn prober(args: &ProbeArgs, extra_ca_pem: Option<&[u8]>) -> Result<Prober> {
         (None, None) => Tls::new(None, "")?,
     };
     Prober::new(&settings, tls)
+}
+
+/// What reaching a host may cost when `--connect-timeout` is not given: a
+/// TCP connect and a legacy-TLS handshake take four round trips, well under a
+/// second on any network a scan crosses, so 5 s is generous for a slow host
+/// and caps what each silent one costs (BENCHMARKS.md, issue 17).
+const DEFAULT_CONNECT_SECS: f64 = 5.0;
+
+/// The connect timeout: as given, or the default (no longer than `--timeout`).
+fn connect_timeout(given: Option<f64>, request_secs: f64) -> Result<Duration> {
+    let secs = given.unwrap_or(DEFAULT_CONNECT_SECS.min(request_secs));
+    ensure!(secs.is_finite() && secs > 0.0 && secs <= 600.0, "--connect-timeout must be between 0 and 600 seconds");
+    Ok(Duration::from_secs_f64(secs))
 }
 
 fn proxy_endpoint(url: &str) -> Result<crate::probe::http::Endpoint> {
@@ -327,10 +342,17 @@ async fn scan_to(
 /// `simulate`: the fleet runs until SIGINT or SIGTERM.
 pub fn simulate(args: SimulateArgs) -> Result<Outcome> {
     ensure!(args.hosts >= 1, "--hosts must be at least 1");
+    ensure!(args.latency <= 60_000, "--latency must be at most 60000 ms");
+    let mix = sim::personalities::Mix { silent: args.silent, legacy: args.legacy };
+    ensure!(
+        u16::from(mix.silent) + u16::from(mix.legacy.unwrap_or(0)) <= 100,
+        "--silent and --legacy together may not pass 100%"
+    );
+    let conditions = sim::Conditions { latency: Duration::from_millis(args.latency), mix };
     // Every simulated host holds a listener and a socket per connection.
     crate::resources::raise_open_files();
     runtime()?.block_on(async {
-        let fleet = sim::start(args.first, args.hosts, args.port).await?;
+        let fleet = sim::start(args.first, args.hosts, args.port, &conditions).await?;
         if let Some(path) = &args.inventory_out {
             write_fleet_inventory(path, &fleet)?;
         }
@@ -451,6 +473,7 @@ pub fn demo(config: &Config, inventory_path: Option<&Path>, output_path: &Path) 
         let args = ProbeArgs {
             concurrency: 32,
             timeout: 5.0,
+            connect_timeout: None,
             user_agent: None,
             ca_cert: None,
             require_valid_tls: false,
@@ -523,4 +546,28 @@ fn relocate(mut entry: inventory::Entry, moved: &Moved) -> inventory::Entry {
         entry.port = Some(endpoint.port);
     }
     entry
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connect_timeout_defaults_to_five_seconds_or_less() {
+        let cases = [
+            (None, 10.0, Some(5.0)),
+            (None, 2.0, Some(2.0)),
+            (None, 5.0, Some(5.0)),
+            (Some(1.5), 10.0, Some(1.5)),
+            (Some(30.0), 10.0, Some(30.0)),
+            (Some(0.0), 10.0, None),
+            (Some(-1.0), 10.0, None),
+            (Some(f64::NAN), 10.0, None),
+            (Some(601.0), 10.0, None),
+        ];
+        for (given, request, want) in cases {
+            let got = connect_timeout(given, request).ok().map(|d| d.as_secs_f64());
+            assert_eq!(got, want, "{given:?} {request}");
+        }
+    }
 }

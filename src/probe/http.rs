@@ -17,7 +17,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
-use tokio::time::timeout;
+use tokio::time::{Instant, timeout, timeout_at};
 
 /// The most of a body that is read; the rest is never fetched.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -152,7 +152,12 @@ impl Drop for Connection {
 /// Settings for one connection's requests.
 #[derive(Debug, Clone)]
 pub struct Limits {
+    /// For each request's answer (head and body), and for DNS.
     pub request_timeout: Duration,
+    /// For reaching the host at all: TCP connect and TLS handshake, every
+    /// address and the legacy fallback included, counted once. A silent
+    /// host costs this, once.
+    pub connect_timeout: Duration,
     pub user_agent: HeaderValue,
     pub require_valid_tls: bool,
     /// An HTTP proxy to tunnel through with CONNECT (`--proxy`); none by default.
@@ -188,62 +193,69 @@ pub async fn resolve(ep: &Endpoint, resolver: &Resolver, limits: &Limits) -> Res
 }
 
 /// TCP to the first address that answers (a name such as `localhost` may
-/// resolve to ::1 first while the server listens on 127.0.0.1). The one that
-/// answered moves to the front, so later connections go straight to it.
-/// Running out of local resources (open files, ports) is waited out and
-/// retried within the limit, never blamed on the host.
-async fn tcp_connect(addrs: &mut [SocketAddr], limit: Duration) -> Result<TcpStream, HttpError> {
+/// resolve to ::1 first while the server listens on 127.0.0.1), all by
+/// `deadline`. The one that answered moves to the front, so later
+/// connections go straight to it. Running out of local resources (open
+/// files, ports) is waited out and retried until the deadline, never blamed
+/// on the host.
+async fn tcp_connect(addrs: &mut [SocketAddr], deadline: Instant, limit: Duration) -> Result<TcpStream, HttpError> {
     let mut last = HttpError::Connect("no address to connect to".into());
-    let started = std::time::Instant::now();
     let mut i = 0;
     while i < addrs.len() {
-        match timeout(limit, TcpStream::connect(addrs[i])).await {
+        match timeout_at(deadline, TcpStream::connect(addrs[i])).await {
             Ok(Ok(tcp)) => {
                 addrs.swap(0, i);
                 return Ok(tcp);
             }
             Ok(Err(e)) if crate::resources::is_local_exhaustion(&e) => {
-                if started.elapsed() >= limit {
+                if Instant::now() >= deadline {
                     return Err(HttpError::Local(e.to_string()));
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
             Ok(Err(e)) => last = HttpError::Connect(format!("{}: {e}", addrs[i])),
-            Err(_) => last = timed_out("TCP connect", limit),
+            // The deadline is shared: the addresses left get no time either.
+            Err(_) => return Err(timed_out("TCP connect", limit)),
         }
         i += 1;
     }
     Err(last)
 }
 
-/// TCP to the endpoint (through the proxy's tunnel when there is one).
-async fn open_tcp(ep: &Endpoint, addrs: &mut [SocketAddr], limits: &Limits) -> Result<TcpStream, HttpError> {
-    let limit = limits.request_timeout;
-    let mut tcp = tcp_connect(addrs, limit).await?;
+/// TCP to the endpoint (through the proxy's tunnel when there is one), by `deadline`.
+async fn open_tcp(
+    ep: &Endpoint,
+    addrs: &mut [SocketAddr],
+    limits: &Limits,
+    deadline: Instant,
+) -> Result<TcpStream, HttpError> {
+    let limit = limits.connect_timeout;
+    let mut tcp = tcp_connect(addrs, deadline, limit).await?;
     let _ = tcp.set_nodelay(true);
     if limits.proxy.is_some() {
-        timeout(limit, tunnel(&mut tcp, ep, limits)).await.map_err(|_| timed_out("proxy CONNECT", limit))??;
+        timeout_at(deadline, tunnel(&mut tcp, ep, limits)).await.map_err(|_| timed_out("proxy CONNECT", limit))??;
     }
     Ok(tcp)
 }
 
 /// A byte stream to the endpoint: TCP, then TLS if the endpoint wants it
 /// (rustls, and the legacy fallback over a fresh connection when rustls
-/// shares nothing with the server).
+/// shares nothing with the server), all within one connect timeout.
 pub async fn open_stream(
     ep: &Endpoint,
     addrs: &mut [SocketAddr],
     tls: &Tls,
     limits: &Limits,
 ) -> Result<(Box<dyn Io>, TlsState), HttpError> {
-    let limit = limits.request_timeout;
-    let tcp = open_tcp(ep, addrs, limits).await?;
+    let limit = limits.connect_timeout;
+    let deadline = Instant::now() + limit;
+    let tcp = open_tcp(ep, addrs, limits, deadline).await?;
     Ok(if ep.https {
         let name = server_name(&ep.host)?;
         let connector = tokio_rustls::TlsConnector::from(tls.config.clone());
-        let (io, chain, legacy): (Box<dyn Io>, Vec<CertificateDer<'static>>, Option<String>) = match timeout(
-            limit,
+        let (io, chain, legacy): (Box<dyn Io>, Vec<CertificateDer<'static>>, Option<String>) = match timeout_at(
+            deadline,
             connector.connect(name.clone(), tcp),
         )
         .await
@@ -265,8 +277,8 @@ pub async fn open_stream(
                         sni_hint(ep)
                     )));
                 }
-                let tcp = open_tcp(ep, addrs, limits).await?;
-                let session = timeout(limit, super::legacy::handshake(&tls.legacy, tcp, &ep.host))
+                let tcp = open_tcp(ep, addrs, limits, deadline).await?;
+                let session = timeout_at(deadline, super::legacy::handshake(&tls.legacy, tcp, &ep.host))
                     .await
                     .map_err(|_| timed_out("legacy TLS handshake", limit))?
                     .map_err(|why| {

@@ -61,7 +61,11 @@ pub struct Observation {
 /// Probe settings, validated.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// For each request's answer.
     pub request_timeout: Duration,
+    /// For reaching the host: TCP and TLS, once per connection.
+    pub connect_timeout: Duration,
+    /// For the whole host.
     pub host_timeout: Duration,
     pub user_agent: String,
     pub require_valid_tls: bool,
@@ -85,6 +89,7 @@ impl Prober {
             .map_err(|_| anyhow::anyhow!("--user-agent {:?} is not a valid header value", settings.user_agent))?;
         let limits = Limits {
             request_timeout: settings.request_timeout,
+            connect_timeout: settings.connect_timeout,
             user_agent,
             require_valid_tls: settings.require_valid_tls,
             proxy: settings.proxy.clone(),

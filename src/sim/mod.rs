@@ -4,6 +4,7 @@
 //! tests and benchmarks; it binds loopback addresses only.
 
 pub mod legacy;
+pub mod network;
 pub mod personalities;
 
 use anyhow::{Context, Result, ensure};
@@ -11,7 +12,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use personalities::{Behaviour, FrontEnd, Page, Personality};
+use personalities::{Behaviour, FrontEnd, Mix, Page, Personality};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, SanType};
 use rustls::ServerConfig;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -51,6 +52,18 @@ impl Drop for Fleet {
     }
 }
 
+/// How the fleet's network and cast behave (`simulate --latency`,
+/// `--silent`, `--legacy`); the default is loopback as it is, and the
+/// plain personality cycle.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Conditions {
+    /// Added to every round trip: each flight a client sends is held this
+    /// long before the server reads it.
+    pub latency: std::time::Duration,
+    /// Shares of silent and legacy-TLS hosts.
+    pub mix: Mix,
+}
+
 /// The address of host `index` of a fleet starting at `first`.
 pub fn host_addr(first: Ipv4Addr, index: u32) -> Result<Ipv4Addr> {
     let ip = u32::from(first).checked_add(index).map(Ipv4Addr::from).context("address range overflows")?;
@@ -59,15 +72,21 @@ pub fn host_addr(first: Ipv4Addr, index: u32) -> Result<Ipv4Addr> {
 }
 
 /// Starts `count` servers on consecutive addresses from `first`, all on
-/// `port` (0: a free port each). Host `i` plays `personalities::of_host(i)`.
-pub async fn start(first: Ipv4Addr, count: u32, port: u16) -> Result<Fleet> {
+/// `port` (0: a free port each). Host `i` plays
+/// `personalities::assign(i, &conditions.mix)`.
+pub async fn start(first: Ipv4Addr, count: u32, port: u16, conditions: &Conditions) -> Result<Fleet> {
     let hosts: Vec<(SocketAddrV4, usize)> =
         (0..count).map(|i| Ok((SocketAddrV4::new(host_addr(first, i)?, port), i as usize))).collect::<Result<_>>()?;
-    start_hosts(&hosts).await
+    start_hosts_in(&hosts, conditions).await
 }
 
 /// Starts one server per `(address, host index)`; port 0 picks a free port.
 pub async fn start_hosts(hosts: &[(SocketAddrV4, usize)]) -> Result<Fleet> {
+    start_hosts_in(hosts, &Conditions::default()).await
+}
+
+/// `start_hosts` under the given network and cast.
+pub async fn start_hosts_in(hosts: &[(SocketAddrV4, usize)], conditions: &Conditions) -> Result<Fleet> {
     let _ = crate::probe::tls::provider();
     let ca_key = KeyPair::generate().context("CA key")?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
@@ -82,7 +101,7 @@ pub async fn start_hosts(hosts: &[(SocketAddrV4, usize)]) -> Result<Fleet> {
     for &(sock, index) in hosts {
         let (ip, port) = (*sock.ip(), sock.port());
         ensure!(ip.is_loopback(), "the lab fleet binds loopback addresses only; {ip} is not in 127.0.0.0/8");
-        let personality = personalities::of_host(index);
+        let personality = personalities::assign(index, &conditions.mix);
         if matches!(personality.behaviour, Behaviour::Down) {
             // Nothing listens; the port reported is the one asked for (or 9, discard, when any will do).
             let port = if port == 0 { 9 } else { port };
@@ -91,6 +110,11 @@ pub async fn start_hosts(hosts: &[(SocketAddrV4, usize)]) -> Result<Fleet> {
         }
         let listener = TcpListener::bind((ip, port)).await.with_context(|| format!("cannot listen on {ip}:{port}"))?;
         let addr = listener.local_addr()?;
+        if matches!(personality.behaviour, Behaviour::Silent) {
+            fleet.tasks.push(tokio::spawn(serve_silence(listener)));
+            fleet.hosts.push(SimHost { addr, personality });
+            continue;
+        }
         let acceptor = match personality.legacy_tls {
             None => {
                 let mut params = CertificateParams::new(Vec::<String>::new())?;
@@ -111,7 +135,7 @@ pub async fn start_hosts(hosts: &[(SocketAddrV4, usize)]) -> Result<Fleet> {
                 Acceptor::OpenSsl(Arc::new(signer.acceptor(kind, ip, &[LAB_NAMES])?))
             }
         };
-        let state = Arc::new(HostState { personality, addr });
+        let state = Arc::new(HostState { personality, addr, latency: conditions.latency });
         fleet.tasks.push(tokio::spawn(serve(listener, acceptor, state)));
         fleet.hosts.push(SimHost { addr, personality });
     }
@@ -121,6 +145,7 @@ pub async fn start_hosts(hosts: &[(SocketAddrV4, usize)]) -> Result<Fleet> {
 struct HostState {
     personality: &'static Personality,
     addr: SocketAddr,
+    latency: std::time::Duration,
 }
 
 /// The names (besides its address) every lab host's certificate is valid
@@ -139,7 +164,7 @@ impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
 
 impl Acceptor {
     /// The server side of the handshake; `None` when it failed.
-    async fn accept(&self, tcp: tokio::net::TcpStream) -> Option<Box<dyn Io>> {
+    async fn accept(&self, tcp: Box<dyn Io>) -> Option<Box<dyn Io>> {
         match self {
             Acceptor::Rustls(acceptor) => Some(Box::new(acceptor.accept(tcp).await.ok()?)),
             Acceptor::OpenSsl(acceptor) => {
@@ -165,7 +190,9 @@ async fn serve(listener: TcpListener, acceptor: Acceptor, state: Arc<HostState>)
         let acceptor = acceptor.clone();
         let state = state.clone();
         tokio::spawn(async move {
-            let Some(tls) = acceptor.accept(tcp).await else { return };
+            let stream: Box<dyn Io> =
+                if state.latency.is_zero() { Box::new(tcp) } else { Box::new(network::delayed(tcp, state.latency)) };
+            let Some(tls) = acceptor.accept(stream).await else { return };
             // Front ends take requests in turn, counted per connection, like a
             // balancer that spreads requests; per connection, so runs repeat.
             let turn = Arc::new(AtomicUsize::new(0));
@@ -174,6 +201,25 @@ async fn serve(listener: TcpListener, acceptor: Acceptor, state: Arc<HostState>)
                 async move { Ok::<_, std::convert::Infallible>(respond(&state, &turn, &req)) }
             });
             let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tls), service).await;
+        });
+    }
+}
+
+/// A host that accepts connections and never sends a byte: each is read
+/// (and what comes discarded) until the client gives up and closes.
+async fn serve_silence(listener: TcpListener) {
+    loop {
+        let Ok((mut tcp, _)) = listener.accept().await else {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            continue;
+        };
+        tokio::spawn(async move {
+            let mut sink = [0u8; 4096];
+            while let Ok(n) = tokio::io::AsyncReadExt::read(&mut tcp, &mut sink).await {
+                if n == 0 {
+                    break;
+                }
+            }
         });
     }
 }

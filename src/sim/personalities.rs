@@ -1,6 +1,7 @@
 //! The lab fleet's cast: one personality per simulated server, each with the
 //! status a correct scanner must give it. Host `i` of a fleet (counting from
-//! 0) plays `FLEET[i % FLEET.len()]`.
+//! 0) plays `FLEET[i % FLEET.len()]`, unless `simulate --silent` or
+//! `--legacy` ask for shares of silent or legacy-TLS hosts (`Mix`).
 
 use super::legacy::LegacyTls;
 use crate::assess::Status;
@@ -24,6 +25,9 @@ pub enum Behaviour {
     NotExchange,
     /// Nothing listens on the address.
     Down,
+    /// Accepts TCP, then never sends a byte (a firewall that black-holes
+    /// after the handshake, a hung server).
+    Silent,
 }
 
 /// One Exchange front end.
@@ -142,7 +146,94 @@ pub const FLEET: &[Personality] = &[
     ),
 ];
 
+/// The host that accepts TCP and never answers (`simulate --silent`).
+pub const SILENT: Personality =
+    Personality { name: "silent", expected: Unreachable, behaviour: Behaviour::Silent, legacy_tls: None };
+
 /// The personality of host `index` of a fleet.
 pub fn of_host(index: usize) -> &'static Personality {
     &FLEET[index % FLEET.len()]
+}
+
+/// Shares of the fleet given to silent and to legacy-TLS hosts, in percent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Mix {
+    /// Hosts that accept TCP and never answer.
+    pub silent: u8,
+    /// Hosts that speak only legacy TLS; `None`: whatever `FLEET`'s cycle gives.
+    pub legacy: Option<u8>,
+}
+
+/// Which hundredth of the fleet host `index` falls in: 37 is coprime with
+/// 100, so every run of 100 consecutive hosts takes each bucket once, and a
+/// share of P% is exactly P hosts in every hundred, spread out rather than
+/// bunched (a silent block at the start would stall a scan differently
+/// from silent hosts scattered as in a real fleet).
+pub fn bucket(index: usize) -> u8 {
+    ((index % 100) * 37 % 100) as u8
+}
+
+/// The personality of host `index` under `mix`: silent in the first
+/// `mix.silent` buckets, legacy-TLS in the next `mix.legacy`, and otherwise
+/// the modern cast (or, without `mix.legacy`, the plain `FLEET` cycle).
+pub fn assign(index: usize, mix: &Mix) -> &'static Personality {
+    let b = bucket(index);
+    if b < mix.silent {
+        return &SILENT;
+    }
+    let Some(legacy) = mix.legacy else { return of_host(index) };
+    let (old, modern): (Vec<_>, Vec<_>) = FLEET.iter().partition(|p| p.legacy_tls.is_some());
+    if b < mix.silent.saturating_add(legacy) { old[index % old.len()] } else { modern[index % modern.len()] }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// How many of `n` hosts from `start` `assign` makes silent and legacy.
+    fn shares(start: usize, n: usize, mix: &Mix) -> (usize, usize) {
+        let hosts: Vec<_> = (start..start + n).map(|i| assign(i, mix)).collect();
+        let silent = hosts.iter().filter(|p| matches!(p.behaviour, Behaviour::Silent)).count();
+        (silent, hosts.iter().filter(|p| p.legacy_tls.is_some()).count())
+    }
+
+    #[test]
+    fn shares_are_exact_per_hundred_hosts() {
+        let cases = [
+            // (first host, hosts, silent %, legacy %, silent hosts, legacy hosts)
+            (0, 100, 10, Some(0), 10, 0),
+            (0, 100, 10, Some(30), 10, 30),
+            (57, 1000, 10, Some(30), 100, 300),
+            (0, 20_000, 10, Some(0), 2000, 0),
+            (0, 100, 0, Some(100), 0, 100),
+            (0, 100, 100, Some(30), 100, 0),
+            (0, 100, 0, Some(0), 0, 0),
+        ];
+        for (start, n, silent, legacy, want_silent, want_legacy) in cases {
+            let mix = Mix { silent, legacy };
+            assert_eq!(shares(start, n, &mix), (want_silent, want_legacy), "{start} {n} {mix:?}");
+        }
+    }
+
+    #[test]
+    fn without_shares_the_fleet_cycles_as_before() {
+        for i in 0..3 * FLEET.len() {
+            assert!(std::ptr::eq(assign(i, &Mix::default()), of_host(i)), "host {i}");
+        }
+        // A silent share replaces some hosts; the others keep their place in the cycle.
+        let mix = Mix { silent: 10, legacy: None };
+        for i in 0..1000 {
+            let p = assign(i, &mix);
+            assert!(matches!(p.behaviour, Behaviour::Silent) || std::ptr::eq(p, of_host(i)), "host {i}");
+        }
+    }
+
+    #[test]
+    fn silent_hosts_are_spread_not_bunched() {
+        let mix = Mix { silent: 10, legacy: Some(0) };
+        let silent: Vec<usize> = (0..100).filter(|&i| matches!(assign(i, &mix).behaviour, Behaviour::Silent)).collect();
+        let gaps: Vec<usize> = silent.windows(2).map(|w| w[1] - w[0]).collect();
+        assert!(gaps.iter().all(|&g| g > 1), "no two silent hosts side by side: {silent:?}");
+        assert_eq!(SILENT.expected, Status::Unreachable);
+    }
 }
