@@ -285,7 +285,7 @@ impl Remembered {
 }
 
 /// Runs the scan, writing rows to `writer` in inventory order as they come.
-pub async fn run<W: Write>(config: &Config, job: Job, writer: &mut report::Writer<W>) -> Result<Summary> {
+pub async fn run(config: &Config, job: Job, writer: &mut report::outputs::Reports) -> Result<Summary> {
     let Job { entries, prober, concurrency, stop, mut baseline, progress, pace } = job;
     let prober = Arc::new(prober);
     let pacer = pace.rate.map(|rate| Arc::new(Pacer::new(rate)));

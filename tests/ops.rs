@@ -271,8 +271,9 @@ fn shards_merged_equal_one_full_scan() {
     assert_eq!(out.status.code(), Some(1));
     let lines: Vec<serde_json::Value> =
         std::fs::read_to_string(&merged_jsonl).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let order: Vec<&str> = lines.iter().map(|r| r["line"].as_str().unwrap()).collect();
-    let want: Vec<String> = (2..32).map(|n| n.to_string()).collect();
+    // Typed JSON Lines: the merged line numbers are numbers, as the shards' were.
+    let order: Vec<u64> = lines.iter().map(|r| r["line"].as_u64().unwrap()).collect();
+    let want: Vec<u64> = (2..32).collect();
     assert_eq!(order, want);
     // Mixed formats are refused.
     let out = run(&["merge", "--inventory", inv, shards[0].to_str().unwrap(), jsonl[1].to_str().unwrap()]);

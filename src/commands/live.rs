@@ -94,7 +94,8 @@ pub fn scan(config: &Config, args: ScanArgs) -> Result<Outcome> {
         inputs.push(Path::new(path));
     }
     // Refuse a bad -o before reading a possibly slow stdin.
-    Output::check(args.output.as_deref(), &inputs)?;
+    let planned = report::outputs::plan(&args.output, config.format, scan::format(config))?;
+    report::outputs::check(&planned, &inputs)?;
     let metrics = args.metrics.as_deref().map(crate::metrics::Destination::check).transpose()?;
     let (rows, extra_columns, note): (scan::Entries, Vec<String>, _) = match &args.inventory {
         Some(path) => {
@@ -155,7 +156,7 @@ pub fn scan(config: &Config, args: ScanArgs) -> Result<Outcome> {
     }
     // From here a signal stops the scan in order instead of ending the process.
     scanning();
-    let output = Output::open(args.output.as_deref(), &inputs)?;
+    let output = report::outputs::open(&planned, &inputs)?;
     let progress = shows_bar(config).then(|| progress_bar(bar_total));
     let stats_every = (!config.quiet && args.stats_every > 0 && !io::stderr().is_terminal())
         .then(|| Duration::from_secs(args.stats_every));
@@ -298,7 +299,7 @@ async fn scan_to(
     config: &Config,
     job: scan::Job,
     columns: Columns,
-    output: Output,
+    output: Vec<(Output, crate::cli::Format)>,
     metrics: Option<crate::metrics::Destination>,
 ) -> Result<Outcome> {
     let stop = job.stop.clone();
@@ -307,11 +308,9 @@ async fn scan_to(
     let rows = if columns.provenance.is_some() { Rows::Shard } else { Rows::Required };
     let layout =
         report::Layout { provenance: columns.provenance, ..config.layout(job.baseline.is_some(), columns.extras) };
-    let mut writer = report::Writer::new(output, scan::format(config), layout)?;
+    let mut writer = report::outputs::Reports::new(output, &layout)?;
     let summary = scan::run(config, job, &mut writer).await?;
-    let output = writer.finish()?;
-    let place = output.describe();
-    output.commit()?;
+    let place = writer.finish()?;
     if !config.quiet {
         summary.write(&mut io::stderr().lock(), &place)?;
     }
@@ -438,7 +437,9 @@ pub fn demo(config: &Config, inventory_path: Option<&Path>, output_path: &Path) 
         }
     }
     let inputs: Vec<&Path> = inventory_path.into_iter().collect();
-    let output = Output::open(Some(&output_path.to_string_lossy()), &inputs)?;
+    let planned =
+        report::outputs::plan(&[output_path.to_string_lossy().into_owned()], config.format, scan::format(config))?;
+    let output = report::outputs::open(&planned, &inputs)?;
     runtime()?.block_on(async {
         let (fleet, moved) = start_fleet_somewhere(&hosts).await?;
         if !config.quiet {

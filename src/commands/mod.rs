@@ -18,7 +18,9 @@ use std::io::{self, BufRead, IsTerminal, Write};
 
 /// `check`: one report row per build string; unreadable ones are
 /// `input-error` rows and make the exit status 2.
-pub fn check(config: &Config, builds: Vec<String>) -> Result<Outcome> {
+pub fn check(config: &Config, builds: Vec<String>, output: &[String]) -> Result<Outcome> {
+    let stdout_default = if io::stdout().is_terminal() { Format::Table } else { Format::Csv };
+    let planned = report::outputs::plan(output, config.format, stdout_default)?;
     if builds.is_empty() && io::stdin().is_terminal() {
         // Nobody is piping builds in: say how to use it rather than wait.
         eprintln!(
@@ -26,10 +28,10 @@ pub fn check(config: &Config, builds: Vec<String>) -> Result<Outcome> {
         );
         return Ok(Outcome::Incomplete);
     }
+    report::outputs::check(&planned, &[])?;
     let inputs = if builds.is_empty() { read_stdin_lines()? } else { builds };
-    let stdout = io::stdout();
-    let format = terminal_or_csv(config, &stdout);
-    let mut writer = report::Writer::new(stdout.lock(), format, config.layout(false, Vec::new()))?;
+    let outputs = report::outputs::open(&planned, &[])?;
+    let mut writer = report::outputs::Reports::new(outputs, &config.layout(false, Vec::new()))?;
     let mut statuses = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
         let judged = judge_each(&config.tables, |table| check_one(input, table));
@@ -41,7 +43,7 @@ pub fn check(config: &Config, builds: Vec<String>) -> Result<Outcome> {
         let row = Row { line: Some(i as u64 + 1), ..Row::judged(judged, config) };
         writer.write(&row)?;
     }
-    drop(writer.finish()?);
+    writer.finish()?;
     let unreadable = statuses.contains(&Status::InputError);
     Ok(config.outcome(statuses, unreadable, Rows::Required))
 }

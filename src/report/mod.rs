@@ -5,7 +5,9 @@
 
 pub mod baseline;
 pub mod html;
+pub mod jsonl;
 mod output;
+pub mod outputs;
 pub mod provenance;
 pub mod read;
 mod text;
@@ -269,16 +271,13 @@ impl<W: Write> Writer<W> {
                 csv.flush()?;
             }
             Sink::Jsonl(out) => {
-                let mut obj = serde_json::Map::new();
-                for (name, cell) in COLUMNS.iter().zip(cells) {
-                    obj.insert((*name).into(), cell.into());
-                }
-                for (name, cell) in tool {
-                    obj.insert(name, cell.into());
-                }
-                for (name, cell) in self.extra_columns.iter().zip(&row.extras) {
-                    obj.insert(name.clone(), cell.clone().into());
-                }
+                let all = COLUMNS
+                    .iter()
+                    .copied()
+                    .zip(cells.iter().map(String::as_str))
+                    .chain(tool.iter().map(|(name, cell)| (name.as_str(), cell.as_str())))
+                    .chain(self.extra_columns.iter().map(String::as_str).zip(row.extras.iter().map(String::as_str)));
+                let obj = jsonl::object(all, &self.extra_columns);
                 serde_json::to_writer(&mut *out, &obj)?;
                 out.write_all(b"\n")?;
             }
