@@ -161,6 +161,12 @@ pub struct ScanArgs {
     /// An earlier report (CSV or JSONL): adds a `change` column and lists hosts gone from the inventory
     #[arg(long, value_name = "REPORT")]
     pub baseline: Option<PathBuf>,
+    /// Exit 1 when a row's `change` since --baseline is one of these (new, fixed, regressed, unchanged, changed; comma-separated)
+    #[arg(long, value_delimiter = ',', value_name = "CHANGE")]
+    pub fail_on_change: Vec<String>,
+    /// Accepted risks: a CSV of host,port,advisory,reason,owner,expires (host `*` with a build column: every host on that build); matching rows gain an `accepted` cell and do not count for --fail-on until they expire
+    #[arg(long, value_name = "FILE")]
+    pub accept: Option<PathBuf>,
     /// Scan only part K of N (K from 0) of the inventory, split by a stable hash of host and port
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,

@@ -4,6 +4,7 @@
 //! write the report. Each step is its own module; `run` dispatches commands
 //! and returns an `Outcome` that `main` turns into the exit status.
 
+pub mod accept;
 pub mod assess;
 pub mod build;
 pub mod cli;

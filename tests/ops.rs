@@ -294,16 +294,18 @@ fn the_nightly_script_keeps_reports_compares_and_alerts() {
     let fleet = simulate(&dir, "127.7.5.1", 3);
     let state = dir.join("state");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/nightly.sh");
-    let nightly = || {
+    let nightly_with = |env: &[(&str, &str)]| {
         Command::new("bash")
             .arg(script)
             .env("BIN", BIN)
             .env("INVENTORY", &fleet.inventory)
             .env("STATE_DIR", &state)
             .env("EXTRA_ARGS", format!("--ca-cert {}", fleet.ca.display()))
+            .envs(env.iter().copied())
             .output()
             .unwrap()
     };
+    let nightly = || nightly_with(&[]);
     let first = nightly();
     assert_eq!(first.status.code(), Some(1), "vulnerable hosts: the scheduler's alert");
     assert!(String::from_utf8_lossy(&first.stderr).contains("VULNERABLE"), "the summary goes to the alert");
@@ -315,6 +317,9 @@ fn the_nightly_script_keeps_reports_compares_and_alerts() {
     assert_eq!(second.status.code(), Some(1));
     let rows = read_csv(&latest);
     assert!(rows.iter().all(|r| r["change"] == "unchanged"), "the second night compares with the first");
+    // Alerting on what changed only: the same vulnerable hosts are no alert.
+    let third = nightly_with(&[("FAIL_ON_CHANGE", "new,regressed"), ("FAIL_ON", "")]);
+    assert_eq!(third.status.code(), Some(0), "{}", String::from_utf8_lossy(&third.stderr));
     drop(fleet);
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -44,7 +44,7 @@ pub fn headers(config: &Config, files: &[String], output: &[String]) -> Result<O
         }
         summary.write(&mut io::stderr().lock(), &place)?;
     }
-    Ok(config.outcome(summary.statuses(), false, Rows::MayBeNone))
+    Ok(config.outcome(&summary.seen, false, Rows::MayBeNone))
 }
 
 /// The report row for one server's newest sighting.

@@ -71,6 +71,10 @@ fn read_ca(path: &Path) -> Result<Vec<u8>> {
 
 /// `scan`.
 pub fn scan(config: &Config, args: ScanArgs) -> Result<Outcome> {
+    let config = &Config {
+        fail_on_change: crate::config::parse_fail_on_change(&args.fail_on_change, args.baseline.is_some())?,
+        ..config.clone()
+    };
     // The signal handlers come first: from here on, a signal ends the run in
     // order (the report written, no temporary file left), never by default.
     if config.verbose {
@@ -85,11 +89,13 @@ pub fn scan(config: &Config, args: ScanArgs) -> Result<Outcome> {
     if let Some(warning) = baseline.as_ref().and_then(|b| b.tables_warning(&config.table_ids())) {
         eprintln!("exchange-exposure: {warning}");
     }
+    let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let accept = args.accept.as_deref().map(|p| crate::accept::Acceptances::load(p, today)).transpose()?;
     let rate = crate::config::parse_rate(args.rate)?;
     let expand = Expand { allow_large: args.allow_large };
     let exclude = Exclude::parse(&args.exclude)?;
     let targets = targets::from_arguments(&args.target, expand)?;
-    let mut inputs: Vec<&Path> = args.baseline.iter().map(|p| p.as_path()).collect();
+    let mut inputs: Vec<&Path> = args.baseline.iter().chain(&args.accept).map(|p| p.as_path()).collect();
     if let Some(path) = args.inventory.as_deref().filter(|p| *p != "-") {
         inputs.push(Path::new(path));
     }
@@ -161,7 +167,7 @@ pub fn scan(config: &Config, args: ScanArgs) -> Result<Outcome> {
     let stats_every = (!config.quiet && args.stats_every > 0 && !io::stderr().is_terminal())
         .then(|| Duration::from_secs(args.stats_every));
     let pace = scan::Pace { rate, stats_every, total, excluded };
-    let job = scan::Job { entries, prober, concurrency, stop, baseline, progress, pace };
+    let job = scan::Job { entries, prober, concurrency, stop, baseline, accept, progress, pace };
     let columns = Columns { extras: extra_columns, provenance };
     let outcome = runtime.block_on(scan_to(config, job, columns, output, metrics));
     if let Some(note) = note.and_then(|n| n.get()).filter(|_| !config.quiet) {
@@ -306,8 +312,11 @@ async fn scan_to(
     let with_baseline = job.baseline.is_some();
     // A shard may be empty: its inventory was not.
     let rows = if columns.provenance.is_some() { Rows::Shard } else { Rows::Required };
-    let layout =
-        report::Layout { provenance: columns.provenance, ..config.layout(job.baseline.is_some(), columns.extras) };
+    let layout = report::Layout {
+        provenance: columns.provenance,
+        accepted: job.accept.is_some(),
+        ..config.layout(job.baseline.is_some(), columns.extras)
+    };
     let mut writer = report::outputs::Reports::new(output, &layout)?;
     let summary = scan::run(config, job, &mut writer).await?;
     let place = writer.finish()?;
@@ -315,7 +324,7 @@ async fn scan_to(
         summary.write(&mut io::stderr().lock(), &place)?;
     }
     let stopped = *stop.borrow();
-    let outcome = config.outcome(summary.statuses(), stopped, rows);
+    let outcome = config.outcome(&summary.seen, stopped, rows);
     if let Some(metrics) = metrics {
         let run = crate::metrics::Run { summary: &summary, with_baseline, exit_status: outcome.exit_code() };
         metrics.write(&crate::metrics::render(config, &run, jiff::Timestamp::now()))?;
@@ -468,6 +477,7 @@ pub fn demo(config: &Config, inventory_path: Option<&Path>, output_path: &Path) 
             concurrency: args.concurrency,
             stop,
             baseline: None,
+            accept: None,
             progress: None,
             pace: scan::Pace::default(),
         };

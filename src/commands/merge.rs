@@ -7,7 +7,7 @@
 use crate::Outcome;
 use crate::assess::Status;
 use crate::cli::Format;
-use crate::config::{Config, Rows};
+use crate::config::{Config, Rows, Seen};
 use crate::inventory::{self, Entry};
 use crate::report::read::{ReadReport, read_report_raw};
 use crate::report::{neutralise_formula, outputs, unneutralise};
@@ -98,7 +98,7 @@ pub fn merge(
         .map(|(i, _)| i)
         .collect();
     let statuses = merged.rows.iter().flat_map(|r| status_columns.iter().filter_map(|&i| Status::parse(&r[i])));
-    Ok(config.outcome(statuses, missing > 0 || !missing_shards.is_empty(), Rows::Required))
+    Ok(config.outcome(&Seen::statuses(statuses), missing > 0 || !missing_shards.is_empty(), Rows::Required))
 }
 
 /// Shards K/N that own inventory rows but that no report is: (K, N, rows).

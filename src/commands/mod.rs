@@ -10,7 +10,7 @@ pub mod shards;
 use crate::assess::{Source, Status, Verdict, judge, judge_each};
 use crate::build::Build;
 use crate::cli::Format;
-use crate::config::{Config, Rows};
+use crate::config::{Config, Rows, Seen};
 use crate::report::{self, Row};
 use crate::{Outcome, table::Table};
 use anyhow::{Context, Result};
@@ -45,7 +45,7 @@ pub fn check(config: &Config, builds: Vec<String>, output: &[String]) -> Result<
     }
     writer.finish()?;
     let unreadable = statuses.contains(&Status::InputError);
-    Ok(config.outcome(statuses, unreadable, Rows::Required))
+    Ok(config.outcome(&Seen::statuses(statuses), unreadable, Rows::Required))
 }
 
 /// The format asked for, or by default an aligned table on a terminal and

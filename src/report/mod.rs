@@ -56,6 +56,7 @@ fn is_report_column(name: &str) -> bool {
     };
     COLUMNS.contains(&name)
         || name == "change"
+        || name == "accepted"
         || provenance::COLUMNS.contains(&name)
         || advisory("status_")
         || advisory("cves_")
@@ -98,6 +99,8 @@ pub struct Row {
     pub each: Vec<(String, Verdict)>,
     /// How the status moved since `--baseline`, when one was given.
     pub change: Option<baseline::Change>,
+    /// The acceptance (`--accept`) that covers the row, if one does.
+    pub accepted: Option<crate::accept::Accepted>,
     /// Inventory columns passed through, in inventory order.
     pub extras: Vec<String>,
 }
@@ -121,6 +124,7 @@ impl Row {
             open_cves,
             each: judged.each,
             change: None,
+            accepted: None,
             extras: Vec::new(),
         }
     }
@@ -193,6 +197,7 @@ impl Row {
 pub struct Writer<W: Write> {
     sink: Sink<W>,
     with_change: bool,
+    with_accepted: bool,
     extra_columns: Vec<String>,
     /// The provenance cells every row carries (empty without `--shard`).
     provenance: Vec<(String, String)>,
@@ -206,6 +211,8 @@ pub struct Layout {
     pub advisories: Vec<String>,
     /// A `change` column (`--baseline`).
     pub change: bool,
+    /// An `accepted` column (`--accept`).
+    pub accepted: bool,
     /// The inventory's pass-through columns.
     pub extras: Vec<String>,
     /// With `scan --shard`: what the report was made from, on every row.
@@ -218,6 +225,9 @@ impl Layout {
             self.advisories.iter().flat_map(|id| [format!("status_{id}"), format!("cves_{id}")]).collect();
         if self.change {
             names.push("change".into());
+        }
+        if self.accepted {
+            names.push("accepted".into());
         }
         if self.provenance.is_some() {
             names.extend(provenance::COLUMNS.iter().map(|c| c.to_string()));
@@ -252,7 +262,13 @@ impl<W: Write> Writer<W> {
             Format::Html => Sink::Html(out, Box::new(html::Page::new(layout.extras.clone()))),
         };
         let provenance = layout.provenance.map(|p| p.cells().to_vec()).unwrap_or_default();
-        Ok(Writer { sink, with_change: layout.change, extra_columns: layout.extras, provenance })
+        Ok(Writer {
+            sink,
+            with_change: layout.change,
+            with_accepted: layout.accepted,
+            extra_columns: layout.extras,
+            provenance,
+        })
     }
 
     /// Writes one row; CSV and JSONL rows reach the output at once.
@@ -261,6 +277,9 @@ impl<W: Write> Writer<W> {
         let mut tool = row.advisory_cells();
         if self.with_change {
             tool.push(("change".into(), row.change.map(|c| c.as_str()).unwrap_or("").to_string()));
+        }
+        if self.with_accepted {
+            tool.push(("accepted".into(), row.accepted.as_ref().map(|a| cap_detail(&a.text)).unwrap_or_default()));
         }
         tool.extend(self.provenance.iter().cloned());
         match &mut self.sink {

@@ -22,6 +22,7 @@ fn row(build: &str, detail: Option<&str>, extras: &[&str]) -> Row {
         open_cves: crate::open_cves::of(&build.parse().unwrap(), &table.releases),
         each: Vec::new(),
         change: None,
+        accepted: None,
         extras: extras.iter().map(|s| s.to_string()).collect(),
     }
 }
