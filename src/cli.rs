@@ -167,6 +167,9 @@ pub struct ScanArgs {
     /// Accepted risks: a CSV of host,port,advisory,reason,owner,expires (host `*` with a build column: every host on that build); matching rows gain an `accepted` cell and do not count for --fail-on until they expire
     #[arg(long, value_name = "FILE")]
     pub accept: Option<PathBuf>,
+    /// JSON Lines: start with a {"type":"provenance",...} record saying how the run was made (HTML and XLSX always have it)
+    #[arg(long)]
+    pub provenance: bool,
     /// Scan only part K of N (K from 0) of the inventory, split by a stable hash of host and port
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,

@@ -90,7 +90,7 @@ impl Config {
     pub fn layout(&self, change: bool, extras: Vec<String>) -> crate::report::Layout {
         let advisories =
             if self.tables.len() > 1 { self.tables.iter().map(|t| t.advisory.clone()).collect() } else { Vec::new() };
-        crate::report::Layout { advisories, change, accepted: false, extras, provenance: None }
+        crate::report::Layout { advisories, change, extras, ..Default::default() }
     }
 
     /// How a command that ran to its end came out — the one place exit

@@ -30,7 +30,9 @@ pub fn headers(config: &Config, files: &[String], output: &[String]) -> Result<O
         hops.extend(mail::messages(&text).into_iter().flat_map(mail::hops));
     }
     let hops = mail::newest_per_server(hops);
-    let mut writer = outputs::Reports::new(opened, &config.layout(false, Vec::new()))?;
+    let run = crate::report::provenance::Run::now(config, None)?;
+    let mut writer =
+        outputs::Reports::new(opened, &crate::report::Layout { run: Some(run), ..config.layout(false, Vec::new()) })?;
     let mut summary = Summary::default();
     for hop in &hops {
         let row = row(hop, config);

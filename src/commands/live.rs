@@ -103,6 +103,7 @@ pub fn scan(config: &Config, args: ScanArgs) -> Result<Outcome> {
     let planned = report::outputs::plan(&args.output, config.format, scan::format(config))?;
     report::outputs::check(&planned, &inputs)?;
     let metrics = args.metrics.as_deref().map(crate::metrics::Destination::check).transpose()?;
+    let run = report::provenance::Run::now(config, args.inventory.as_deref().filter(|p| *p != "-").map(Path::new))?;
     let (rows, extra_columns, note): (scan::Entries, Vec<String>, _) = match &args.inventory {
         Some(path) => {
             let inventory = open_inventory(path, args.host_column.as_deref())?;
@@ -168,7 +169,7 @@ pub fn scan(config: &Config, args: ScanArgs) -> Result<Outcome> {
         .then(|| Duration::from_secs(args.stats_every));
     let pace = scan::Pace { rate, stats_every, total, excluded };
     let job = scan::Job { entries, prober, concurrency, stop, baseline, accept, progress, pace };
-    let columns = Columns { extras: extra_columns, provenance };
+    let columns = Columns { extras: extra_columns, provenance, run: Some(run), jsonl_provenance: args.provenance };
     let outcome = runtime.block_on(scan_to(config, job, columns, output, metrics));
     if let Some(note) = note.and_then(|n| n.get()).filter(|_| !config.quiet) {
         eprintln!("{note}");
@@ -299,6 +300,8 @@ fn shard_provenance(config: &Config, inventory: &str, shard: Shard) -> Result<Pr
 struct Columns {
     extras: Vec<String>,
     provenance: Option<Provenance>,
+    run: Option<report::provenance::Run>,
+    jsonl_provenance: bool,
 }
 
 async fn scan_to(
@@ -315,6 +318,8 @@ async fn scan_to(
     let layout = report::Layout {
         provenance: columns.provenance,
         accepted: job.accept.is_some(),
+        run: columns.run,
+        jsonl_provenance: columns.jsonl_provenance,
         ..config.layout(job.baseline.is_some(), columns.extras)
     };
     let mut writer = report::outputs::Reports::new(output, &layout)?;
@@ -449,6 +454,7 @@ pub fn demo(config: &Config, inventory_path: Option<&Path>, output_path: &Path) 
     let planned =
         report::outputs::plan(&[output_path.to_string_lossy().into_owned()], config.format, scan::format(config))?;
     let output = report::outputs::open(&planned, &inputs)?;
+    let run = report::provenance::Run::now(config, inventory_path)?;
     runtime()?.block_on(async {
         let (fleet, moved) = start_fleet_somewhere(&hosts).await?;
         if !config.quiet {
@@ -481,7 +487,8 @@ pub fn demo(config: &Config, inventory_path: Option<&Path>, output_path: &Path) 
             progress: None,
             pace: scan::Pace::default(),
         };
-        let outcome = scan_to(config, job, Columns { extras: extra_columns, provenance: None }, output, None).await;
+        let columns = Columns { extras: extra_columns, provenance: None, run: Some(run), jsonl_provenance: false };
+        let outcome = scan_to(config, job, columns, output, None).await;
         drop(fleet);
         outcome
     })

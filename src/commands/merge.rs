@@ -65,7 +65,8 @@ pub fn merge(
     // The merged report is the whole inventory's: no shard provenance.
     let columns: Vec<String> =
         first.columns.iter().filter(|c| !crate::report::provenance::COLUMNS.contains(&c.as_str())).cloned().collect();
-    let shape = Shape { columns: &columns, extra_names: &extra_names, csv_input: !*jsonl };
+    let run = crate::report::provenance::Run::now(config, Some(Path::new(inventory)))?;
+    let shape = Shape { columns: &columns, extra_names: &extra_names, csv_input: !*jsonl, run: Some(run) };
     let merged = join(&entries, read.iter().map(|(_, r, _)| r), &shape)?;
     let missing = merged.missing;
     let shards_format = config.format.unwrap_or(if *jsonl { Format::Jsonl } else { Format::Csv });
@@ -126,6 +127,8 @@ struct Shape<'a> {
     columns: &'a [String],
     extra_names: &'a [String],
     csv_input: bool,
+    /// How the merge was made, for the HTML provenance section.
+    run: Option<crate::report::provenance::Run>,
 }
 
 /// The reports' rows in inventory order, matched by inventory line, each
@@ -224,12 +227,11 @@ fn write_rows(out: &mut impl Write, shape: &Shape, rows: &[Vec<String>], format:
             csv.flush()?;
         }
         Format::Html => {
-            let mut page = crate::report::html::Page::new(shape.extra_names.to_vec());
+            let mut page = crate::report::html::Page::new(columns.to_vec(), shape.run.clone());
             for row in rows {
                 let get =
                     |name: &str| columns.iter().position(|c| c == name).map(|i| row[i].clone()).unwrap_or_default();
-                let extras: Vec<String> = shape.extra_names.iter().map(|n| get(n)).collect();
-                page.add_named(&get, &extras);
+                page.add_named(&get);
             }
             page.write(out)?;
         }

@@ -31,7 +31,9 @@ pub fn check(config: &Config, builds: Vec<String>, output: &[String]) -> Result<
     report::outputs::check(&planned, &[])?;
     let inputs = if builds.is_empty() { read_stdin_lines()? } else { builds };
     let outputs = report::outputs::open(&planned, &[])?;
-    let mut writer = report::outputs::Reports::new(outputs, &config.layout(false, Vec::new()))?;
+    let layout =
+        report::Layout { run: Some(report::provenance::Run::now(config, None)?), ..config.layout(false, Vec::new()) };
+    let mut writer = report::outputs::Reports::new(outputs, &layout)?;
     let mut statuses = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
         let judged = judge_each(&config.tables, |table| check_one(input, table));

@@ -54,6 +54,22 @@ pub fn object<'a>(cells: impl IntoIterator<Item = (&'a str, &'a str)>, pass_thro
         .collect()
 }
 
+/// The `--provenance` record that starts a JSON Lines report: `"type":
+/// "provenance"`, then the run's fields (`finished` is `null`: the record
+/// is written before the rows stream).
+pub fn provenance(run: &super::provenance::Run) -> Map<String, Value> {
+    let mut obj = Map::new();
+    obj.insert("type".into(), Value::from("provenance"));
+    for (name, value) in run.fields(None) {
+        let value = match value {
+            None => Value::Null,
+            Some(v) => typed(name, &v, true),
+        };
+        obj.insert(name.into(), value);
+    }
+    obj
+}
+
 /// A JSON value back as the CSV cell it stands for: `null` is empty, an
 /// array is `;`-joined, a number its digits.
 pub fn text_of(value: &Value) -> String {

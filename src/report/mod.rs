@@ -217,6 +217,10 @@ pub struct Layout {
     pub extras: Vec<String>,
     /// With `scan --shard`: what the report was made from, on every row.
     pub provenance: Option<provenance::Provenance>,
+    /// How the run was made: the HTML and XLSX provenance sections.
+    pub run: Option<provenance::Run>,
+    /// `--provenance`: JSON Lines starts with a `{"type":"provenance",...}` record.
+    pub jsonl_provenance: bool,
 }
 
 impl Layout {
@@ -246,8 +250,14 @@ enum Sink<W: Write> {
 }
 
 impl<W: Write> Writer<W> {
-    pub fn new(out: W, format: Format, mut layout: Layout) -> Result<Writer<W>> {
+    pub fn new(mut out: W, format: Format, mut layout: Layout) -> Result<Writer<W>> {
         layout.extras = pass_through_names(&layout.extras);
+        let all_columns: Vec<String> = COLUMNS
+            .iter()
+            .map(|c| c.to_string())
+            .chain(layout.tool_columns())
+            .chain(layout.extras.iter().cloned())
+            .collect();
         let sink = match format {
             Format::Csv => {
                 let mut csv = csv::Writer::from_writer(out);
@@ -257,9 +267,15 @@ impl<W: Write> Writer<W> {
                 csv.flush()?;
                 Sink::Csv(Box::new(csv))
             }
-            Format::Jsonl => Sink::Jsonl(out),
+            Format::Jsonl => {
+                if let Some(run) = layout.run.as_ref().filter(|_| layout.jsonl_provenance) {
+                    serde_json::to_writer(&mut out, &jsonl::provenance(run))?;
+                    out.write_all(b"\n")?;
+                }
+                Sink::Jsonl(out)
+            }
             Format::Table => Sink::Table(out, Vec::new()),
-            Format::Html => Sink::Html(out, Box::new(html::Page::new(layout.extras.clone()))),
+            Format::Html => Sink::Html(out, Box::new(html::Page::new(all_columns, layout.run.clone()))),
         };
         let provenance = layout.provenance.map(|p| p.cells().to_vec()).unwrap_or_default();
         Ok(Writer {
@@ -300,7 +316,21 @@ impl<W: Write> Writer<W> {
                 serde_json::to_writer(&mut *out, &obj)?;
                 out.write_all(b"\n")?;
             }
-            Sink::Html(_, page) => page.add(row),
+            Sink::Html(_, page) => {
+                let get = |name: &str| match COLUMNS.iter().position(|c| *c == name) {
+                    Some(i) => cells[i].clone(),
+                    None => tool
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, c)| c.clone())
+                        .or_else(|| {
+                            let i = self.extra_columns.iter().position(|c| c == name)?;
+                            row.extras.get(i).cloned()
+                        })
+                        .unwrap_or_default(),
+                };
+                page.add_named(&get);
+            }
             Sink::Table(_, rows) => {
                 let [host, _, status, _, product, cu, build, _, _, fixed, detail, ..] = cells;
                 let product = format!("{product} {cu}").trim().to_string();
