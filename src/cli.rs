@@ -76,6 +76,8 @@ pub enum Format {
     Table,
     /// One self-contained HTML page for auditors (chart, hosts to act on, every row)
     Html,
+    /// An Excel workbook: Summary, Hosts (typed cells, filters) and Provenance sheets; a file or a pipe, never a terminal
+    Xlsx,
 }
 
 #[derive(Debug, Subcommand)]

@@ -235,7 +235,17 @@ fn write_rows(out: &mut impl Write, shape: &Shape, rows: &[Vec<String>], format:
             }
             page.write(out)?;
         }
-        Format::Table => bail!("merge writes csv, jsonl or html"),
+        Format::Xlsx => {
+            let mut book =
+                crate::report::xlsx::Book::new(columns.to_vec(), shape.extra_names.to_vec(), shape.run.clone());
+            for row in rows {
+                let get =
+                    |name: &str| columns.iter().position(|c| c == name).map(|i| row[i].clone()).unwrap_or_default();
+                book.add_named(&get);
+            }
+            book.write(out)?;
+        }
+        Format::Table => bail!("merge writes csv, jsonl, html or xlsx"),
     }
     out.flush().map_err(|e: io::Error| e.into())
 }

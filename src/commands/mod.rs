@@ -136,7 +136,9 @@ fn write_table(out: &mut impl Write, t: &Table, format: Format) -> Result<()> {
         .collect();
     let header = ["product", "cu", "cu_build", "fix", "alt_fix", "kb", "cves", "source", "esu_only"];
     match format {
-        Format::Html => anyhow::bail!("the table has no HTML form; use --format csv, jsonl or table"),
+        Format::Html | Format::Xlsx => {
+            anyhow::bail!("the table has no HTML or XLSX form; use --format csv, jsonl or table")
+        }
         Format::Table => {
             writeln!(out, "advisory {}: table {} ({} rows), {}", t.advisory, t.id, t.rows.len(), t.update)?;
             writeln!(out, "{}", catalog_line(t))?;

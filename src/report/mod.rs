@@ -11,6 +11,7 @@ pub mod outputs;
 pub mod provenance;
 pub mod read;
 mod text;
+pub mod xlsx;
 
 use crate::assess::{Status, Verdict};
 use crate::cli::Format;
@@ -247,6 +248,8 @@ enum Sink<W: Write> {
     /// Counts and the first rows, kept until the end: the document starts
     /// with the counts (memory bounded by `html::MAX_ROWS`).
     Html(W, Box<html::Page>),
+    /// Every row, kept until the end: a workbook is written whole.
+    Xlsx(W, Box<xlsx::Book>),
 }
 
 impl<W: Write> Writer<W> {
@@ -276,6 +279,9 @@ impl<W: Write> Writer<W> {
             }
             Format::Table => Sink::Table(out, Vec::new()),
             Format::Html => Sink::Html(out, Box::new(html::Page::new(all_columns, layout.run.clone()))),
+            Format::Xlsx => {
+                Sink::Xlsx(out, Box::new(xlsx::Book::new(all_columns, layout.extras.clone(), layout.run.clone())))
+            }
         };
         let provenance = layout.provenance.map(|p| p.cells().to_vec()).unwrap_or_default();
         Ok(Writer {
@@ -316,21 +322,8 @@ impl<W: Write> Writer<W> {
                 serde_json::to_writer(&mut *out, &obj)?;
                 out.write_all(b"\n")?;
             }
-            Sink::Html(_, page) => {
-                let get = |name: &str| match COLUMNS.iter().position(|c| *c == name) {
-                    Some(i) => cells[i].clone(),
-                    None => tool
-                        .iter()
-                        .find(|(n, _)| n == name)
-                        .map(|(_, c)| c.clone())
-                        .or_else(|| {
-                            let i = self.extra_columns.iter().position(|c| c == name)?;
-                            row.extras.get(i).cloned()
-                        })
-                        .unwrap_or_default(),
-                };
-                page.add_named(&get);
-            }
+            Sink::Html(_, page) => page.add_named(&|name| named(&cells, &tool, &self.extra_columns, row, name)),
+            Sink::Xlsx(_, book) => book.add_named(&|name| named(&cells, &tool, &self.extra_columns, row, name)),
             Sink::Table(_, rows) => {
                 let [host, _, status, _, product, cu, build, _, _, fixed, detail, ..] = cells;
                 let product = format!("{product} {cu}").trim().to_string();
@@ -357,10 +350,25 @@ impl<W: Write> Writer<W> {
                 page.write(&mut out)?;
                 out
             }
+            Sink::Xlsx(mut out, book) => {
+                book.write(&mut out)?;
+                out
+            }
         };
         out.flush()?;
         Ok(out)
     }
+}
+
+/// A row's cell by column name: the contract's, the tool's, or a pass-through one.
+fn named(cells: &[String], tool: &[(String, String)], extra_columns: &[String], row: &Row, name: &str) -> String {
+    if let Some(i) = COLUMNS.iter().position(|c| *c == name) {
+        return cells[i].clone();
+    }
+    if let Some((_, cell)) = tool.iter().find(|(n, _)| n == name) {
+        return cell.clone();
+    }
+    extra_columns.iter().position(|c| c == name).and_then(|i| row.extras.get(i).cloned()).unwrap_or_default()
 }
 
 #[cfg(test)]

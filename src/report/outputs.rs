@@ -1,6 +1,6 @@
 //! Several reports from one run (issue 15): `-o` may be given several
 //! times, each file's format taken from its extension (`.csv`, `.jsonl`,
-//! `.html`), `--format` naming the format for stdout or a path without a
+//! `.html`, `.xlsx`), `--format` naming the format for stdout or a path without a
 //! known extension. Every report is an `Output` (checked before any probing,
 //! written atomically); rows go to all of them as they come, and the files
 //! are committed only once every one is complete.
@@ -8,6 +8,7 @@
 use super::{Layout, Output, Row, Writer};
 use crate::cli::Format;
 use anyhow::{Result, bail};
+use std::io::IsTerminal;
 use std::path::Path;
 
 /// One report to write: where (`None`: stdout) and in which format.
@@ -24,6 +25,7 @@ pub fn format_of_extension(path: &str) -> Option<Format> {
         "csv" => Some(Format::Csv),
         "jsonl" | "ndjson" => Some(Format::Jsonl),
         "html" | "htm" => Some(Format::Html),
+        "xlsx" => Some(Format::Xlsx),
         _ => None,
     }
 }
@@ -63,8 +65,14 @@ pub fn check(planned: &[Planned], inputs: &[&Path]) -> Result<()> {
     planned.iter().try_for_each(|p| Output::check(p.path.as_deref(), inputs))
 }
 
-/// Opens every planned report (`Output::open`), in order.
+/// Opens every planned report (`Output::open`), in order. A workbook is
+/// binary: it goes to a file or a pipe, never to a terminal.
 pub fn open(planned: &[Planned], inputs: &[&Path]) -> Result<Vec<(Output, Format)>> {
+    for p in planned {
+        if p.format == Format::Xlsx && p.path.as_deref().is_none_or(is_stdout) && std::io::stdout().is_terminal() {
+            bail!("an XLSX workbook is not for a terminal: name a file (-o report.xlsx) or redirect stdout");
+        }
+    }
     planned.iter().map(|p| Ok((Output::open(p.path.as_deref(), inputs)?, p.format))).collect()
 }
 
