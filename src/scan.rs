@@ -130,6 +130,7 @@ impl Summary {
                 None if row.host.is_empty() => "(inventory row without host)".into(),
                 None => row.host.clone(),
             };
+            let host = if accepted.is_some() { format!("{host} (accepted risk)") } else { host };
             let show = |b: Option<Build>| b.map(|b| b.to_string()).unwrap_or_default();
             self.vulnerable.push((host, show(v.build), show(v.fixed_build)));
         }

@@ -33,14 +33,15 @@ const STYLE: &str = "
 body{font:13px/1.4 system-ui,-apple-system,'Segoe UI',Arial,sans-serif;color:#1a1a1a;margin:24px;max-width:1200px}
 h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:24px 0 8px;border-bottom:1px solid #ccc}
 .meta{color:#555}table{border-collapse:collapse;width:100%}
-.wide{overflow-x:auto;max-width:100%}.wide table{width:auto;min-width:100%}.wide td{min-width:4em;max-width:40em}
+.wide{overflow-x:auto;max-width:100%}.wide table{width:auto;min-width:100%}.wide td{white-space:nowrap}
+.wide td.long{white-space:normal;min-width:30em;max-width:60em}.wide td.list{font-size:11px;min-width:80em;max-width:none}
 table.prov th{width:12em}td.accepted{color:#1f4e8c}
 th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top;overflow-wrap:break-word}
 td.n{white-space:nowrap;overflow-wrap:normal}
 th{background:#f0f0f0}td.s{white-space:nowrap;font-weight:600}
 .vulnerable{color:#b00020}.ambiguous,.su-unknown,.config-unknown{color:#a05a00}.patched,.not-affected{color:#1b6e20}
 @page{size:A4;margin:12mm}@media print{body{margin:0;font-size:10px;max-width:none}tr{break-inside:avoid}h2{break-after:avoid}
-.wide{overflow:visible}.wide table{font-size:6px;min-width:0}.wide td{min-width:0;max-width:none}}
+.wide{overflow:visible}.wide table{font-size:6px;min-width:0}.wide td,.wide td.long{white-space:normal;min-width:0;max-width:none}}
 ";
 
 /// The colour of a status's bar.
@@ -158,6 +159,8 @@ impl Page {
                         format!(" class=\"s {st}\"")
                     }
                     "port" | "build" | "fixed_build" | "line" | "checked_at" => " class=\"n\"".into(),
+                    "open_cves" => " class=\"long list\"".into(),
+                    "detail" | "support" | "accepted" | "tls" => " class=\"long\"".into(),
                     _ => String::new(),
                 };
                 let _ = write!(tr, "<td{class}>{}</td>", cell(&text));
@@ -228,7 +231,8 @@ impl Page {
         let mut html = String::from("<h2 id=\"provenance\">Provenance</h2>\n<table class=\"prov\"><tbody>\n");
         for (name, value) in run.fields(Some(jiff::Timestamp::now())) {
             let value = value.unwrap_or_else(|| "(none)".into());
-            let _ = writeln!(html, "<tr><th>{}</th><td>{}</td></tr>", escape(&name.replace('_', " ")), cell(&value));
+            // The tool's own text, not a server's: escaped, not formula-guarded.
+            let _ = writeln!(html, "<tr><th>{}</th><td>{}</td></tr>", escape(&name.replace('_', " ")), escape(&value));
         }
         html.push_str("</tbody></table>\n");
         html
