@@ -327,6 +327,7 @@ impl<W: Write> Writer<W> {
             Sink::Table(_, rows) => {
                 let [host, _, status, _, product, cu, build, _, _, fixed, detail, ..] = cells;
                 let product = format!("{product} {cu}").trim().to_string();
+                let status = if row.accepted.is_some() { format!("{status} (accepted)") } else { status };
                 let what = if host.is_empty() { build } else { format!("{host} {build}") };
                 rows.push([what, status, product, fixed, detail].map(|c| printable(&c)));
             }
