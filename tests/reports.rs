@@ -207,6 +207,15 @@ fn a_workbook_is_not_written_to_a_terminal_and_extensions_decide_formats() {
         assert_eq!(book["hosts"][1][2], "vulnerable");
         assert!(book["summary"].to_string().contains("(line 1)"), "no host: the summary names the line");
     }
+    // On a terminal (`script` gives one), a workbook on stdout is refused: 2.
+    let cmd = format!("{BIN} check --format xlsx 15.1.2176.2; echo status=$?");
+    if let Ok(out) = Command::new("script").args(["-qec", &cmd, "/dev/null"]).output() {
+        let shown = String::from_utf8_lossy(&out.stdout);
+        assert!(shown.contains("not for a terminal") && shown.contains("status=2"), "{shown}");
+        assert!(!shown.contains("PK"), "no binary on the terminal");
+    } else {
+        eprintln!("no `script` here: the terminal check is skipped");
+    }
     // Two reports on stdout, or one path twice: refused before anything is written.
     let out = run(&["check", "-o", "-", "-o", "/dev/stdout", "15.1.2176.2"]);
     assert_eq!(out.status.code(), Some(2));

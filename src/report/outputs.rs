@@ -60,19 +60,26 @@ pub fn plan(paths: &[String], format: Option<Format>, stdout_default: Format) ->
     Ok(planned)
 }
 
-/// Checks, creating nothing, every planned report path (`Output::check`).
+/// Checks, creating nothing, every planned report path (`Output::check`),
+/// and that no workbook goes to a terminal.
 pub fn check(planned: &[Planned], inputs: &[&Path]) -> Result<()> {
+    no_workbook_on_a_terminal(planned)?;
     planned.iter().try_for_each(|p| Output::check(p.path.as_deref(), inputs))
 }
 
-/// Opens every planned report (`Output::open`), in order. A workbook is
-/// binary: it goes to a file or a pipe, never to a terminal.
-pub fn open(planned: &[Planned], inputs: &[&Path]) -> Result<Vec<(Output, Format)>> {
+/// A workbook is binary: it goes to a file or a pipe, never to a terminal.
+fn no_workbook_on_a_terminal(planned: &[Planned]) -> Result<()> {
     for p in planned {
         if p.format == Format::Xlsx && p.path.as_deref().is_none_or(is_stdout) && std::io::stdout().is_terminal() {
             bail!("an XLSX workbook is not for a terminal: name a file (-o report.xlsx) or redirect stdout");
         }
     }
+    Ok(())
+}
+
+/// Opens every planned report (`Output::open`), in order.
+pub fn open(planned: &[Planned], inputs: &[&Path]) -> Result<Vec<(Output, Format)>> {
+    no_workbook_on_a_terminal(planned)?;
     planned.iter().map(|p| Ok((Output::open(p.path.as_deref(), inputs)?, p.format))).collect()
 }
 
