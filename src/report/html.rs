@@ -56,7 +56,7 @@ fn colour(status: Status) -> &'static str {
 }
 
 /// Statuses that ask the reader to act or look again.
-fn needs_action(status: Status) -> bool {
+pub(super) fn needs_action(status: Status) -> bool {
     matches!(
         status,
         Status::Vulnerable

@@ -128,8 +128,8 @@ impl Book {
         for (c, h) in header.iter().enumerate() {
             sheet.write_string_with_format(r, c as u16, *h, &bold)?;
         }
-        let needs_action =
-            |s: Status| matches!(s, Status::Vulnerable | Status::SuUnknown | Status::Ambiguous | Status::ConfigUnknown);
+        // The same hosts as the HTML page's "Hosts that need action".
+        let needs_action = super::html::needs_action;
         for row in &self.rows {
             let status = Status::parse(self.cell(row, "status")).unwrap_or(Status::Undetermined);
             if !needs_action(status) || !self.cell(row, "accepted").is_empty() {
