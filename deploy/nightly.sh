@@ -3,11 +3,16 @@
 # per run, compares each run with the previous one (--baseline), and exits with
 # the scan's status so the scheduler can alert: 0 clean, 1 vulnerable hosts
 # found, 2 the scan could not run, was interrupted, or judged nothing.
+# FAIL_ON_CHANGE=new,regressed alerts on what got worse since the previous
+# run instead of on the same known hosts every night (with FAIL_ON= to stop
+# alerting on statuses); ACCEPT=FILE names accepted risks (--accept).
 set -u
 INVENTORY=${INVENTORY:-/etc/exchange-exposure/inventory.csv}
 STATE_DIR=${STATE_DIR:-/var/lib/exchange-exposure}
 BIN=${BIN:-exchange-exposure}
 EXTRA_ARGS=${EXTRA_ARGS:-}
+FAIL_ON_CHANGE=${FAIL_ON_CHANGE:-}
+ACCEPT=${ACCEPT:-}
 
 mkdir -p "$STATE_DIR"
 day=$(date -u +%Y-%m-%d)
@@ -19,7 +24,13 @@ while [ -e "$report" ]; do
   n=$((n + 1))
 done
 baseline=()
-[ -f "$STATE_DIR/latest.csv" ] && baseline=(--baseline "$STATE_DIR/latest.csv")
+if [ -f "$STATE_DIR/latest.csv" ]; then
+  baseline=(--baseline "$STATE_DIR/latest.csv")
+  # A change is counted from a baseline: the first night has none.
+  [ -n "$FAIL_ON_CHANGE" ] && baseline+=(--fail-on-change "$FAIL_ON_CHANGE")
+fi
+[ -n "${FAIL_ON+set}" ] && baseline+=(--fail-on "$FAIL_ON")
+[ -n "$ACCEPT" ] && baseline+=(--accept "$ACCEPT")
 
 # shellcheck disable=SC2086 # EXTRA_ARGS is a list of flags
 "$BIN" scan "$INVENTORY" -o "$report" "${baseline[@]}" $EXTRA_ARGS 2>"$STATE_DIR/last-summary.txt"

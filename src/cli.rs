@@ -45,7 +45,7 @@ pub enum Color {
 /// Options every command takes.
 #[derive(Debug, Args)]
 pub struct Common {
-    /// Report format [default: csv; `check` on a terminal: an aligned table]
+    /// Report format for stdout and for -o paths without a known extension [default: csv; `check` on a terminal: an aligned table]
     #[arg(long, global = true, value_enum)]
     pub format: Option<Format>,
     /// Exit 1 when any row has one of these statuses (comma-separated)
@@ -76,6 +76,8 @@ pub enum Format {
     Table,
     /// One self-contained HTML page for auditors (chart, hosts to act on, every row)
     Html,
+    /// An Excel workbook: Summary, Hosts (typed cells, filters) and Provenance sheets; a file or a pipe, never a terminal
+    Xlsx,
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,6 +88,9 @@ pub enum Command {
     Check {
         /// Builds: 15.1.2176.9, 15.01.2176.009, 15.1.2176 or "Version 15.1 (Build 2176.2)"
         builds: Vec<String>,
+        /// Report file (`-` or absent: stdout), written atomically; repeatable, each file's format from its extension
+        #[arg(short, long)]
+        output: Vec<String>,
     },
     /// Print the fixed-build table in use, with its id and each row's source
     Table,
@@ -94,9 +99,9 @@ pub enum Command {
         /// Files to read
         #[arg(required = true)]
         files: Vec<String>,
-        /// Report file (`-` or absent: stdout); written atomically
+        /// Report file (`-` or absent: stdout), written atomically; repeatable, each file's format from its extension
         #[arg(short, long)]
-        output: Option<String>,
+        output: Vec<String>,
     },
     /// Join shard reports (from `scan --shard`) into one report in inventory order
     Merge {
@@ -109,9 +114,9 @@ pub enum Command {
         /// The shard reports (CSV or JSONL, all the same format)
         #[arg(required = true)]
         reports: Vec<PathBuf>,
-        /// Where to write the merged report (`-` or absent: stdout)
+        /// Where to write the merged report (`-` or absent: stdout); repeatable, each file's format from its extension
         #[arg(short, long)]
-        output: Option<String>,
+        output: Vec<String>,
     },
     /// Run a lab fleet of simulated Exchange servers on loopback
     Simulate(SimulateArgs),
@@ -149,15 +154,24 @@ pub struct ScanArgs {
     /// Write Prometheus metrics (node_exporter textfile format) here, atomically, when the run ends
     #[arg(long, value_name = "FILE")]
     pub metrics: Option<PathBuf>,
-    /// Report file (`-` or absent: stdout); written atomically
+    /// Report file (`-` or absent: stdout), written atomically; repeatable: each file's format comes from its extension (.csv, .jsonl, .html), --format names the rest
     #[arg(short, long)]
-    pub output: Option<String>,
+    pub output: Vec<String>,
     /// Exit 2 before probing if any inventory row is unusable
     #[arg(long)]
     pub strict: bool,
     /// An earlier report (CSV or JSONL): adds a `change` column and lists hosts gone from the inventory
     #[arg(long, value_name = "REPORT")]
     pub baseline: Option<PathBuf>,
+    /// Exit 1 when a row's `change` since --baseline is one of these (new, fixed, regressed, unchanged, changed; comma-separated)
+    #[arg(long, value_delimiter = ',', value_name = "CHANGE")]
+    pub fail_on_change: Vec<String>,
+    /// Accepted risks: a CSV of host,port,advisory,reason,owner,expires (host `*` with a build column: every host on that build); matching rows gain an `accepted` cell and do not count for --fail-on until they expire
+    #[arg(long, value_name = "FILE")]
+    pub accept: Option<PathBuf>,
+    /// JSON Lines: start with a {"type":"provenance",...} record saying how the run was made (HTML and XLSX always have it)
+    #[arg(long)]
+    pub provenance: bool,
     /// Scan only part K of N (K from 0) of the inventory, split by a stable hash of host and port
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,

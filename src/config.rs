@@ -4,8 +4,10 @@
 use crate::Outcome;
 use crate::assess::Status;
 use crate::cli::{Color, Common, Format};
+use crate::report::baseline::Change;
 use crate::table::Table;
 use anyhow::{Result, bail};
+use std::collections::BTreeSet;
 
 /// Validated settings common to every command.
 #[derive(Debug, Clone)]
@@ -19,6 +21,29 @@ pub struct Config {
     pub verbose: bool,
     /// Whether log lines on stderr carry colour codes (`--color`, NO_COLOR, a terminal).
     pub color: bool,
+    /// `scan --fail-on-change`: changes since `--baseline` that make the exit status 1.
+    pub fail_on_change: Vec<Change>,
+}
+
+/// What a run saw, for its exit status.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Seen {
+    /// Every status of every row (and, with several advisories, each one's):
+    /// whether anything was judged.
+    pub statuses: BTreeSet<Status>,
+    /// The statuses of rows no acceptance (`--accept`) covers: what
+    /// `--fail-on` looks at.
+    pub counted: BTreeSet<Status>,
+    /// The `change` of rows no acceptance covers: what `--fail-on-change` looks at.
+    pub changes: BTreeSet<Change>,
+}
+
+impl Seen {
+    /// Statuses of rows no acceptance covers, without changes.
+    pub fn statuses(statuses: impl IntoIterator<Item = Status>) -> Seen {
+        let statuses: BTreeSet<Status> = statuses.into_iter().collect();
+        Seen { counted: statuses.clone(), statuses, changes: BTreeSet::new() }
+    }
 }
 
 impl Config {
@@ -41,6 +66,7 @@ impl Config {
                 std::io::IsTerminal::is_terminal(&std::io::stderr()),
                 std::env::var_os("NO_COLOR").as_deref(),
             ),
+            fail_on_change: Vec::new(),
         })
     }
 
@@ -64,7 +90,7 @@ impl Config {
     pub fn layout(&self, change: bool, extras: Vec<String>) -> crate::report::Layout {
         let advisories =
             if self.tables.len() > 1 { self.tables.iter().map(|t| t.advisory.clone()).collect() } else { Vec::new() };
-        crate::report::Layout { advisories, change, extras, provenance: None }
+        crate::report::Layout { advisories, change, extras, ..Default::default() }
     }
 
     /// How a command that ran to its end came out — the one place exit
@@ -72,21 +98,23 @@ impl Config {
     /// (input it could not use, an interrupted run, rows missing from a
     /// merge) is 2; a run that judged nothing (`Rows::Required`: no row, or
     /// no row that reached a host or a build) is 2; otherwise a status in
-    /// `--fail-on` is 1; otherwise 0.
-    pub fn outcome(&self, statuses: impl IntoIterator<Item = Status>, incomplete: bool, rows: Rows) -> Outcome {
-        let seen: std::collections::BTreeSet<Status> = statuses.into_iter().collect();
+    /// `--fail-on` or a change in `--fail-on-change`, on a row no acceptance
+    /// covers, is 1; otherwise 0.
+    pub fn outcome(&self, seen: &Seen, incomplete: bool, rows: Rows) -> Outcome {
         if incomplete {
             return Outcome::Incomplete;
         }
         let must_judge = match rows {
             Rows::Required => true,
-            Rows::Shard => !seen.is_empty(),
+            Rows::Shard => !seen.statuses.is_empty(),
             Rows::MayBeNone => false,
         };
-        if must_judge && let Some(why) = nothing_judged(&seen) {
+        if must_judge && let Some(why) = nothing_judged(&seen.statuses) {
             return Outcome::NothingJudged(why);
         }
-        if seen.iter().any(|s| self.fail_on.contains(s)) { Outcome::Findings } else { Outcome::Clean }
+        let failing_status = seen.counted.iter().any(|s| self.fail_on.contains(s));
+        let failing_change = seen.changes.iter().any(|c| self.fail_on_change.contains(c));
+        if failing_status || failing_change { Outcome::Findings } else { Outcome::Clean }
     }
 }
 
@@ -183,6 +211,25 @@ fn parse_advisories(items: &[String]) -> Result<Vec<Table>> {
     Ok(ids.iter().filter_map(|id| Table::advisory(id)).collect())
 }
 
+/// `--fail-on-change CHANGE[,CHANGE...]`: `new`, `fixed`, `regressed`,
+/// `unchanged` or `changed`; only with a baseline to change from.
+pub fn parse_fail_on_change(items: &[String], baseline: bool) -> Result<Vec<Change>> {
+    let mut out = Vec::new();
+    for item in items.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        match Change::ALL.iter().find(|c| c.as_str() == item) {
+            Some(change) => out.push(*change),
+            None => {
+                let known: Vec<&str> = Change::ALL.iter().map(|c| c.as_str()).collect();
+                bail!("--fail-on-change: unknown change {item:?}; known: {}", known.join(", "))
+            }
+        }
+    }
+    if !out.is_empty() && !baseline {
+        bail!("--fail-on-change needs --baseline REPORT: a change is counted from an earlier report");
+    }
+    Ok(out)
+}
+
 fn parse_fail_on(items: &[String]) -> Result<Vec<Status>> {
     let mut out = Vec::new();
     for item in items.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
@@ -242,7 +289,7 @@ mod tests {
         })
         .unwrap();
         let code = |statuses: &[Status], incomplete: bool, rows: Rows| {
-            config.outcome(statuses.iter().copied(), incomplete, rows).exit_code()
+            config.outcome(&Seen::statuses(statuses.iter().copied()), incomplete, rows).exit_code()
         };
         let cases: &[(&[Status], bool, Rows, u8)] = &[
             (&[Patched], false, Rows::Required, 0),
@@ -264,10 +311,54 @@ mod tests {
         for (statuses, incomplete, rows, want) in cases {
             assert_eq!(code(statuses, *incomplete, *rows), *want, "{statuses:?} {incomplete} {rows:?}");
         }
-        let Outcome::NothingJudged(why) = config.outcome([InputError, Unreachable], false, Rows::Required) else {
+        let Outcome::NothingJudged(why) =
+            config.outcome(&Seen::statuses([InputError, Unreachable]), false, Rows::Required)
+        else {
             panic!("nothing judged")
         };
         assert!(why.contains("every row is unreachable or input-error"), "{why}");
+    }
+
+    #[test]
+    fn accepted_rows_and_changes_decide_with_the_rest() {
+        use Status::*;
+        let config = Config {
+            fail_on_change: vec![Change::New, Change::Regressed],
+            ..Config::from_cli(&Common {
+                format: None,
+                fail_on: vec!["vulnerable".into()],
+                quiet: false,
+                verbose: false,
+                advisory: Vec::new(),
+                table: None,
+                color: crate::cli::Color::Auto,
+            })
+            .unwrap()
+        };
+        let seen = |statuses: &[Status], counted: &[Status], changes: &[Change]| Seen {
+            statuses: statuses.iter().copied().collect(),
+            counted: counted.iter().copied().collect(),
+            changes: changes.iter().copied().collect(),
+        };
+        let cases = [
+            // An accepted vulnerable row is judged but not counted.
+            (seen(&[Vulnerable, Patched], &[Patched], &[]), 0),
+            (seen(&[Vulnerable, Patched], &[Vulnerable, Patched], &[]), 1),
+            // Every row accepted is still a run that judged something.
+            (seen(&[Vulnerable], &[], &[]), 0),
+            (seen(&[Patched], &[Patched], &[Change::Unchanged, Change::Fixed]), 0),
+            (seen(&[Patched], &[Patched], &[Change::New]), 1),
+            (seen(&[SuUnknown], &[SuUnknown], &[Change::Regressed]), 1),
+            (seen(&[Unreachable], &[Unreachable], &[Change::New]), 2),
+        ];
+        for (seen, want) in cases {
+            assert_eq!(config.outcome(&seen, false, Rows::Required).exit_code(), want, "{seen:?}");
+        }
+        let parsed = parse_fail_on_change(&["new".into(), " regressed".into()], true).unwrap();
+        assert_eq!(parsed, [Change::New, Change::Regressed]);
+        assert!(parse_fail_on_change(&["worse".into()], true).unwrap_err().to_string().contains("known: new"));
+        assert!(parse_fail_on_change(&["new".into()], false).unwrap_err().to_string().contains("needs --baseline"));
+        assert!(parse_fail_on_change(&[], false).unwrap().is_empty());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! write the report. Each step is its own module; `run` dispatches commands
 //! and returns an `Outcome` that `main` turns into the exit status.
 
+pub mod accept;
 pub mod assess;
 pub mod build;
 pub mod cli;
@@ -64,12 +65,12 @@ pub fn run(cli: cli::Cli) -> Result<Outcome> {
         anyhow::bail!("no command given; see exchange-exposure --help");
     };
     match command {
-        cli::Command::Check { builds } => commands::check(&config, builds),
+        cli::Command::Check { builds, output } => commands::check(&config, builds, &output),
         cli::Command::Table => commands::table(&config),
         cli::Command::Scan(args) => commands::live::scan(&config, *args),
-        cli::Command::Headers { files, output } => commands::headers::headers(&config, &files, output.as_deref()),
+        cli::Command::Headers { files, output } => commands::headers::headers(&config, &files, &output),
         cli::Command::Merge { inventory, host_column, reports, output } => {
-            commands::merge::merge(&config, &inventory, host_column.as_deref(), &reports, output.as_deref())
+            commands::merge::merge(&config, &inventory, host_column.as_deref(), &reports, &output)
         }
         cli::Command::Simulate(args) => commands::live::simulate(args),
         cli::Command::Demo { inventory, output } => commands::live::demo(&config, inventory.as_deref(), &output),

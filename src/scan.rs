@@ -31,6 +31,8 @@ pub struct Job {
     /// Becomes `true` when probing must stop.
     pub stop: watch::Receiver<bool>,
     pub baseline: Option<Baseline>,
+    /// `--accept`: accepted risks, applied to each row.
+    pub accept: Option<crate::accept::Acceptances>,
     pub progress: Option<indicatif::ProgressBar>,
     /// How hosts are paced, and how progress is told when there is no bar.
     pub pace: Pace,
@@ -63,8 +65,12 @@ pub struct Summary {
     pub probe_times: Histogram,
     /// The whole run's duration.
     pub elapsed: std::time::Duration,
-    /// Each advisory's status per row, when several are judged (for `--fail-on`).
-    pub advisory_statuses: std::collections::BTreeSet<Status>,
+    /// Statuses and changes seen, with accepted rows set apart: the exit status.
+    pub seen: crate::config::Seen,
+    /// Rows an acceptance (`--accept`) covers.
+    pub accepted: usize,
+    /// Expired and unused acceptances, one line each.
+    pub acceptance_notes: Vec<String>,
     /// Rows per (advisory, status), every advisory judged.
     pub by_advisory: BTreeMap<(String, Status), usize>,
     /// Rows `--exclude` left out.
@@ -94,12 +100,25 @@ pub fn write_capped(out: &mut impl Write, lines: &[String], total: usize) -> std
 impl Summary {
     pub fn add(&mut self, row: &Row) {
         *self.by_status.entry(row.status()).or_default() += 1;
-        self.advisory_statuses.extend(row.each.iter().map(|(_, v)| v.status));
+        let accepted = row.accepted.as_ref();
+        let whole = accepted.is_some_and(|a| a.whole);
+        self.accepted += usize::from(accepted.is_some());
+        self.seen.statuses.insert(row.status());
+        if !whole {
+            self.seen.counted.insert(row.status());
+        }
         for (advisory, verdict) in &row.each {
             *self.by_advisory.entry((advisory.clone(), verdict.status)).or_default() += 1;
+            self.seen.statuses.insert(verdict.status);
+            if !accepted.is_some_and(|a| a.covers(advisory)) {
+                self.seen.counted.insert(verdict.status);
+            }
         }
         if let Some(change) = row.change {
             *self.changes.entry(change.as_str()).or_default() += 1;
+            if !whole {
+                self.seen.changes.insert(change);
+            }
         }
         if row.tls.contains("; legacy ") {
             self.legacy_tls += 1;
@@ -116,14 +135,10 @@ impl Summary {
                 None if row.host.is_empty() => "(inventory row without host)".into(),
                 None => row.host.clone(),
             };
+            let host = if accepted.is_some() { format!("{host} (accepted risk)") } else { host };
             let show = |b: Option<Build>| b.map(|b| b.to_string()).unwrap_or_default();
             self.vulnerable.push((host, show(v.build), show(v.fixed_build)));
         }
-    }
-
-    /// Every status seen: rows' and, with several advisories, each advisory's.
-    pub fn statuses(&self) -> impl Iterator<Item = Status> + '_ {
-        self.by_status.keys().chain(&self.advisory_statuses).copied()
     }
 
     pub fn rows(&self) -> usize {
@@ -151,6 +166,12 @@ impl Summary {
                 "legacy TLS: {} rows reached only over obsolete TLS (the tls column names each session)",
                 self.legacy_tls
             )?;
+        }
+        if self.accepted > 0 || !self.acceptance_notes.is_empty() {
+            writeln!(out, "accepted risks: {} rows (kept in the report, not counted for --fail-on)", self.accepted)?;
+        }
+        for note in &self.acceptance_notes {
+            writeln!(out, "{note}")?;
         }
         let gone: Vec<String> =
             self.gone.iter().map(|g| format!("  GONE from the inventory: {}", report::printable(g))).collect();
@@ -306,8 +327,9 @@ impl Remembered {
 }
 
 /// Runs the scan, writing rows to `writer` in inventory order as they come.
-pub async fn run<W: Write>(config: &Config, job: Job, writer: &mut report::Writer<W>) -> Result<Summary> {
-    let Job { entries, prober, concurrency, stop, mut baseline, progress, pace } = job;
+pub async fn run(config: &Config, job: Job, writer: &mut report::outputs::Reports) -> Result<Summary> {
+    let Job { entries, prober, concurrency, stop, mut baseline, mut accept, progress, pace } = job;
+    let judged: Vec<String> = config.tables.iter().map(|t| t.advisory.clone()).collect();
     let prober = Arc::new(prober);
     let pacer = pace.rate.map(|rate| Arc::new(Pacer::new(rate)));
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
@@ -359,6 +381,9 @@ pub async fn run<W: Write>(config: &Config, job: Job, writer: &mut report::Write
         if let Some(baseline) = &mut baseline {
             row.change = Some(baseline.change(&row));
         }
+        if let Some(accept) = &mut accept {
+            accept.apply(&mut row, &judged);
+        }
         summary.add(&row);
         writer.write(&row)?;
         if let Some(bar) = &progress {
@@ -369,6 +394,7 @@ pub async fn run<W: Write>(config: &Config, job: Job, writer: &mut report::Write
         bar.finish_and_clear();
     }
     summary.gone = baseline.map(|b| b.gone()).unwrap_or_default();
+    summary.acceptance_notes = accept.map(|a| a.notes()).unwrap_or_default();
     summary.elapsed = started.elapsed();
     summary.excluded = pace.excluded.load(std::sync::atomic::Ordering::Relaxed);
     Ok(summary)

@@ -63,6 +63,15 @@ fn the_demo_report_renders_with_its_chart_and_vulnerable_hosts() {
         dom.contains("127.1.0.1:") && dom.contains("15.1.2176.2") && dom.contains("15.1.2176.9"),
         "a vulnerable host and what it needs"
     );
+    // Every column, the inventory's own too; support; the provenance.
+    for column in ["<th>owner</th>", "<th>site</th>", "<th>asset_tag</th>", "<th>support</th>", "<th>open_cves</th>"] {
+        assert!(dom.contains(column), "{column} in the rendered page");
+    }
+    assert!(dom.contains("<td>AT-1001</td>") && dom.contains("<td>messaging-team</td>"), "pass-through cells");
+    assert!(dom.contains("id=\"provenance\"") && dom.contains("inventory sha256"), "a provenance section");
+    let (sha, lines) = sha256_and_lines(&inv);
+    assert!(dom.contains(&sha) && dom.contains(&format!("<td>{lines}</td>")), "the inventory's fingerprint");
+    assert!(dom.contains("scanning host") && dom.contains("catalog date") && dom.contains("verdict options"));
     let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("html-report.png");
     let _ = std::fs::remove_file(&shot);
     let taken = headless(
@@ -79,6 +88,58 @@ fn the_demo_report_renders_with_its_chart_and_vulnerable_hosts() {
     headless(&browser, &dir.join("profile3"), &[&format!("--print-to-pdf={}", pdf.display()), &url]);
     let pdf = std::fs::read(&pdf).expect("a PDF");
     assert!(String::from_utf8_lossy(&pdf).contains("MediaBox [0 0 594.9"), "not A4");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// The inventory's SHA-256 (by `sha256sum`) and line count, as the report should name them.
+fn sha256_and_lines(path: &Path) -> (String, usize) {
+    let out = Command::new("sha256sum").arg(path).output().unwrap();
+    let sha = String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_string();
+    (sha, std::fs::read_to_string(path).unwrap().lines().count())
+}
+
+#[test]
+fn accepted_rows_have_their_own_section_and_wide_tables_scroll() {
+    let dir = temp_dir("html-accepted");
+    let fleet = simulate(&dir, "127.7.11.1", 4);
+    let hosts = read_csv(&fleet.inventory);
+    let accept = dir.join("accept.csv");
+    std::fs::write(
+        &accept,
+        format!(
+            "host,port,advisory,reason,owner,expires\n{},{},proxylogon,isolated VLAN,secops,2099-03-31\n",
+            hosts[0]["host"], hosts[0]["port"]
+        ),
+    )
+    .unwrap();
+    let report = dir.join("accepted.html");
+    let out = run(&[
+        "scan",
+        fleet.inventory.to_str().unwrap(),
+        "--ca-cert",
+        fleet.ca.to_str().unwrap(),
+        "--accept",
+        accept.to_str().unwrap(),
+        "-o",
+        report.to_str().unwrap(),
+    ]);
+    assert!(out.status.code().is_some_and(|c| c < 2), "{}", String::from_utf8_lossy(&out.stderr));
+    let Some(browser) = chromium() else { return };
+    let url = format!("file://{}", report.display());
+    let dom = headless(&browser, &dir.join("profile"), &["--dump-dom", &url]);
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    let section = dom.split("Accepted risks (1)").nth(1).expect("an accepted-risks section");
+    let section = section.split("</table>").next().unwrap();
+    assert!(section.contains(&format!("{}:{}", hosts[0]["host"], hosts[0]["port"])), "{section}");
+    assert!(section.contains("until 2099-03-31: isolated VLAN (secops)"), "{section}");
+    assert!(dom.contains("<th>accepted</th>") && dom.contains("<th>personality</th>"), "every column");
+    assert!(dom.contains("class=\"wide\""), "the wide table scrolls in its own box");
+    // Still A4 in print, however wide the table.
+    let pdf = dir.join("accepted.pdf");
+    headless(&browser, &dir.join("profile2"), &[&format!("--print-to-pdf={}", pdf.display()), &url]);
+    let pdf = std::fs::read(&pdf).expect("a PDF");
+    assert!(String::from_utf8_lossy(&pdf).contains("MediaBox [0 0 594.9"), "not A4");
+    drop(fleet);
     std::fs::remove_dir_all(dir).unwrap();
 }
 

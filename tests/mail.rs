@@ -81,7 +81,7 @@ fn pasted_headers_on_stdin_with_jsonl() {
     let row: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(row["status_proxylogon"], "patched");
     assert_eq!(row["status_proxynotshell"], "vulnerable");
-    assert_eq!(row["sus_behind"], "16", "2016 CU23 base: May 2022 to October 2025");
+    assert_eq!(row["sus_behind"], 16, "a number; 2016 CU23 base: May 2022 to October 2025");
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(run(&["headers", "/nonexistent/mail.eml"]).status.code(), Some(2));
 }

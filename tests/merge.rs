@@ -18,10 +18,28 @@ fn merge_fills_a_missing_shard_by_column_name_with_colliding_inventory_columns()
     let out = run(&["scan", inv.to_str().unwrap(), "--shard", "0/2", "-o", shard0.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     let merged = dir.join("merged.csv");
-    let out =
-        run(&["merge", "--inventory", inv.to_str().unwrap(), "-o", merged.to_str().unwrap(), shard0.to_str().unwrap()]);
+    let merged_jsonl = dir.join("merged.jsonl");
+    let out = run(&[
+        "merge",
+        "--inventory",
+        inv.to_str().unwrap(),
+        "-o",
+        merged.to_str().unwrap(),
+        "-o",
+        merged_jsonl.to_str().unwrap(),
+        shard0.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2), "a shard is missing: {}", String::from_utf8_lossy(&out.stderr));
     let rows = read_csv(&merged);
+    // The second -o: the same rows as typed JSON Lines, the cells unguarded.
+    let json: Vec<serde_json::Value> =
+        std::fs::read_to_string(&merged_jsonl).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(json.len(), 12);
+    for (i, row) in json.iter().enumerate() {
+        assert_eq!(row["line"], i as u64 + 2);
+        assert_eq!(row["inventory_detail"], "=HYPERLINK(1)");
+        assert_eq!(row["status"], rows[i]["status"].as_str());
+    }
     assert_eq!(rows.len(), 12);
     let scanned = read_csv(&shard0).len();
     assert!(scanned > 0 && scanned < 12, "{scanned}");

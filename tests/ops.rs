@@ -271,8 +271,9 @@ fn shards_merged_equal_one_full_scan() {
     assert_eq!(out.status.code(), Some(1));
     let lines: Vec<serde_json::Value> =
         std::fs::read_to_string(&merged_jsonl).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let order: Vec<&str> = lines.iter().map(|r| r["line"].as_str().unwrap()).collect();
-    let want: Vec<String> = (2..32).map(|n| n.to_string()).collect();
+    // Typed JSON Lines: the merged line numbers are numbers, as the shards' were.
+    let order: Vec<u64> = lines.iter().map(|r| r["line"].as_u64().unwrap()).collect();
+    let want: Vec<u64> = (2..32).collect();
     assert_eq!(order, want);
     // Mixed formats are refused.
     let out = run(&["merge", "--inventory", inv, shards[0].to_str().unwrap(), jsonl[1].to_str().unwrap()]);
@@ -293,16 +294,18 @@ fn the_nightly_script_keeps_reports_compares_and_alerts() {
     let fleet = simulate(&dir, "127.7.5.1", 3);
     let state = dir.join("state");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/nightly.sh");
-    let nightly = || {
+    let nightly_with = |env: &[(&str, &str)]| {
         Command::new("bash")
             .arg(script)
             .env("BIN", BIN)
             .env("INVENTORY", &fleet.inventory)
             .env("STATE_DIR", &state)
             .env("EXTRA_ARGS", format!("--ca-cert {}", fleet.ca.display()))
+            .envs(env.iter().copied())
             .output()
             .unwrap()
     };
+    let nightly = || nightly_with(&[]);
     let first = nightly();
     assert_eq!(first.status.code(), Some(1), "vulnerable hosts: the scheduler's alert");
     assert!(String::from_utf8_lossy(&first.stderr).contains("VULNERABLE"), "the summary goes to the alert");
@@ -314,6 +317,9 @@ fn the_nightly_script_keeps_reports_compares_and_alerts() {
     assert_eq!(second.status.code(), Some(1));
     let rows = read_csv(&latest);
     assert!(rows.iter().all(|r| r["change"] == "unchanged"), "the second night compares with the first");
+    // Alerting on what changed only: the same vulnerable hosts are no alert.
+    let third = nightly_with(&[("FAIL_ON_CHANGE", "new,regressed"), ("FAIL_ON", "")]);
+    assert_eq!(third.status.code(), Some(0), "{}", String::from_utf8_lossy(&third.stderr));
     drop(fleet);
     std::fs::remove_dir_all(dir).unwrap();
 }

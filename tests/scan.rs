@@ -107,6 +107,17 @@ fn unusable_output_or_inventory_exits_2_before_probing() {
     let out = run(&["scan", dir.join("missing.csv").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open inventory"));
+    // Several -o: every one is checked before probing; a bad one leaves no file at all.
+    let good = dir.join("good.csv");
+    let out = run(&["scan", inv.to_str().unwrap(), "-o", good.to_str().unwrap(), "-o", "/nonexistent-dir/r.html"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent-dir/r.html"));
+    assert!(!good.exists(), "nothing written when one report path is unusable");
+    let out = run(&["scan", inv.to_str().unwrap(), "-o", good.to_str().unwrap(), "-o", inv.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("which this run reads"));
+    assert_eq!(std::fs::read_to_string(&inv).unwrap(), "host\n127.0.0.1\n");
+    assert!(!good.exists());
     std::fs::remove_dir_all(dir).unwrap();
 }
 

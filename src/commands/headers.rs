@@ -5,16 +5,18 @@ use crate::Outcome;
 use crate::assess::{Evidence, Source, Status, Verdict, assess, judge_each};
 use crate::config::{Config, Rows};
 use crate::mail::{self, Hop};
-use crate::report::{self, Output, Row};
+use crate::report::{Row, outputs};
 use crate::scan::{self, Summary};
 use anyhow::{Context, Result};
 use std::io::{self, Read};
 use std::path::Path;
 
-pub fn headers(config: &Config, files: &[String], output: Option<&str>) -> Result<Outcome> {
+pub fn headers(config: &Config, files: &[String], output: &[String]) -> Result<Outcome> {
     let inputs: Vec<&Path> = files.iter().filter(|f| *f != "-").map(Path::new).collect();
     crate::report::remove_on_signal()?;
-    let output = Output::open(output, &inputs)?;
+    let planned = outputs::plan(output, config.format, scan::format(config))?;
+    outputs::check(&planned, &inputs)?;
+    let opened = outputs::open(&planned, &inputs)?;
     let mut hops: Vec<Hop> = Vec::new();
     for file in files {
         let bytes = if file == "-" {
@@ -28,23 +30,23 @@ pub fn headers(config: &Config, files: &[String], output: Option<&str>) -> Resul
         hops.extend(mail::messages(&text).into_iter().flat_map(mail::hops));
     }
     let hops = mail::newest_per_server(hops);
-    let mut writer = report::Writer::new(output, scan::format(config), config.layout(false, Vec::new()))?;
+    let run = crate::report::provenance::Run::now(config, None)?;
+    let mut writer =
+        outputs::Reports::new(opened, &crate::report::Layout { run: Some(run), ..config.layout(false, Vec::new()) })?;
     let mut summary = Summary::default();
     for hop in &hops {
         let row = row(hop, config);
         summary.add(&row);
         writer.write(&row)?;
     }
-    let output = writer.finish()?;
-    let place = output.describe();
-    output.commit()?;
+    let place = writer.finish()?;
     if !config.quiet {
         if hops.is_empty() {
             eprintln!("no Exchange hop in {} file(s)", files.len());
         }
         summary.write(&mut io::stderr().lock(), &place)?;
     }
-    Ok(config.outcome(summary.statuses(), false, Rows::MayBeNone))
+    Ok(config.outcome(&summary.seen, false, Rows::MayBeNone))
 }
 
 /// The report row for one server's newest sighting.

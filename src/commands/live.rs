@@ -86,6 +86,10 @@ fn read_ca(path: &Path) -> Result<Vec<u8>> {
 
 /// `scan`.
 pub fn scan(config: &Config, args: ScanArgs) -> Result<Outcome> {
+    let config = &Config {
+        fail_on_change: crate::config::parse_fail_on_change(&args.fail_on_change, args.baseline.is_some())?,
+        ..config.clone()
+    };
     // The signal handlers come first: from here on, a signal ends the run in
     // order (the report written, no temporary file left), never by default.
     if config.verbose {
@@ -100,17 +104,21 @@ pub fn scan(config: &Config, args: ScanArgs) -> Result<Outcome> {
     if let Some(warning) = baseline.as_ref().and_then(|b| b.tables_warning(&config.table_ids())) {
         eprintln!("exchange-exposure: {warning}");
     }
+    let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let accept = args.accept.as_deref().map(|p| crate::accept::Acceptances::load(p, today)).transpose()?;
     let rate = crate::config::parse_rate(args.rate)?;
     let expand = Expand { allow_large: args.allow_large };
     let exclude = Exclude::parse(&args.exclude)?;
     let targets = targets::from_arguments(&args.target, expand)?;
-    let mut inputs: Vec<&Path> = args.baseline.iter().map(|p| p.as_path()).collect();
+    let mut inputs: Vec<&Path> = args.baseline.iter().chain(&args.accept).map(|p| p.as_path()).collect();
     if let Some(path) = args.inventory.as_deref().filter(|p| *p != "-") {
         inputs.push(Path::new(path));
     }
     // Refuse a bad -o before reading a possibly slow stdin.
-    Output::check(args.output.as_deref(), &inputs)?;
+    let planned = report::outputs::plan(&args.output, config.format, scan::format(config))?;
+    report::outputs::check(&planned, &inputs)?;
     let metrics = args.metrics.as_deref().map(crate::metrics::Destination::check).transpose()?;
+    let run = report::provenance::Run::now(config, args.inventory.as_deref().filter(|p| *p != "-").map(Path::new))?;
     let (rows, extra_columns, note): (scan::Entries, Vec<String>, _) = match &args.inventory {
         Some(path) => {
             let inventory = open_inventory(path, args.host_column.as_deref())?;
@@ -170,13 +178,13 @@ pub fn scan(config: &Config, args: ScanArgs) -> Result<Outcome> {
     }
     // From here a signal stops the scan in order instead of ending the process.
     scanning();
-    let output = Output::open(args.output.as_deref(), &inputs)?;
+    let output = report::outputs::open(&planned, &inputs)?;
     let progress = shows_bar(config).then(|| progress_bar(bar_total));
     let stats_every = (!config.quiet && args.stats_every > 0 && !io::stderr().is_terminal())
         .then(|| Duration::from_secs(args.stats_every));
     let pace = scan::Pace { rate, stats_every, total, excluded };
-    let job = scan::Job { entries, prober, concurrency, stop, baseline, progress, pace };
-    let columns = Columns { extras: extra_columns, provenance };
+    let job = scan::Job { entries, prober, concurrency, stop, baseline, accept, progress, pace };
+    let columns = Columns { extras: extra_columns, provenance, run: Some(run), jsonl_provenance: args.provenance };
     let outcome = runtime.block_on(scan_to(config, job, columns, output, metrics));
     if let Some(note) = note.and_then(|n| n.get()).filter(|_| !config.quiet) {
         eprintln!("{note}");
@@ -307,31 +315,36 @@ fn shard_provenance(config: &Config, inventory: &str, shard: Shard) -> Result<Pr
 struct Columns {
     extras: Vec<String>,
     provenance: Option<Provenance>,
+    run: Option<report::provenance::Run>,
+    jsonl_provenance: bool,
 }
 
 async fn scan_to(
     config: &Config,
     job: scan::Job,
     columns: Columns,
-    output: Output,
+    output: Vec<(Output, crate::cli::Format)>,
     metrics: Option<crate::metrics::Destination>,
 ) -> Result<Outcome> {
     let stop = job.stop.clone();
     let with_baseline = job.baseline.is_some();
     // A shard may be empty: its inventory was not.
     let rows = if columns.provenance.is_some() { Rows::Shard } else { Rows::Required };
-    let layout =
-        report::Layout { provenance: columns.provenance, ..config.layout(job.baseline.is_some(), columns.extras) };
-    let mut writer = report::Writer::new(output, scan::format(config), layout)?;
+    let layout = report::Layout {
+        provenance: columns.provenance,
+        accepted: job.accept.is_some(),
+        run: columns.run,
+        jsonl_provenance: columns.jsonl_provenance,
+        ..config.layout(job.baseline.is_some(), columns.extras)
+    };
+    let mut writer = report::outputs::Reports::new(output, &layout)?;
     let summary = scan::run(config, job, &mut writer).await?;
-    let output = writer.finish()?;
-    let place = output.describe();
-    output.commit()?;
+    let place = writer.finish()?;
     if !config.quiet {
         summary.write(&mut io::stderr().lock(), &place)?;
     }
     let stopped = *stop.borrow();
-    let outcome = config.outcome(summary.statuses(), stopped, rows);
+    let outcome = config.outcome(&summary.seen, stopped, rows);
     if let Some(metrics) = metrics {
         let run = crate::metrics::Run { summary: &summary, with_baseline, exit_status: outcome.exit_code() };
         metrics.write(&crate::metrics::render(config, &run, jiff::Timestamp::now()))?;
@@ -461,7 +474,10 @@ pub fn demo(config: &Config, inventory_path: Option<&Path>, output_path: &Path) 
         }
     }
     let inputs: Vec<&Path> = inventory_path.into_iter().collect();
-    let output = Output::open(Some(&output_path.to_string_lossy()), &inputs)?;
+    let planned =
+        report::outputs::plan(&[output_path.to_string_lossy().into_owned()], config.format, scan::format(config))?;
+    let output = report::outputs::open(&planned, &inputs)?;
+    let run = report::provenance::Run::now(config, inventory_path)?;
     runtime()?.block_on(async {
         let (fleet, moved) = start_fleet_somewhere(&hosts).await?;
         if !config.quiet {
@@ -491,10 +507,12 @@ pub fn demo(config: &Config, inventory_path: Option<&Path>, output_path: &Path) 
             concurrency: args.concurrency,
             stop,
             baseline: None,
+            accept: None,
             progress: None,
             pace: scan::Pace::default(),
         };
-        let outcome = scan_to(config, job, Columns { extras: extra_columns, provenance: None }, output, None).await;
+        let columns = Columns { extras: extra_columns, provenance: None, run: Some(run), jsonl_provenance: false };
+        let outcome = scan_to(config, job, columns, output, None).await;
         drop(fleet);
         outcome
     })

@@ -7,10 +7,10 @@
 use crate::Outcome;
 use crate::assess::Status;
 use crate::cli::Format;
-use crate::config::{Config, Rows};
+use crate::config::{Config, Rows, Seen};
 use crate::inventory::{self, Entry};
 use crate::report::read::{ReadReport, read_report_raw};
-use crate::report::{Output, neutralise_formula, unneutralise};
+use crate::report::{neutralise_formula, outputs, unneutralise};
 use anyhow::{Context, Result, bail, ensure};
 use std::collections::HashMap;
 use std::io::{self, BufReader, Write};
@@ -21,12 +21,16 @@ pub fn merge(
     inventory: &str,
     host_column: Option<&str>,
     reports: &[PathBuf],
-    output: Option<&str>,
+    output: &[String],
 ) -> Result<Outcome> {
     let inputs: Vec<&Path> =
         std::iter::once(Path::new(inventory)).chain(reports.iter().map(PathBuf::as_path)).collect();
     crate::report::remove_on_signal()?;
-    let output = Output::open(output, &inputs)?;
+    // The shards' own format is known only once they are read: stdout and
+    // paths without an extension take it then.
+    let mut planned = outputs::plan(output, config.format, Format::Csv)?;
+    outputs::check(&planned, &inputs)?;
+    let opened = outputs::open(&planned, &inputs)?;
     let file = std::fs::File::open(inventory).with_context(|| format!("cannot open inventory {inventory}"))?;
     let reader = inventory::Reader::with_host_column(Box::new(BufReader::new(file)), host_column)?;
     let extra_names = crate::report::pass_through_names(&reader.extra_columns);
@@ -61,14 +65,22 @@ pub fn merge(
     // The merged report is the whole inventory's: no shard provenance.
     let columns: Vec<String> =
         first.columns.iter().filter(|c| !crate::report::provenance::COLUMNS.contains(&c.as_str())).cloned().collect();
-    let shape = Shape { columns: &columns, extra_names: &extra_names, csv_input: !*jsonl };
+    let run = crate::report::provenance::Run::now(config, Some(Path::new(inventory)))?;
+    let shape = Shape { columns: &columns, extra_names: &extra_names, csv_input: !*jsonl, run: Some(run) };
     let merged = join(&entries, read.iter().map(|(_, r, _)| r), &shape)?;
     let missing = merged.missing;
-    let format = config.format.unwrap_or(if *jsonl { Format::Jsonl } else { Format::Csv });
-    let mut out = output;
-    write_rows(&mut out, &shape, &merged.rows, format)?;
-    let place = out.describe();
-    out.commit()?;
+    let shards_format = config.format.unwrap_or(if *jsonl { Format::Jsonl } else { Format::Csv });
+    for p in
+        planned.iter_mut().filter(|p| p.path.as_deref().is_none_or(|path| outputs::format_of_extension(path).is_none()))
+    {
+        p.format = shards_format;
+    }
+    let mut written = Vec::with_capacity(opened.len());
+    for ((mut out, _), p) in opened.into_iter().zip(&planned) {
+        write_rows(&mut out, &shape, &merged.rows, p.format)?;
+        written.push(out);
+    }
+    let place = outputs::commit_all(written)?;
     if !config.quiet {
         eprintln!(
             "{} rows merged from {} reports into {place}; {missing} rows missing from every report",
@@ -87,7 +99,7 @@ pub fn merge(
         .map(|(i, _)| i)
         .collect();
     let statuses = merged.rows.iter().flat_map(|r| status_columns.iter().filter_map(|&i| Status::parse(&r[i])));
-    Ok(config.outcome(statuses, missing > 0 || !missing_shards.is_empty(), Rows::Required))
+    Ok(config.outcome(&Seen::statuses(statuses), missing > 0 || !missing_shards.is_empty(), Rows::Required))
 }
 
 /// Shards K/N that own inventory rows but that no report is: (K, N, rows).
@@ -115,6 +127,8 @@ struct Shape<'a> {
     columns: &'a [String],
     extra_names: &'a [String],
     csv_input: bool,
+    /// How the merge was made, for the HTML provenance section.
+    run: Option<crate::report::provenance::Run>,
 }
 
 /// The reports' rows in inventory order, matched by inventory line, each
@@ -192,14 +206,14 @@ fn missing_row(entry: &Entry, shape: &Shape) -> Vec<String> {
 }
 
 /// Writes the merged rows (plain text) in `format`: CSV formula-guarded,
-/// JSON Lines as text, or the HTML page.
+/// JSON Lines typed, or the HTML page.
 fn write_rows(out: &mut impl Write, shape: &Shape, rows: &[Vec<String>], format: Format) -> Result<()> {
     let columns = shape.columns;
     match format {
         Format::Jsonl => {
             for row in rows {
-                let obj: serde_json::Map<String, serde_json::Value> =
-                    columns.iter().cloned().zip(row.iter().map(|c| serde_json::Value::from(c.as_str()))).collect();
+                let cells = columns.iter().map(String::as_str).zip(row.iter().map(String::as_str));
+                let obj = crate::report::jsonl::object(cells, shape.extra_names);
                 serde_json::to_writer(&mut *out, &obj)?;
                 out.write_all(b"\n")?;
             }
@@ -213,16 +227,25 @@ fn write_rows(out: &mut impl Write, shape: &Shape, rows: &[Vec<String>], format:
             csv.flush()?;
         }
         Format::Html => {
-            let mut page = crate::report::html::Page::new(shape.extra_names.to_vec());
+            let mut page = crate::report::html::Page::new(columns.to_vec(), shape.run.clone());
             for row in rows {
                 let get =
                     |name: &str| columns.iter().position(|c| c == name).map(|i| row[i].clone()).unwrap_or_default();
-                let extras: Vec<String> = shape.extra_names.iter().map(|n| get(n)).collect();
-                page.add_named(&get, &extras);
+                page.add_named(&get);
             }
             page.write(out)?;
         }
-        Format::Table => bail!("merge writes csv, jsonl or html"),
+        Format::Xlsx => {
+            let mut book =
+                crate::report::xlsx::Book::new(columns.to_vec(), shape.extra_names.to_vec(), shape.run.clone());
+            for row in rows {
+                let get =
+                    |name: &str| columns.iter().position(|c| c == name).map(|i| row[i].clone()).unwrap_or_default();
+                book.add_named(&get);
+            }
+            book.write(out)?;
+        }
+        Format::Table => bail!("merge writes csv, jsonl, html or xlsx"),
     }
     out.flush().map_err(|e: io::Error| e.into())
 }

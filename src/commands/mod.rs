@@ -10,7 +10,7 @@ pub mod shards;
 use crate::assess::{Source, Status, Verdict, judge, judge_each};
 use crate::build::Build;
 use crate::cli::Format;
-use crate::config::{Config, Rows};
+use crate::config::{Config, Rows, Seen};
 use crate::report::{self, Row};
 use crate::{Outcome, table::Table};
 use anyhow::{Context, Result};
@@ -18,7 +18,9 @@ use std::io::{self, BufRead, IsTerminal, Write};
 
 /// `check`: one report row per build string; unreadable ones are
 /// `input-error` rows and make the exit status 2.
-pub fn check(config: &Config, builds: Vec<String>) -> Result<Outcome> {
+pub fn check(config: &Config, builds: Vec<String>, output: &[String]) -> Result<Outcome> {
+    let stdout_default = if io::stdout().is_terminal() { Format::Table } else { Format::Csv };
+    let planned = report::outputs::plan(output, config.format, stdout_default)?;
     if builds.is_empty() && io::stdin().is_terminal() {
         // Nobody is piping builds in: say how to use it rather than wait.
         eprintln!(
@@ -26,10 +28,12 @@ pub fn check(config: &Config, builds: Vec<String>) -> Result<Outcome> {
         );
         return Ok(Outcome::Incomplete);
     }
+    report::outputs::check(&planned, &[])?;
     let inputs = if builds.is_empty() { read_stdin_lines()? } else { builds };
-    let stdout = io::stdout();
-    let format = terminal_or_csv(config, &stdout);
-    let mut writer = report::Writer::new(stdout.lock(), format, config.layout(false, Vec::new()))?;
+    let outputs = report::outputs::open(&planned, &[])?;
+    let layout =
+        report::Layout { run: Some(report::provenance::Run::now(config, None)?), ..config.layout(false, Vec::new()) };
+    let mut writer = report::outputs::Reports::new(outputs, &layout)?;
     let mut statuses = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
         let judged = judge_each(&config.tables, |table| check_one(input, table));
@@ -41,9 +45,9 @@ pub fn check(config: &Config, builds: Vec<String>) -> Result<Outcome> {
         let row = Row { line: Some(i as u64 + 1), ..Row::judged(judged, config) };
         writer.write(&row)?;
     }
-    drop(writer.finish()?);
+    writer.finish()?;
     let unreadable = statuses.contains(&Status::InputError);
-    Ok(config.outcome(statuses, unreadable, Rows::Required))
+    Ok(config.outcome(&Seen::statuses(statuses), unreadable, Rows::Required))
 }
 
 /// The format asked for, or by default an aligned table on a terminal and
@@ -132,7 +136,9 @@ fn write_table(out: &mut impl Write, t: &Table, format: Format) -> Result<()> {
         .collect();
     let header = ["product", "cu", "cu_build", "fix", "alt_fix", "kb", "cves", "source", "esu_only"];
     match format {
-        Format::Html => anyhow::bail!("the table has no HTML form; use --format csv, jsonl or table"),
+        Format::Html | Format::Xlsx => {
+            anyhow::bail!("the table has no HTML or XLSX form; use --format csv, jsonl or table")
+        }
         Format::Table => {
             writeln!(out, "advisory {}: table {} ({} rows), {}", t.advisory, t.id, t.rows.len(), t.update)?;
             writeln!(out, "{}", catalog_line(t))?;

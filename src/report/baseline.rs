@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 /// How a row's status moved since the baseline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Change {
     /// Not in the baseline.
     New,
@@ -24,6 +24,9 @@ pub enum Change {
 }
 
 impl Change {
+    /// Every change, for `--fail-on-change`.
+    pub const ALL: [Change; 5] = [Change::New, Change::Fixed, Change::Regressed, Change::Unchanged, Change::Changed];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Change::New => "new",

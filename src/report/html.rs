@@ -1,10 +1,12 @@
 //! The auditor's report (`--format html`): one self-contained HTML file —
 //! no external requests, no scripts — with when and against which tables
 //! the run was made, counts by status as an inline SVG bar chart, the hosts
-//! that need action, and every row. Every cell is HTML-escaped: a server's
-//! header cannot inject markup. Prints on A4.
+//! that need action, the accepted risks (`--accept`), every row with every
+//! column of the report (pass-through inventory columns, support, `change`,
+//! each advisory's status; a wide table scrolls), and the run's provenance.
+//! Rows without a host are labelled by their inventory line. Every cell is
+//! HTML-escaped: a server's header cannot inject markup. Prints on A4.
 
-use super::Row;
 use crate::assess::Status;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -31,11 +33,15 @@ const STYLE: &str = "
 body{font:13px/1.4 system-ui,-apple-system,'Segoe UI',Arial,sans-serif;color:#1a1a1a;margin:24px;max-width:1200px}
 h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:24px 0 8px;border-bottom:1px solid #ccc}
 .meta{color:#555}table{border-collapse:collapse;width:100%}
+.wide{overflow-x:auto;max-width:100%}.wide table{width:auto;min-width:100%}.wide td{white-space:nowrap}
+.wide td.long{white-space:normal;min-width:30em;max-width:60em}.wide td.list{font-size:11px;min-width:80em;max-width:none}
+table.prov th{width:12em}td.accepted{color:#1f4e8c}
 th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top;overflow-wrap:break-word}
 td.n{white-space:nowrap;overflow-wrap:normal}
 th{background:#f0f0f0}td.s{white-space:nowrap;font-weight:600}
 .vulnerable{color:#b00020}.ambiguous,.su-unknown,.config-unknown{color:#a05a00}.patched,.not-affected{color:#1b6e20}
-@page{size:A4;margin:12mm}@media print{body{margin:0;font-size:10px}tr{break-inside:avoid}h2{break-after:avoid}}
+@page{size:A4;margin:12mm}@media print{body{margin:0;font-size:10px;max-width:none}tr{break-inside:avoid}h2{break-after:avoid}
+.wide{overflow:visible}.wide table{font-size:6px;min-width:0}.wide td,.wide td.long{white-space:normal;min-width:0;max-width:none}}
 ";
 
 /// The colour of a status's bar.
@@ -50,7 +56,7 @@ fn colour(status: Status) -> &'static str {
 }
 
 /// Statuses that ask the reader to act or look again.
-fn needs_action(status: Status) -> bool {
+pub(super) fn needs_action(status: Status) -> bool {
     matches!(
         status,
         Status::Vulnerable
@@ -82,34 +88,47 @@ pub struct Page {
     total: usize,
     action: Vec<String>,
     action_total: usize,
+    accepted: Vec<String>,
+    accepted_total: usize,
     rows: Vec<String>,
-    extra_columns: Vec<String>,
+    /// Every column of the report, in order (the inventory's last).
+    columns: Vec<String>,
+    /// How the run was made, when known.
+    run: Option<super::provenance::Run>,
 }
 
 impl Page {
-    /// A page whose "every row" table ends with these pass-through columns.
-    pub fn new(extra_columns: Vec<String>) -> Page {
-        Page { extra_columns, ..Page::default() }
+    /// A page whose "every row" table has these columns, in this order.
+    pub fn new(columns: Vec<String>, run: Option<super::provenance::Run>) -> Page {
+        Page { columns, run, ..Page::default() }
     }
 
-    /// Counts the row and, within the limits, renders it.
-    pub fn add(&mut self, row: &Row) {
-        let cells = row.cells();
-        let get =
-            |name: &str| super::COLUMNS.iter().position(|c| *c == name).map(|i| cells[i].clone()).unwrap_or_default();
-        self.add_named(&get, &row.extras);
-    }
-
-    /// Counts and renders a row given as cells by column name (`merge`:
-    /// rows read back from reports); `extras` in `extra_columns` order.
-    pub fn add_named(&mut self, get: &dyn Fn(&str) -> String, extras: &[String]) {
+    /// Counts and renders a row given as cells by column name.
+    pub fn add_named(&mut self, get: &dyn Fn(&str) -> String) {
         let status = Status::parse(&get("status")).unwrap_or(Status::Undetermined);
         self.tables.get_or_insert_with(|| get("table"));
         *self.counts.entry(status).or_default() += 1;
         self.total += 1;
         let s = escape(status.as_str());
-        let host = host_port(&get("host"), &get("port"));
-        if needs_action(status) {
+        let host = match host_port(&get("host"), &get("port")) {
+            // A row without a host (an unusable inventory row, `check`) is known by its line.
+            h if h.is_empty() => format!("(line {})", get("line")),
+            h => h,
+        };
+        let accepted = get("accepted");
+        if !accepted.is_empty() {
+            self.accepted_total += 1;
+            if self.accepted.len() < MAX_ROWS {
+                self.accepted.push(format!(
+                    "<tr><td class=\"n\">{}</td><td class=\"s {s}\">{s}</td><td>{} {}</td><td class=\"n\">{}</td><td class=\"accepted\">{}</td></tr>",
+                    cell(&host),
+                    cell(&get("product")),
+                    cell(&get("cu")),
+                    cell(&get("build")),
+                    cell(&accepted)
+                ));
+            }
+        } else if needs_action(status) {
             self.action_total += 1;
             if self.action.len() < MAX_ROWS {
                 self.action.push(format!(
@@ -125,29 +144,33 @@ impl Page {
             }
         }
         if self.rows.len() < MAX_ROWS {
-            let mut tr = format!(
-                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"s {s}\">{s}</td><td>{}</td><td>{} {}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td>",
-                cell(&get("line")),
-                cell(&host),
-                cell(&get("cves").replace(';', " ")),
-                cell(&get("product")),
-                cell(&get("cu")),
-                cell(&get("build")),
-                cell(&get("source")),
-                cell(&get("fixed_build")),
-                cell(&get("tls")),
-                cell(&get("checked_at")),
-                cell(&get("detail"))
-            );
-            for i in 0..self.extra_columns.len() {
-                let _ = write!(tr, "<td>{}</td>", cell(extras.get(i).map(String::as_str).unwrap_or("")));
+            let mut tr = String::from("<tr>");
+            for name in &self.columns {
+                let text = match name.as_str() {
+                    "host" if get("host").is_empty() => format!("(line {})", get("line")),
+                    // Lists wrap at their separators.
+                    "cves" | "open_cves" | "fe_servers" => get(name).replace(';', " "),
+                    _ => get(name),
+                };
+                let class = match name.as_str() {
+                    "status" => format!(" class=\"s {s}\""),
+                    n if n.starts_with("status_") => {
+                        let st = escape(&text);
+                        format!(" class=\"s {st}\"")
+                    }
+                    "port" | "build" | "fixed_build" | "line" | "checked_at" => " class=\"n\"".into(),
+                    "open_cves" => " class=\"long list\"".into(),
+                    "detail" | "support" | "accepted" | "tls" => " class=\"long\"".into(),
+                    _ => String::new(),
+                };
+                let _ = write!(tr, "<td{class}>{}</td>", cell(&text));
             }
             tr.push_str("</tr>");
             self.rows.push(tr);
         }
     }
 
-    /// Writes the whole document.
+    /// Writes the whole document; the run (if known) finished now.
     pub fn write(&self, out: &mut impl Write) -> io::Result<()> {
         let mut html = String::new();
         let when = jiff::Timestamp::now().strftime("%Y-%m-%d %H:%M UTC").to_string();
@@ -176,8 +199,20 @@ impl Page {
             html.push_str("</tbody></table>\n");
             html.push_str(&more_note(self.action_total, self.action.len()));
         }
-        html.push_str("<h2>Every row</h2>\n<table><thead><tr><th>line</th><th>host</th><th>status</th><th>CVEs</th><th>product</th><th>build</th><th>source</th><th>needs</th><th>TLS</th><th>checked</th><th>detail</th>");
-        for name in &self.extra_columns {
+        if self.accepted_total > 0 {
+            let _ = writeln!(html, "<h2 id=\"accepted\">Accepted risks ({})</h2>", self.accepted_total);
+            html.push_str("<p class=\"meta\">Rows an acceptance (<code>--accept</code>) covers: they keep their status but do not count for <code>--fail-on</code> until the acceptance expires.</p>\n");
+            html.push_str("<table><thead><tr><th>host</th><th>status</th><th>product</th><th>build</th><th>accepted</th></tr></thead><tbody>\n");
+            for tr in &self.accepted {
+                html.push_str(tr);
+                html.push('\n');
+            }
+            html.push_str("</tbody></table>\n");
+            html.push_str(&more_note(self.accepted_total, self.accepted.len()));
+        }
+        html.push_str(&self.provenance());
+        html.push_str("<h2>Every row</h2>\n<div class=\"wide\"><table id=\"rows\"><thead><tr>");
+        for name in &self.columns {
             let _ = write!(html, "<th>{}</th>", cell(name));
         }
         html.push_str("</tr></thead><tbody>\n");
@@ -186,8 +221,21 @@ impl Page {
             out.write_all(tr.as_bytes())?;
             out.write_all(b"\n")?;
         }
-        let end = format!("</tbody></table>\n{}</body></html>\n", more_note(self.total, self.rows.len()));
+        let end = format!("</tbody></table></div>\n{}</body></html>\n", more_note(self.total, self.rows.len()));
         out.write_all(end.as_bytes())
+    }
+
+    /// The provenance section: how the run was made.
+    fn provenance(&self) -> String {
+        let Some(run) = &self.run else { return String::new() };
+        let mut html = String::from("<h2 id=\"provenance\">Provenance</h2>\n<table class=\"prov\"><tbody>\n");
+        for (name, value) in run.fields(Some(jiff::Timestamp::now())) {
+            let value = value.unwrap_or_else(|| "(none)".into());
+            // The tool's own text, not a server's: escaped, not formula-guarded.
+            let _ = writeln!(html, "<tr><th>{}</th><td>{}</td></tr>", escape(&name.replace('_', " ")), escape(&value));
+        }
+        html.push_str("</tbody></table>\n");
+        html
     }
 }
 

@@ -5,10 +5,13 @@
 
 pub mod baseline;
 pub mod html;
+pub mod jsonl;
 mod output;
+pub mod outputs;
 pub mod provenance;
 pub mod read;
 mod text;
+pub mod xlsx;
 
 use crate::assess::{Status, Verdict};
 use crate::cli::Format;
@@ -54,6 +57,7 @@ fn is_report_column(name: &str) -> bool {
     };
     COLUMNS.contains(&name)
         || name == "change"
+        || name == "accepted"
         || provenance::COLUMNS.contains(&name)
         || advisory("status_")
         || advisory("cves_")
@@ -96,6 +100,8 @@ pub struct Row {
     pub each: Vec<(String, Verdict)>,
     /// How the status moved since `--baseline`, when one was given.
     pub change: Option<baseline::Change>,
+    /// The acceptance (`--accept`) that covers the row, if one does.
+    pub accepted: Option<crate::accept::Accepted>,
     /// Inventory columns passed through, in inventory order.
     pub extras: Vec<String>,
 }
@@ -119,6 +125,7 @@ impl Row {
             open_cves,
             each: judged.each,
             change: None,
+            accepted: None,
             extras: Vec::new(),
         }
     }
@@ -191,6 +198,7 @@ impl Row {
 pub struct Writer<W: Write> {
     sink: Sink<W>,
     with_change: bool,
+    with_accepted: bool,
     extra_columns: Vec<String>,
     /// The provenance cells every row carries (empty without `--shard`).
     provenance: Vec<(String, String)>,
@@ -204,10 +212,16 @@ pub struct Layout {
     pub advisories: Vec<String>,
     /// A `change` column (`--baseline`).
     pub change: bool,
+    /// An `accepted` column (`--accept`).
+    pub accepted: bool,
     /// The inventory's pass-through columns.
     pub extras: Vec<String>,
     /// With `scan --shard`: what the report was made from, on every row.
     pub provenance: Option<provenance::Provenance>,
+    /// How the run was made: the HTML and XLSX provenance sections.
+    pub run: Option<provenance::Run>,
+    /// `--provenance`: JSON Lines starts with a `{"type":"provenance",...}` record.
+    pub jsonl_provenance: bool,
 }
 
 impl Layout {
@@ -216,6 +230,9 @@ impl Layout {
             self.advisories.iter().flat_map(|id| [format!("status_{id}"), format!("cves_{id}")]).collect();
         if self.change {
             names.push("change".into());
+        }
+        if self.accepted {
+            names.push("accepted".into());
         }
         if self.provenance.is_some() {
             names.extend(provenance::COLUMNS.iter().map(|c| c.to_string()));
@@ -231,11 +248,19 @@ enum Sink<W: Write> {
     /// Counts and the first rows, kept until the end: the document starts
     /// with the counts (memory bounded by `html::MAX_ROWS`).
     Html(W, Box<html::Page>),
+    /// Every row, kept until the end: a workbook is written whole.
+    Xlsx(W, Box<xlsx::Book>),
 }
 
 impl<W: Write> Writer<W> {
-    pub fn new(out: W, format: Format, mut layout: Layout) -> Result<Writer<W>> {
+    pub fn new(mut out: W, format: Format, mut layout: Layout) -> Result<Writer<W>> {
         layout.extras = pass_through_names(&layout.extras);
+        let all_columns: Vec<String> = COLUMNS
+            .iter()
+            .map(|c| c.to_string())
+            .chain(layout.tool_columns())
+            .chain(layout.extras.iter().cloned())
+            .collect();
         let sink = match format {
             Format::Csv => {
                 let mut csv = csv::Writer::from_writer(out);
@@ -245,12 +270,27 @@ impl<W: Write> Writer<W> {
                 csv.flush()?;
                 Sink::Csv(Box::new(csv))
             }
-            Format::Jsonl => Sink::Jsonl(out),
+            Format::Jsonl => {
+                if let Some(run) = layout.run.as_ref().filter(|_| layout.jsonl_provenance) {
+                    serde_json::to_writer(&mut out, &jsonl::provenance(run))?;
+                    out.write_all(b"\n")?;
+                }
+                Sink::Jsonl(out)
+            }
             Format::Table => Sink::Table(out, Vec::new()),
-            Format::Html => Sink::Html(out, Box::new(html::Page::new(layout.extras.clone()))),
+            Format::Html => Sink::Html(out, Box::new(html::Page::new(all_columns, layout.run.clone()))),
+            Format::Xlsx => {
+                Sink::Xlsx(out, Box::new(xlsx::Book::new(all_columns, layout.extras.clone(), layout.run.clone())))
+            }
         };
         let provenance = layout.provenance.map(|p| p.cells().to_vec()).unwrap_or_default();
-        Ok(Writer { sink, with_change: layout.change, extra_columns: layout.extras, provenance })
+        Ok(Writer {
+            sink,
+            with_change: layout.change,
+            with_accepted: layout.accepted,
+            extra_columns: layout.extras,
+            provenance,
+        })
     }
 
     /// Writes one row; CSV and JSONL rows reach the output at once.
@@ -259,6 +299,9 @@ impl<W: Write> Writer<W> {
         let mut tool = row.advisory_cells();
         if self.with_change {
             tool.push(("change".into(), row.change.map(|c| c.as_str()).unwrap_or("").to_string()));
+        }
+        if self.with_accepted {
+            tool.push(("accepted".into(), row.accepted.as_ref().map(|a| cap_detail(&a.text)).unwrap_or_default()));
         }
         tool.extend(self.provenance.iter().cloned());
         match &mut self.sink {
@@ -269,23 +312,22 @@ impl<W: Write> Writer<W> {
                 csv.flush()?;
             }
             Sink::Jsonl(out) => {
-                let mut obj = serde_json::Map::new();
-                for (name, cell) in COLUMNS.iter().zip(cells) {
-                    obj.insert((*name).into(), cell.into());
-                }
-                for (name, cell) in tool {
-                    obj.insert(name, cell.into());
-                }
-                for (name, cell) in self.extra_columns.iter().zip(&row.extras) {
-                    obj.insert(name.clone(), cell.clone().into());
-                }
+                let all = COLUMNS
+                    .iter()
+                    .copied()
+                    .zip(cells.iter().map(String::as_str))
+                    .chain(tool.iter().map(|(name, cell)| (name.as_str(), cell.as_str())))
+                    .chain(self.extra_columns.iter().map(String::as_str).zip(row.extras.iter().map(String::as_str)));
+                let obj = jsonl::object(all, &self.extra_columns);
                 serde_json::to_writer(&mut *out, &obj)?;
                 out.write_all(b"\n")?;
             }
-            Sink::Html(_, page) => page.add(row),
+            Sink::Html(_, page) => page.add_named(&|name| named(&cells, &tool, &self.extra_columns, row, name)),
+            Sink::Xlsx(_, book) => book.add_named(&|name| named(&cells, &tool, &self.extra_columns, row, name)),
             Sink::Table(_, rows) => {
                 let [host, _, status, _, product, cu, build, _, _, fixed, detail, ..] = cells;
                 let product = format!("{product} {cu}").trim().to_string();
+                let status = if row.accepted.is_some() { format!("{status} (accepted)") } else { status };
                 let what = if host.is_empty() { build } else { format!("{host} {build}") };
                 rows.push([what, status, product, fixed, detail].map(|c| printable(&c)));
             }
@@ -309,10 +351,25 @@ impl<W: Write> Writer<W> {
                 page.write(&mut out)?;
                 out
             }
+            Sink::Xlsx(mut out, book) => {
+                book.write(&mut out)?;
+                out
+            }
         };
         out.flush()?;
         Ok(out)
     }
+}
+
+/// A row's cell by column name: the contract's, the tool's, or a pass-through one.
+fn named(cells: &[String], tool: &[(String, String)], extra_columns: &[String], row: &Row, name: &str) -> String {
+    if let Some(i) = COLUMNS.iter().position(|c| *c == name) {
+        return cells[i].clone();
+    }
+    if let Some((_, cell)) = tool.iter().find(|(n, _)| n == name) {
+        return cell.clone();
+    }
+    extra_columns.iter().position(|c| c == name).and_then(|i| row.extras.get(i).cloned()).unwrap_or_default()
 }
 
 #[cfg(test)]

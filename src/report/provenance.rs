@@ -1,7 +1,12 @@
-//! What a shard report was made from (issue 12): the inventory's SHA-256 and
-//! line count, the advisories, the shard K/N — written as columns of every
-//! row of a `scan --shard` report (the `table` column already names the
-//! tables), so `merge` can refuse shards that do not belong together.
+//! What a report was made from. For shards (issue 12): the inventory's
+//! SHA-256 and line count, the advisories, the shard K/N — written as
+//! columns of every row of a `scan --shard` report (the `table` column
+//! already names the tables), so `merge` can refuse shards that do not
+//! belong together. For auditors (issue 15): `Run`, how the whole run was
+//! made — tool version, tables and catalog date, the command line, the
+//! options that change verdicts, the scanning host, start and end, the
+//! inventory's name, line count and SHA-256 — in the HTML page, the XLSX
+//! Provenance sheet and, with `--provenance`, a first JSON Lines record.
 
 use crate::inventory::lines::Lines;
 use anyhow::{Context, Result};
@@ -36,6 +41,126 @@ impl Provenance {
             i += 1;
             (COLUMNS[i - 1].to_string(), v)
         })
+    }
+}
+
+/// How a run was made, for the report's provenance section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    pub tables: String,
+    pub command_line: String,
+    /// The options given that change verdicts or the exit status, as typed.
+    pub options: Vec<String>,
+    pub scanning_host: String,
+    pub started: jiff::Timestamp,
+    /// The inventory file's name, line count and SHA-256 (`None`: stdin, or no inventory).
+    pub inventory: Option<(String, u64, String)>,
+}
+
+/// Options whose value changes a verdict, a row's cells or the exit status.
+const VERDICT_OPTIONS: [&str; 17] = [
+    "--advisory",
+    "--table",
+    "--fail-on",
+    "--fail-on-change",
+    "--accept",
+    "--baseline",
+    "--require-valid-tls",
+    "--no-legacy-tls",
+    "--ca-cert",
+    "--proxy",
+    "--timeout",
+    "--exclude",
+    "--target",
+    "-t",
+    "--shard",
+    "--host-column",
+    "--allow-large",
+];
+
+/// The options of a command line that change verdicts, each with its value
+/// (`--fail-on vulnerable`, `--advisory=all`); a flag alone when it has none.
+pub fn verdict_options(args: &[String]) -> Vec<String> {
+    let flags = ["--require-valid-tls", "--no-legacy-tls", "--allow-large"];
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let arg = &args[i];
+        let name = arg.split('=').next().unwrap_or(arg);
+        if VERDICT_OPTIONS.contains(&name) {
+            if flags.contains(&name) || arg.contains('=') {
+                out.push(arg.clone());
+            } else if let Some(value) = args.get(i + 1) {
+                out.push(format!("{arg} {value}"));
+                i += 1;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// This machine's name (Linux: the kernel's hostname), or `unknown`.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+impl Run {
+    /// This process's run, started now, with the inventory file fingerprinted
+    /// when it is a regular file.
+    pub fn now(config: &crate::config::Config, inventory: Option<&Path>) -> Result<Run> {
+        let args: Vec<String> = std::env::args().collect();
+        let inventory = match inventory.filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file())) {
+            Some(path) => {
+                let (sha, lines) = fingerprint(path)?;
+                Some((path.display().to_string(), lines, sha))
+            }
+            None => None,
+        };
+        Ok(Run {
+            tables: config.table_ids(),
+            command_line: args.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" "),
+            options: verdict_options(&args[1.min(args.len())..]),
+            scanning_host: host_name(),
+            started: jiff::Timestamp::now(),
+            inventory,
+        })
+    }
+
+    /// The provenance fields, named, in order: text, or `None` when absent
+    /// (JSON `null`). `finished` is `None` where the record is written
+    /// before the run ends (JSON Lines streams).
+    pub fn fields(&self, finished: Option<jiff::Timestamp>) -> Vec<(&'static str, Option<String>)> {
+        let time = |t: jiff::Timestamp| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let inv = self.inventory.as_ref();
+        vec![
+            ("tool", Some(format!("exchange-exposure {}", env!("CARGO_PKG_VERSION")))),
+            ("tables", Some(self.tables.clone())),
+            ("catalog_date", Some(crate::table::catalog_date())),
+            ("command_line", Some(self.command_line.clone())),
+            ("verdict_options", Some(self.options.join(" "))),
+            ("scanning_host", Some(self.scanning_host.clone())),
+            ("started", Some(time(self.started))),
+            ("finished", finished.map(time)),
+            ("inventory", inv.map(|i| i.0.clone())),
+            ("inventory_lines", inv.map(|i| i.1.to_string())),
+            ("inventory_sha256", inv.map(|i| i.2.clone())),
+        ]
+    }
+}
+
+/// An argument as a POSIX shell would need it to read it back.
+fn quote(arg: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:,@+%".contains(c);
+    if !arg.is_empty() && arg.chars().all(plain) {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', "'\\''"))
     }
 }
 
@@ -80,6 +205,23 @@ impl Read for Shared {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn verdict_options_are_picked_from_the_command_line_with_their_values() {
+        let args = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+        let cases = [
+            ("scan inv.csv -o r.csv --fail-on vulnerable", vec!["--fail-on vulnerable"]),
+            ("scan inv.csv --advisory=all -q --no-legacy-tls", vec!["--advisory=all", "--no-legacy-tls"]),
+            ("scan inv.csv --baseline b.csv --accept a.csv --format html", vec!["--baseline b.csv", "--accept a.csv"]),
+            ("scan -t 127.0.0.1 --timeout 2", vec!["-t 127.0.0.1", "--timeout 2"]),
+        ];
+        for (line, want) in cases {
+            assert_eq!(verdict_options(&args(line)), want, "{line}");
+        }
+        assert_eq!(quote("a b"), "'a b'");
+        assert_eq!(quote("it's"), "'it'\\''s'");
+        assert_eq!(quote("--fail-on=vulnerable,patched"), "--fail-on=vulnerable,patched");
+    }
 
     #[test]
     fn fingerprint_is_the_sha256_and_the_reader_s_line_count() {

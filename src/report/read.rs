@@ -58,20 +58,29 @@ fn parse_jsonl(text: &str) -> Result<ReadReport> {
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let obj: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(line).with_context(|| format!("line {}: not a JSON object", i + 1))?;
+        // `--provenance` puts a record about the run first: it is no row.
+        if report.rows.is_empty() && is_provenance(&obj) {
+            continue;
+        }
         if report.columns.is_empty() {
             report.columns = obj.keys().cloned().collect();
         }
         let mut row = Vec::with_capacity(report.columns.len());
         for name in &report.columns {
             match obj.get(name) {
-                Some(serde_json::Value::String(s)) => row.push(s.clone()),
-                Some(other) => row.push(other.to_string()),
+                // Typed values (numbers, lists, null) read back as their CSV text.
+                Some(value) => row.push(super::jsonl::text_of(value)),
                 None => bail!("line {}: no {name:?} field", i + 1),
             }
         }
         report.rows.push(row);
     }
     Ok(report)
+}
+
+/// Whether a JSON Lines record is the `--provenance` record, not a row.
+fn is_provenance(obj: &serde_json::Map<String, serde_json::Value>) -> bool {
+    obj.get("type").is_some_and(|t| t == "provenance") && !obj.contains_key("status")
 }
 
 #[cfg(test)]
@@ -88,6 +97,11 @@ mod tests {
             assert_eq!(r.rows, [["a", "443", "vulnerable", "=x"]]);
         }
         assert!(parse_report("{\"host\":1}\n{\"x\":2}\n", false).is_err());
+        // Typed values and a provenance record first read back as the CSV's text.
+        let typed = "{\"type\":\"provenance\",\"tool\":\"x\"}\n{\"host\":\"a\",\"port\":443,\"cves\":[\"C1\",\"C2\"],\"build\":null}\n";
+        let r = parse_report(typed, false).unwrap();
+        assert_eq!(r.columns, ["host", "port", "cves", "build"]);
+        assert_eq!(r.rows, [["a", "443", "C1;C2", ""]]);
         assert_eq!(parse_report(csv, true).unwrap().rows[0][3], "'=x");
     }
 }

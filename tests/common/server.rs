@@ -204,8 +204,16 @@ pub fn scan_inventory(key: u16, inventory: &str, extra: &[&str]) -> Scan {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let line = String::from_utf8(out.stdout).unwrap();
     let obj: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line.trim()).unwrap();
-    let row: std::collections::HashMap<String, String> =
-        obj.into_iter().map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string())).collect();
+    // Typed values as their CSV text: lists `;`-joined, null empty.
+    let text = |v: serde_json::Value| match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s,
+        serde_json::Value::Array(items) => {
+            items.iter().map(|i| i.as_str().unwrap_or_default()).collect::<Vec<_>>().join(";")
+        }
+        other => other.to_string(),
+    };
+    let row: std::collections::HashMap<String, String> = obj.into_iter().map(|(k, v)| (k, text(v))).collect();
     // A lone host that could not be reached judged nothing: exit 2 (issue 12).
     let want = if row["status"] == "unreachable" { 2 } else { 0 };
     assert_eq!(out.status.code(), Some(want), "{stderr}");

@@ -1,0 +1,246 @@
+//! The spreadsheet report (`--format xlsx`, `-o FILE.xlsx`; issue 15),
+//! written with rust_xlsxwriter: a Summary sheet (rows by status, by
+//! product and CU, the hosts that need action with the build each needs,
+//! the accepted risks), a Hosts sheet with every row and every column —
+//! typed cells (numbers as numbers, dates as dates), a frozen header, an
+//! autofilter, the status coloured — and a Provenance sheet. Every text
+//! cell is written as a string, so a spreadsheet never runs one as a
+//! formula (no `'` guard is needed: the cell type says it is text).
+
+use super::provenance::Run;
+use crate::assess::Status;
+use anyhow::Result;
+use rust_xlsxwriter::{Color, ExcelDateTime, Format, Workbook, Worksheet};
+use std::collections::BTreeMap;
+use std::io::Write;
+
+/// Columns written as numbers.
+const NUMBERS: [&str; 5] = ["port", "line", "sus_behind", "open_cves_count", "inventory_lines"];
+/// Columns written as a date and time (UTC).
+const DATETIMES: [&str; 1] = ["checked_at"];
+/// Columns written as dates.
+const DATES: [&str; 1] = ["latest_su_date"];
+
+/// The most rows a sheet holds, less its header.
+const MAX_SHEET_ROWS: usize = 1_048_575;
+
+/// The workbook being built: every row's cells, by the report's columns.
+pub struct Book {
+    columns: Vec<String>,
+    /// Pass-through inventory columns: always text.
+    pass_through: Vec<String>,
+    rows: Vec<Vec<String>>,
+    total: usize,
+    run: Option<Run>,
+}
+
+/// A status's fill colour on the Hosts sheet.
+fn fill(status: Status) -> Option<u32> {
+    match status {
+        Status::Vulnerable => Some(0xF4C7C3),
+        Status::Ambiguous | Status::SuUnknown | Status::ConfigUnknown => Some(0xFCE8B2),
+        Status::Patched | Status::NotAffected => Some(0xB7E1CD),
+        Status::UnknownBuild | Status::Undetermined => Some(0xD9D2E9),
+        _ => None,
+    }
+}
+
+impl Book {
+    /// A workbook whose Hosts sheet has these columns, in order.
+    pub fn new(columns: Vec<String>, pass_through: Vec<String>, run: Option<Run>) -> Book {
+        Book { columns, pass_through, rows: Vec::new(), total: 0, run }
+    }
+
+    /// Adds a row given as cells by column name.
+    pub fn add_named(&mut self, get: &dyn Fn(&str) -> String) {
+        self.total += 1;
+        if self.rows.len() < MAX_SHEET_ROWS {
+            self.rows.push(self.columns.iter().map(|c| get(c)).collect());
+        }
+    }
+
+    fn at(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c == name)
+    }
+
+    /// Writes the workbook to `out`.
+    pub fn write(&self, out: &mut impl Write) -> Result<()> {
+        let mut book = Workbook::new();
+        self.summary(book.add_worksheet().set_name("Summary")?)?;
+        self.hosts(book.add_worksheet().set_name("Hosts")?)?;
+        self.provenance(book.add_worksheet().set_name("Provenance")?)?;
+        out.write_all(&book.save_to_buffer()?)?;
+        Ok(())
+    }
+
+    fn cell<'a>(&self, row: &'a [String], name: &str) -> &'a str {
+        self.at(name).map(|i| row[i].as_str()).unwrap_or("")
+    }
+
+    /// A row's host (`host:port`), or its line when it has none.
+    fn host(&self, row: &[String]) -> String {
+        match (self.cell(row, "host"), self.cell(row, "port")) {
+            ("", _) => format!("(line {})", self.cell(row, "line")),
+            (host, "") => host.to_string(),
+            (host, port) => format!("{host}:{port}"),
+        }
+    }
+
+    fn summary(&self, sheet: &mut Worksheet) -> Result<()> {
+        let bold = Format::new().set_bold();
+        let mut by_status: BTreeMap<Status, usize> = BTreeMap::new();
+        let mut by_product: BTreeMap<String, usize> = BTreeMap::new();
+        for row in &self.rows {
+            let status = Status::parse(self.cell(row, "status")).unwrap_or(Status::Undetermined);
+            *by_status.entry(status).or_default() += 1;
+            let product = format!("{} {}", self.cell(row, "product"), self.cell(row, "cu")).trim().to_string();
+            if !product.is_empty() {
+                *by_product.entry(product).or_default() += 1;
+            }
+        }
+        sheet.set_column_width(0, 34)?;
+        sheet.set_column_width(1, 14)?;
+        sheet.set_column_width(2, 22)?;
+        sheet.set_column_width(3, 16)?;
+        sheet.set_column_width(4, 16)?;
+        sheet.set_column_width(5, 60)?;
+        let mut r: u32 = 0;
+        sheet.write_string_with_format(r, 0, "Exchange exposure report", &bold)?;
+        sheet.write_string(r, 1, format!("{} rows", self.total))?;
+        r += 2;
+        sheet.write_string_with_format(r, 0, "status", &bold)?;
+        sheet.write_string_with_format(r, 1, "rows", &bold)?;
+        for (status, n) in &by_status {
+            r += 1;
+            sheet.write_string(r, 0, status.as_str())?;
+            sheet.write_number(r, 1, *n as f64)?;
+        }
+        r += 2;
+        sheet.write_string_with_format(r, 0, "product and CU", &bold)?;
+        sheet.write_string_with_format(r, 1, "rows", &bold)?;
+        for (product, n) in &by_product {
+            r += 1;
+            sheet.write_string(r, 0, product.as_str())?;
+            sheet.write_number(r, 1, *n as f64)?;
+        }
+        r += 2;
+        let header = ["hosts that need action", "status", "product", "build", "needs", "what to do"];
+        for (c, h) in header.iter().enumerate() {
+            sheet.write_string_with_format(r, c as u16, *h, &bold)?;
+        }
+        // The same hosts as the HTML page's "Hosts that need action".
+        let needs_action = super::html::needs_action;
+        for row in &self.rows {
+            let status = Status::parse(self.cell(row, "status")).unwrap_or(Status::Undetermined);
+            if !needs_action(status) || !self.cell(row, "accepted").is_empty() {
+                continue;
+            }
+            r += 1;
+            let product = format!("{} {}", self.cell(row, "product"), self.cell(row, "cu"));
+            let cells = [
+                self.host(row),
+                status.to_string(),
+                product.trim().to_string(),
+                self.cell(row, "build").to_string(),
+                self.cell(row, "fixed_build").to_string(),
+                self.cell(row, "detail").to_string(),
+            ];
+            for (c, text) in cells.iter().enumerate() {
+                sheet.write_string(r, c as u16, text.as_str())?;
+            }
+        }
+        if self.rows.iter().any(|row| !self.cell(row, "accepted").is_empty()) {
+            r += 2;
+            for (c, h) in ["accepted risks", "status", "build", "accepted"].iter().enumerate() {
+                sheet.write_string_with_format(r, c as u16, *h, &bold)?;
+            }
+            for row in self.rows.iter().filter(|row| !self.cell(row, "accepted").is_empty()) {
+                r += 1;
+                sheet.write_string(r, 0, self.host(row))?;
+                sheet.write_string(r, 1, self.cell(row, "status"))?;
+                sheet.write_string(r, 2, self.cell(row, "build"))?;
+                sheet.write_string(r, 3, self.cell(row, "accepted"))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn hosts(&self, sheet: &mut Worksheet) -> Result<()> {
+        let bold = Format::new().set_bold().set_background_color(Color::RGB(0xEEEEEE));
+        let datetime = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+        let date = Format::new().set_num_format("yyyy-mm-dd");
+        for (c, name) in self.columns.iter().enumerate() {
+            sheet.write_string_with_format(0, c as u16, name.as_str(), &bold)?;
+            let width = match name.as_str() {
+                "detail" | "open_cves" | "support" | "accepted" => 50.0,
+                "host" | "checked_at" | "table" | "tls" => 22.0,
+                _ => 14.0,
+            };
+            sheet.set_column_width(c as u16, width)?;
+        }
+        let status_at = self.at("status");
+        for (i, row) in self.rows.iter().enumerate() {
+            let r = i as u32 + 1;
+            for (c, (name, text)) in self.columns.iter().zip(row).enumerate() {
+                let c = c as u16;
+                if text.is_empty() {
+                    continue;
+                }
+                if self.pass_through.contains(name) {
+                    sheet.write_string(r, c, text.as_str())?;
+                } else if NUMBERS.contains(&name.as_str())
+                    && let Ok(n) = text.parse::<u64>()
+                {
+                    sheet.write_number(r, c, n as f64)?;
+                } else if DATETIMES.contains(&name.as_str())
+                    && text.len() == "2026-01-01T00:00:00Z".len()
+                    && let Ok(t) = ExcelDateTime::parse_from_str(text)
+                {
+                    sheet.write_datetime_with_format(r, c, &t, &datetime)?;
+                } else if DATES.contains(&name.as_str())
+                    && text.len() == "2026-01-01".len()
+                    && let Ok(d) = ExcelDateTime::parse_from_str(text)
+                {
+                    sheet.write_datetime_with_format(r, c, &d, &date)?;
+                } else if Some(c as usize) == status_at
+                    && let Some(rgb) = Status::parse(text).and_then(fill)
+                {
+                    sheet.write_string_with_format(
+                        r,
+                        c,
+                        text.as_str(),
+                        &Format::new().set_background_color(Color::RGB(rgb)),
+                    )?;
+                } else {
+                    sheet.write_string(r, c, text.as_str())?;
+                }
+            }
+        }
+        sheet.set_freeze_panes(1, 0)?;
+        let last_col = self.columns.len().saturating_sub(1) as u16;
+        sheet.autofilter(0, 0, self.rows.len() as u32, last_col)?;
+        Ok(())
+    }
+
+    fn provenance(&self, sheet: &mut Worksheet) -> Result<()> {
+        let bold = Format::new().set_bold();
+        sheet.set_column_width(0, 18)?;
+        sheet.set_column_width(1, 100)?;
+        sheet.write_string_with_format(0, 0, "field", &bold)?;
+        sheet.write_string_with_format(0, 1, "value", &bold)?;
+        let Some(run) = &self.run else {
+            sheet.write_string(1, 0, "(not recorded)")?;
+            return Ok(());
+        };
+        for (i, (name, value)) in run.fields(Some(jiff::Timestamp::now())).into_iter().enumerate() {
+            let r = i as u32 + 1;
+            sheet.write_string(r, 0, name)?;
+            match value {
+                Some(v) if name == "inventory_lines" => sheet.write_number(r, 1, v.parse::<f64>().unwrap_or(0.0))?,
+                Some(v) => sheet.write_string(r, 1, v)?,
+                None => sheet.write_string(r, 1, "(none)")?,
+            };
+        }
+        Ok(())
+    }
+}
