@@ -6,7 +6,6 @@
 mod common;
 
 use common::*;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -15,21 +14,7 @@ use std::time::{Duration, Instant};
 /// CIDR range with that port reaches them); returns it and the port.
 fn fleet_on_one_port(dir: &Path, first: &str, hosts: u32) -> (Fleet, u16) {
     let port = std::net::TcpListener::bind((first, 0)).unwrap().local_addr().unwrap().port();
-    let inventory = dir.join("fleet.csv");
-    let ca = dir.join("ca.pem");
-    let mut child = Command::new(BIN)
-        .args(["simulate", "--hosts", &hosts.to_string(), "--first", first, "--port", &port.to_string()])
-        .arg("--inventory-out")
-        .arg(&inventory)
-        .arg("--ca-out")
-        .arg(&ca)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    assert!(line.starts_with("ready:"), "simulate said {line:?}");
-    (Fleet { child, inventory, ca }, port)
+    (simulate_with(dir, first, hosts, &["--port", &port.to_string()]), port)
 }
 
 /// host -> expected status, from the fleet's own inventory.

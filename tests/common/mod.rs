@@ -33,10 +33,17 @@ pub fn temp_dir(name: &str) -> PathBuf {
 }
 
 pub fn simulate(dir: &Path, first: &str, hosts: u32) -> Fleet {
+    simulate_with(dir, first, hosts, &[])
+}
+
+/// `simulate` with more of its flags (`--port`, `--latency`, …).
+pub fn simulate_with(dir: &Path, first: &str, hosts: u32, extra: &[&str]) -> Fleet {
     let inventory = dir.join("fleet.csv");
     let ca = dir.join("ca.pem");
     let mut child = Command::new(BIN)
-        .args(["simulate", "--hosts", &hosts.to_string(), "--first", first, "--inventory-out"])
+        .args(["simulate", "--hosts", &hosts.to_string(), "--first", first])
+        .args(extra)
+        .arg("--inventory-out")
         .arg(&inventory)
         .arg("--ca-out")
         .arg(&ca)
