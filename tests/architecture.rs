@@ -7,6 +7,9 @@
 //!
 //! Rules that hold today, asserted here:
 //!
+//! - Verdicts are constructed only in `assess` (`src/assess.rs`,
+//!   `src/assess/`): no other file calls `Verdict::without_build` or writes a
+//!   `Verdict { .. }` literal.
 //! - `assess` (every status decision) imports only `build` and `table`: never
 //!   `probe`, `report`, `cli`, `config` or anything doing I/O.
 //! - `probe` never imports `table`: the prober gathers facts, `assess` judges.
@@ -221,4 +224,22 @@ fn inventory_mail_and_sim_stay_below_the_pipeline() {
             assert!(!found.contains(*f), "{module} imports {f}");
         }
     }
+}
+
+#[test]
+fn verdicts_are_constructed_only_in_assess() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut found = Vec::new();
+    for file in &files {
+        if module_of(&src, file) == "assess" || file.file_name().is_some_and(|n| n == "tests.rs") {
+            continue;
+        }
+        let code = code_of(&fs::read_to_string(file).unwrap());
+        if code.contains("without_build(") || code.contains("Verdict {") {
+            found.push(file.strip_prefix(&src).unwrap().display().to_string());
+        }
+    }
+    assert!(found.is_empty(), "verdicts constructed outside assess in {found:?}");
 }
