@@ -1,11 +1,16 @@
 //! Pure judgement: evidence (builds with where they came from) + the table →
 //! a verdict with status, CVEs, product, CU, the build needed and one
-//! sentence of detail. No I/O here; every rule from
+//! sentence of detail. Every status a row can have is constructed in this
+//! module (the rest in `host`: probed hosts, mail hops, input errors, hosts
+//! not scanned); other modules hand it facts. No I/O here; every rule from
 //! `reference/proxylogon-march-2021.md` has a named test below.
 
 use crate::build::{Build, Precision};
 use crate::table::{CuKey, Fix, Product, Row, Table};
 use std::fmt;
+
+mod host;
+pub use host::{HostFacts, host, input_build, input_error, mail_hop, not_scanned, probe_crashed};
 
 /// Every status a report row can have (the contract's table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]

@@ -3,13 +3,13 @@
 //! report row per inventory row in inventory order. A stop request (SIGINT,
 //! SIGTERM) ends probing; every row still gets written, as `not-scanned`.
 
-use crate::assess::{Evidence, Source, Status, Verdict, assess, judge_each};
+use crate::assess::{self, Evidence, Source, Status, Verdict, judge_each};
 use crate::build::Build;
 use crate::cli::Format;
 use crate::config::Config;
 use crate::inventory::{Entry, Kind};
 use crate::probe::http::Endpoint;
-use crate::probe::{self, Observation, Prober};
+use crate::probe::{Observation, Prober};
 use crate::report::baseline::Baseline;
 use crate::report::{self, Row};
 use anyhow::Result;
@@ -531,26 +531,22 @@ fn judge_entry(entry: Entry, observation: Option<Probed>, config: &Config) -> Ro
     let (judged, tls, fe_servers) = match (&entry.kind, observation) {
         (Kind::Range { net, .. }, _) => {
             let why = format!("line {}: the range {net} was not expanded (a bug; please report it)", entry.line);
-            (only(Verdict::without_build(Status::InputError, why)), String::new(), Vec::new())
+            (only(assess::input_error(why)), String::new(), Vec::new())
         }
-        (Kind::Invalid(why), _) => {
-            (only(Verdict::without_build(Status::InputError, why.clone())), String::new(), Vec::new())
-        }
+        (Kind::Invalid(why), _) => (only(assess::input_error(why.clone())), String::new(), Vec::new()),
         (Kind::Offline(build), _) => {
             let evidence = [Evidence::new(*build, Source::Inventory)];
-            (judge_each(tables, |t| assess(&evidence, t)), String::new(), Vec::new())
+            (judge_each(tables, |t| assess::assess(&evidence, t)), String::new(), Vec::new())
         }
         (Kind::Probe { .. }, Some(Probed::Failed(why))) => {
-            let detail = format!("internal error while probing this host (a bug; please report it): {why}");
-            (only(Verdict::without_build(Status::Undetermined, detail)), String::new(), Vec::new())
+            (only(assess::probe_crashed(&why)), String::new(), Vec::new())
         }
         (Kind::Probe { .. }, Some(Probed::Stopped) | None) => {
-            let detail = "the run was stopped before this host was probed";
-            (only(Verdict::without_build(Status::NotScanned, detail)), String::new(), Vec::new())
+            (only(assess::not_scanned("the run was stopped before this host was probed")), String::new(), Vec::new())
         }
         (Kind::Probe { build, .. }, Some(Probed::Done(obs))) => {
             let inventory = build.map(|b| Evidence::new(b, Source::Inventory));
-            let judged = judge_each(tables, |t| probe::verdict(&obs, inventory.as_ref(), t));
+            let judged = judge_each(tables, |t| assess::host(&obs.facts(), inventory.as_ref(), t));
             (judged, obs.tls.as_ref().map(|t| t.describe()).unwrap_or_default(), obs.fe_servers.clone())
         }
     };

@@ -2,7 +2,7 @@
 //! their `Received:` headers — passive evidence, nothing is scanned.
 
 use crate::Outcome;
-use crate::assess::{Evidence, Source, Status, Verdict, assess, judge_each};
+use crate::assess::{self, judge_each};
 use crate::config::{Config, Rows};
 use crate::mail::{self, Hop};
 use crate::report::{Row, outputs};
@@ -56,18 +56,7 @@ fn row(hop: &Hop, config: &Config) -> Row {
         .map(|t| format!("seen in a mail header dated {t}"))
         .unwrap_or_else(|| "seen in an undated mail header".into());
     let judged = judge_each(&config.tables, |table| {
-        let mut v = if hop.cloud {
-            Verdict {
-                build: Some(hop.build),
-                sources: vec![Source::MailHeader],
-                ..Verdict::without_build(
-                    Status::NotAffected,
-                    format!("{} is an Exchange Online hop, which Microsoft patched in the service", hop.build),
-                )
-            }
-        } else {
-            assess(&[Evidence::new(hop.build, Source::MailHeader)], table)
-        };
+        let mut v = assess::mail_hop(hop.build, hop.cloud, table);
         v.detail = format!("{}; {seen}", v.detail);
         v
     });

@@ -5,7 +5,7 @@
 //! the exit status is then 2, naming the missing shard.
 
 use crate::Outcome;
-use crate::assess::Status;
+use crate::assess::{self, Status};
 use crate::cli::Format;
 use crate::config::{Config, Rows, Seen};
 use crate::inventory::{self, Entry};
@@ -186,6 +186,7 @@ fn join<'a>(entries: &[Entry], reports: impl Iterator<Item = &'a ReadReport>, sh
 
 /// A `not-scanned` row for an inventory entry no report has, by column name.
 fn missing_row(entry: &Entry, shape: &Shape) -> Vec<String> {
+    let verdict = assess::not_scanned("no shard report has this inventory row");
     shape
         .columns
         .iter()
@@ -196,8 +197,8 @@ fn missing_row(entry: &Entry, shape: &Shape) -> Vec<String> {
             match c.as_str() {
                 "host" => entry.host.clone(),
                 "port" => entry.port.map(|p| p.to_string()).unwrap_or_default(),
-                "status" => Status::NotScanned.to_string(),
-                "detail" => "no shard report has this inventory row".into(),
+                "status" => verdict.status.to_string(),
+                "detail" => verdict.detail.clone(),
                 "line" => entry.line.to_string(),
                 _ => String::new(),
             }

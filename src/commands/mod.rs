@@ -7,8 +7,7 @@ pub mod live;
 pub mod merge;
 pub mod shards;
 
-use crate::assess::{Source, Status, Verdict, judge, judge_each};
-use crate::build::Build;
+use crate::assess::{self, Status, judge_each};
 use crate::cli::Format;
 use crate::config::{Config, Rows, Seen};
 use crate::report::{self, Row};
@@ -36,7 +35,7 @@ pub fn check(config: &Config, builds: Vec<String>, output: &[String]) -> Result<
     let mut writer = report::outputs::Reports::new(outputs, &layout)?;
     let mut statuses = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
-        let judged = judge_each(&config.tables, |table| check_one(input, table));
+        let judged = judge_each(&config.tables, |table| assess::input_build(input, table));
         if judged.overall.status == Status::InputError && !config.quiet {
             eprintln!("exchange-exposure: {}", report::printable(&judged.overall.detail));
         }
@@ -54,14 +53,6 @@ pub fn check(config: &Config, builds: Vec<String>, output: &[String]) -> Result<
 /// CSV when piped.
 fn terminal_or_csv(config: &Config, stdout: &io::Stdout) -> Format {
     config.format.unwrap_or(if stdout.is_terminal() { Format::Table } else { Format::Csv })
-}
-
-/// Judges one build string; an unreadable one is an `input-error` verdict.
-pub fn check_one(input: &str, table: &Table) -> Verdict {
-    match Build::parse(input) {
-        Ok(build) => Verdict { sources: vec![Source::Input], ..judge(&build, table) },
-        Err(err) => Verdict::without_build(Status::InputError, err.to_string()),
-    }
 }
 
 fn read_stdin_lines() -> Result<Vec<String>> {

@@ -1,7 +1,8 @@
 //! Probing one host: the request sequence from `reference/probing.md` over
 //! as few connections as possible (one, normally), each response passed to
 //! the pure extractors in `markers`, everything seen kept in an
-//! `Observation`; then `verdict` turns an observation into a report verdict.
+//! `Observation`. The prober decides nothing: `Observation::facts` hands
+//! what it saw to `assess::host`, which gives the verdict.
 
 pub mod dns;
 pub mod http;
@@ -10,8 +11,7 @@ pub mod markers;
 pub mod raw;
 pub mod tls;
 
-use crate::assess::{Evidence, Source, Status, Verdict, assess};
-use crate::table::Table;
+use crate::assess::{Evidence, HostFacts, Source};
 use http::{Connection, Endpoint, HttpError, Limits, Response, TlsState};
 use hyper::header::HeaderValue;
 use std::net::SocketAddr;
@@ -390,89 +390,27 @@ fn redirect_target(ep: &Endpoint, response: &Response) -> Option<Redirect> {
     }
 }
 
-/// The verdict for one probed host: unreachable, Exchange Online, hidden
-/// behind something, not Exchange, or the assessment of what it showed
-/// (plus any build the inventory gives).
-pub fn verdict(obs: &Observation, inventory: Option<&Evidence>, table: &Table) -> Verdict {
-    let notes = obs.notes.join("; ");
-    let on_premises = obs.evidence.iter().any(|e| !(e.build.major == 15 && e.build.minor == 20));
-    if let Some(HttpError::Local(why)) = &obs.failure {
-        return Verdict::without_build(
-            Status::NotScanned,
-            format!(
-                "not probed: the scanner ran out of local resources ({why}); lower --concurrency or raise the open-file limit"
-            ),
-        );
-    }
-    let mut verdict = if !obs.answered && obs.malformed.is_none() {
-        let why = obs.failure.as_ref().map(|f| f.to_string()).unwrap_or_else(|| "no response".into());
-        let mut v = Verdict::without_build(Status::Unreachable, why);
-        if let Some(inv) = inventory {
-            v.detail.push_str(&format!("; the inventory lists build {}", inv.build));
+impl Observation {
+    /// What this observation shows, as the plain facts `assess::host` judges.
+    pub fn facts(&self) -> HostFacts<'_> {
+        let local_failure = match &self.failure {
+            Some(HttpError::Local(why)) => Some(why.as_str()),
+            _ => None,
+        };
+        HostFacts {
+            answered: self.answered,
+            exchange: self.exchange,
+            evidence: &self.evidence,
+            notes: &self.notes,
+            local_failure,
+            failure: self.failure.as_ref().map(|f| f.to_string()),
+            malformed: self.malformed.as_deref(),
+            online: self.online.as_deref(),
+            gateway: self.gateway,
+            invalid_hostname: self.invalid_hostname,
+            look_alike: self.look_alike.as_deref(),
         }
-        return v;
-    } else if let Some(canary) = &obs.look_alike {
-        Verdict::without_build(
-            Status::NotExchange,
-            format!(
-                "a look-alike, not an Exchange server: it answers every path alike ({canary}), as OWA honeypots, phishing kits and C2 profiles do, so its version markers are not evidence"
-            ),
-        )
-    } else if let Some(sign) = obs.online.as_ref().filter(|_| !on_premises) {
-        Verdict::without_build(
-            Status::NotAffected,
-            format!(
-                "the name points at Exchange Online ({sign}), which Microsoft patches in the service; it is not an on-premises server"
-            ),
-        )
-    } else if obs.evidence.is_empty()
-        && let Some(hidden) = hidden_by(obs)
-    {
-        match inventory {
-            Some(inv) => {
-                let mut v = assess(std::slice::from_ref(inv), table);
-                v.detail = format!("{}; {hidden}", v.detail);
-                v
-            }
-            None => Verdict::without_build(Status::Undetermined, hidden),
-        }
-    } else if !obs.exchange && obs.evidence.is_empty() {
-        Verdict::without_build(
-            Status::NotExchange,
-            "answered over HTTP but shows no Exchange marker (X-OWA-Version, X-FEServer, OWA sign-in page, export-tool manifest)",
-        )
-    } else {
-        let mut evidence = obs.evidence.clone();
-        evidence.extend(inventory.cloned());
-        assess(&evidence, table)
-    };
-    if !notes.is_empty() {
-        verdict.detail = format!("{}; also: {notes}", verdict.detail);
     }
-    verdict
-}
-
-/// Why nothing of the server could be seen, when something stands in the
-/// way: a pre-authenticating gateway, a name-only binding asked by address,
-/// or answers too malformed to read.
-fn hidden_by(obs: &Observation) -> Option<String> {
-    if let Some(gateway) = obs.gateway {
-        return Some(format!(
-            "a pre-authenticating gateway ({gateway}) stands in front of OWA and shows nothing of the server behind it: scan from inside, or give the build in the inventory's build column"
-        ));
-    }
-    if obs.invalid_hostname && !obs.exchange {
-        return Some(
-            "addressed by IP, the server answers 400 Invalid Hostname (its sites are bound to a name): scan it by name, e.g. with a hostname column"
-                .into(),
-        );
-    }
-    if let Some(why) = obs.malformed.as_ref().filter(|_| !obs.exchange) {
-        return Some(format!(
-            "the server answered, but with malformed HTTP ({why}) that shows no version; IIS does not answer so, so something in front may be mangling responses: check it from inside"
-        ));
-    }
-    None
 }
 
 #[cfg(test)]

@@ -1,7 +1,14 @@
 use super::*;
+use crate::assess::{Status, Verdict};
 use crate::build::Build;
+use crate::table::Table;
 use hyper::StatusCode;
 use hyper::header::{HeaderMap, HeaderName};
+
+/// The verdict `assess` gives what an observation shows.
+fn verdict(obs: &Observation, inventory: Option<&Evidence>, table: &Table) -> Verdict {
+    crate::assess::host(&obs.facts(), inventory, table)
+}
 
 fn b(s: &str) -> Build {
     s.parse().unwrap()
