@@ -245,6 +245,24 @@ fn parse_fail_on(items: &[String]) -> Result<Vec<Status>> {
 }
 
 #[cfg(test)]
+impl Config {
+    /// The defaults a bare command line gives (`--fail-on vulnerable`, the
+    /// first advisory), for unit tests elsewhere in the crate.
+    pub(crate) fn for_tests() -> Config {
+        let common = Common {
+            format: None,
+            fail_on: vec!["vulnerable".into()],
+            quiet: false,
+            verbose: false,
+            advisory: Vec::new(),
+            table: None,
+            color: crate::cli::Color::Auto,
+        };
+        Config::from_cli(&common).expect("the defaults are valid")
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -278,16 +296,7 @@ mod tests {
     #[test]
     fn exit_statuses_per_contract() {
         use Status::*;
-        let config = Config::from_cli(&Common {
-            format: None,
-            fail_on: vec!["vulnerable".into()],
-            quiet: false,
-            verbose: false,
-            advisory: Vec::new(),
-            table: None,
-            color: crate::cli::Color::Auto,
-        })
-        .unwrap();
+        let config = Config::for_tests();
         let code = |statuses: &[Status], incomplete: bool, rows: Rows| {
             config.outcome(&Seen::statuses(statuses.iter().copied()), incomplete, rows).exit_code()
         };
@@ -322,19 +331,7 @@ mod tests {
     #[test]
     fn accepted_rows_and_changes_decide_with_the_rest() {
         use Status::*;
-        let config = Config {
-            fail_on_change: vec![Change::New, Change::Regressed],
-            ..Config::from_cli(&Common {
-                format: None,
-                fail_on: vec!["vulnerable".into()],
-                quiet: false,
-                verbose: false,
-                advisory: Vec::new(),
-                table: None,
-                color: crate::cli::Color::Auto,
-            })
-            .unwrap()
-        };
+        let config = Config { fail_on_change: vec![Change::New, Change::Regressed], ..Config::for_tests() };
         let seen = |statuses: &[Status], counted: &[Status], changes: &[Change]| Seen {
             statuses: statuses.iter().copied().collect(),
             counted: counted.iter().copied().collect(),

@@ -587,16 +587,7 @@ mod tests {
 
     #[test]
     fn the_summary_names_the_first_vulnerable_rows_and_counts_the_rest() {
-        let config = crate::config::Config::from_cli(&crate::cli::Common {
-            format: None,
-            fail_on: vec!["vulnerable".into()],
-            quiet: false,
-            verbose: false,
-            advisory: Vec::new(),
-            table: None,
-            color: crate::cli::Color::Auto,
-        })
-        .unwrap();
+        let config = crate::config::Config::for_tests();
         let build: Build = "15.1.2176.2".parse().unwrap();
         let entry = Entry { line: 2, host: String::new(), port: None, kind: Kind::Offline(build), extras: Vec::new() };
         let row = judge_entry(entry, None, &config);
