@@ -6,11 +6,12 @@
 //! `reference/proxylogon-march-2021.md` has a named test below.
 
 use crate::build::{Build, Precision};
+use crate::evidence::{Evidence, Source};
 use crate::table::{CuKey, Fix, Product, Row, Table};
 use std::fmt;
 
 mod host;
-pub use host::{HostFacts, host, input_build, input_error, mail_hop, not_scanned, probe_crashed};
+pub use host::{host, input_build, input_error, mail_hop, not_scanned, probe_crashed};
 
 /// Every status a report row can have (the contract's table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -98,53 +99,6 @@ impl Status {
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-/// Where a build was read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Source {
-    Header,
-    ExportTool,
-    LogonPage,
-    Inventory,
-    /// Given to `check` on the command line or stdin.
-    Input,
-    /// A `Received:` header of a mail message (`headers`).
-    MailHeader,
-}
-
-impl Source {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::Header => "header",
-            Source::ExportTool => "exporttool",
-            Source::LogonPage => "logon-page",
-            Source::Inventory => "inventory",
-            Source::Input => "input",
-            Source::MailHeader => "mail-header",
-        }
-    }
-}
-
-/// One build, where it was read, and which front end (`X-FEServer`) sent it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Evidence {
-    pub build: Build,
-    pub source: Source,
-    pub front_end: Option<String>,
-}
-
-impl Evidence {
-    pub fn new(build: Build, source: Source) -> Evidence {
-        Evidence { build, source, front_end: None }
-    }
-
-    fn describe(&self) -> String {
-        match &self.front_end {
-            Some(fe) => format!("{} {} (front end {fe})", self.source.as_str(), self.build),
-            None => format!("{} {}", self.source.as_str(), self.build),
-        }
     }
 }
 

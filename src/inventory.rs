@@ -152,7 +152,7 @@ fn skipped(text: &str) -> bool {
 /// target per line), or an error naming the columns found and accepted.
 fn first_row(names: &[String], host_column: Option<&str>) -> Result<Option<Layout>, String> {
     let found =
-        || names.iter().map(|n| format!("{:?}", crate::probe::markers::clean(n))).collect::<Vec<_>>().join(", ");
+        || names.iter().map(|n| format!("{:?}", crate::sanitize::clean(n))).collect::<Vec<_>>().join(", ");
     if let Some(want) = host_column {
         let at = names.iter().position(|n| n.eq_ignore_ascii_case(want));
         let at =
@@ -491,7 +491,7 @@ fn check_host(host: &str) -> Result<(), String> {
     }
     let ok = host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
     if !ok {
-        return Err(format!("{:?} is not a host name or address", crate::probe::markers::clean(host)));
+        return Err(format!("{:?} is not a host name or address", crate::sanitize::clean(host)));
     }
     Ok(())
 }

@@ -84,7 +84,7 @@ fn hop(value: &str) -> Option<Hop> {
     let words: Vec<&str> = trace.split_whitespace().collect();
     let after = |word: &str| words.windows(2).find(|w| w[0].eq_ignore_ascii_case(word)).map(|w| w[1]);
     let build = Build::parse(after("id")?.trim_end_matches([';', ','])).ok()?;
-    let server = after("by").map(crate::probe::markers::clean).unwrap_or_default().to_ascii_lowercase();
+    let server = after("by").map(crate::sanitize::clean).unwrap_or_default().to_ascii_lowercase();
     // A trailing comment, "(UTC)" or "(PDT)", is not part of the date.
     let date = date.map(|d| d.split(" (").next().unwrap_or(d).trim());
     let at = date.and_then(|d| jiff::fmt::rfc2822::parse(d).ok()).map(|z| z.timestamp());

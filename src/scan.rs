@@ -3,7 +3,8 @@
 //! report row per inventory row in inventory order. A stop request (SIGINT,
 //! SIGTERM) ends probing; every row still gets written, as `not-scanned`.
 
-use crate::assess::{self, Evidence, Source, Status, Verdict, judge_each};
+use crate::assess::{self, Status, Verdict, judge_each};
+use crate::evidence::{Evidence, Source};
 use crate::build::Build;
 use crate::cli::Format;
 use crate::config::Config;

@@ -4,39 +4,10 @@
 //! scanned. Every module that needs such a verdict hands its facts here, so
 //! each status is constructed in `assess` only.
 
-use super::{Evidence, Source, Status, Verdict, assess, judge};
+use super::{Status, Verdict, assess, judge};
+use crate::evidence::{Evidence, HostFacts, Source};
 use crate::build::Build;
 use crate::table::Table;
-
-/// What a probe of one host showed, as plain data: no I/O, no HTTP types,
-/// so `assess` needs nothing from the prober. The prober builds it
-/// (`probe::Observation::facts`).
-#[derive(Debug, Clone, Default)]
-pub struct HostFacts<'a> {
-    /// Some HTTP response arrived.
-    pub answered: bool,
-    /// Some response carried an Exchange marker.
-    pub exchange: bool,
-    /// The builds the server showed, with where each was read.
-    pub evidence: &'a [Evidence],
-    /// Clauses worth adding to `detail`: unreadable markers, redirects, failed requests.
-    pub notes: &'a [String],
-    /// The scanner ran out of local resources (file descriptors, memory)
-    /// before probing: nothing is known of the host.
-    pub local_failure: Option<&'a str>,
-    /// What stopped the probe before any response, as the sentence to report.
-    pub failure: Option<String>,
-    /// The first malformed answer, when the server answered so.
-    pub malformed: Option<&'a str>,
-    /// What showed that the name points at Exchange Online.
-    pub online: Option<&'a str>,
-    /// A pre-authenticating gateway seen in front of the server.
-    pub gateway: Option<&'a str>,
-    /// HTTP.sys said `400 Invalid Hostname`: bound by name, asked by address.
-    pub invalid_hostname: bool,
-    /// The server answered a path that cannot exist as if it were Exchange.
-    pub look_alike: Option<&'a str>,
-}
 
 /// The verdict for one probed host: not scanned, unreachable, a look-alike,
 /// Exchange Online, hidden behind something, not Exchange, or the assessment

@@ -349,7 +349,7 @@ async fn tunnel(tcp: &mut TcpStream, ep: &Endpoint, limits: &Limits) -> Result<(
     let status_line = String::from_utf8_lossy(reply.split(|&b| b == b'\r').next().unwrap_or_default()).into_owned();
     match status_line.split_whitespace().nth(1) {
         Some("200") => Ok(()),
-        _ => Err(proxy_err(format!("refused CONNECT to {target}: {:?}", super::markers::clean(&status_line)))),
+        _ => Err(proxy_err(format!("refused CONNECT to {target}: {:?}", crate::sanitize::clean(&status_line)))),
     }
 }
 
@@ -454,5 +454,5 @@ pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
         }
         source = cause.source();
     }
-    super::markers::clean_long(&parts.join(": "))
+    crate::sanitize::clean_long(&parts.join(": "))
 }

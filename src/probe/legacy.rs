@@ -119,7 +119,7 @@ fn describe_error(err: &openssl::ssl::Error) -> String {
             text = format!("{text} ({})", reasons.join(", "));
         }
     }
-    super::markers::clean_long(&text)
+    crate::sanitize::clean_long(&text)
 }
 
 #[cfg(test)]

@@ -5,11 +5,9 @@
 //! `reference/probing.md` for what each marker shows.
 
 use crate::build::Build;
+use crate::sanitize::clean;
 use hyper::header::HeaderMap;
 use quick_xml::events::Event;
-
-/// The longest server-sent name or value kept for the report.
-const MAX_TEXT: usize = 64;
 
 /// Builds in the `X-OWA-Version` headers (any letter case, every occurrence),
 /// and a note for each value that is not a build.
@@ -32,21 +30,6 @@ pub fn front_end(headers: &HeaderMap) -> Option<String> {
     let value = headers.get("x-feserver")?;
     let name = clean(&String::from_utf8_lossy(value.as_bytes()));
     (!name.is_empty()).then_some(name)
-}
-
-/// Server text cut short and limited to printable ASCII, so that it can go
-/// into a report, a log or a terminal.
-pub fn clean(text: &str) -> String {
-    clean_to(text, MAX_TEXT)
-}
-
-/// `clean` with room for an error message.
-pub fn clean_long(text: &str) -> String {
-    clean_to(text, 4 * MAX_TEXT)
-}
-
-fn clean_to(text: &str, max: usize) -> String {
-    text.trim().chars().filter(|c| c.is_ascii_graphic() || *c == ' ').take(max).collect()
 }
 
 /// Headers only Exchange sends.

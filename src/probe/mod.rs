@@ -11,7 +11,8 @@ pub mod markers;
 pub mod raw;
 pub mod tls;
 
-use crate::assess::{Evidence, HostFacts, Source};
+use crate::evidence::{Evidence, HostFacts, Source};
+use crate::sanitize::clean;
 use http::{Connection, Endpoint, HttpError, Limits, Response, TlsState};
 use hyper::header::HeaderValue;
 use std::net::SocketAddr;
@@ -164,7 +165,7 @@ impl Session<'_> {
             if let Err(HttpError::Malformed(why)) = &result {
                 // It answered: read the answer again, leniently, keeping
                 // what came before the fault.
-                obs.notes.push(format!("GET {} answered with malformed HTTP ({why})", markers::clean(&path)));
+                obs.notes.push(format!("GET {} answered with malformed HTTP ({why})", clean(&path)));
                 obs.malformed.get_or_insert_with(|| why.clone());
                 result = self.get_lenient(&path).await;
             }
@@ -176,7 +177,7 @@ impl Session<'_> {
                     self.record_tls(obs);
                     if obs.answered {
                         // One failed request does not void what the others showed.
-                        obs.notes.push(format!("GET {} failed: {err}", markers::clean(&path)));
+                        obs.notes.push(format!("GET {} failed: {err}", clean(&path)));
                         return true;
                     }
                     // A malformed answer may be one path's problem: try the
@@ -184,7 +185,7 @@ impl Session<'_> {
                     // else (DNS, connect, TLS, silence) ends the host.
                     let go_on = matches!(err, HttpError::Http(_));
                     if go_on {
-                        obs.notes.push(format!("GET {} failed: {err}", markers::clean(&path)));
+                        obs.notes.push(format!("GET {} failed: {err}", clean(&path)));
                     }
                     obs.failure.get_or_insert(err);
                     return go_on;
@@ -197,13 +198,13 @@ impl Session<'_> {
                 Some(Redirect::Upgrade(port)) => self.upgrade(port, obs),
                 Some(Redirect::SameHost(next)) if path != OWA => path = next,
                 Some(Redirect::Elsewhere(to)) => {
-                    obs.notes.push(format!("{} redirects to {to} (recorded, not followed)", markers::clean(&path)));
+                    obs.notes.push(format!("{} redirects to {to} (recorded, not followed)", clean(&path)));
                     return true;
                 }
                 _ => return true,
             }
         }
-        obs.notes.push(format!("more than {MAX_REDIRECTS} redirects from {}", markers::clean(&path)));
+        obs.notes.push(format!("more than {MAX_REDIRECTS} redirects from {}", clean(&path)));
         true
     }
 
@@ -333,7 +334,7 @@ fn record(path: &str, response: &Response, obs: &mut Observation) {
         obs.gateway = markers::gateway(status, &response.headers);
     }
     obs.invalid_hostname |= markers::invalid_hostname(status, &response.body);
-    let broken = response.broken.as_ref().map(|why| format!("GET {}: {why}", markers::clean(path)));
+    let broken = response.broken.as_ref().map(|why| format!("GET {}: {why}", clean(path)));
     for note in notes.into_iter().chain(broken) {
         if !obs.notes.contains(&note) {
             obs.notes.push(note);
@@ -370,7 +371,7 @@ fn redirect_target(ep: &Endpoint, response: &Response) -> Option<Redirect> {
     }
     let uri: hyper::Uri = match location.parse() {
         Ok(uri) => uri,
-        Err(_) => return Some(Redirect::Elsewhere(markers::clean(location))),
+        Err(_) => return Some(Redirect::Elsewhere(clean(location))),
     };
     let scheme_ok = uri.scheme_str() == Some(if ep.https { "https" } else { "http" });
     let default = if ep.https { 443 } else { 80 };
@@ -386,7 +387,7 @@ fn redirect_target(ep: &Endpoint, response: &Response) -> Option<Redirect> {
         let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
         Some(Redirect::SameHost(path.to_string()))
     } else {
-        Some(Redirect::Elsewhere(markers::clean(location)))
+        Some(Redirect::Elsewhere(clean(location)))
     }
 }
 

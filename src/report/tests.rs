@@ -1,5 +1,6 @@
 use super::*;
-use crate::assess::{Source, judge};
+use crate::assess::judge;
+use crate::evidence::Source;
 use crate::table::Table;
 
 fn row(build: &str, detail: Option<&str>, extras: &[&str]) -> Row {

@@ -87,7 +87,8 @@ pub async fn start_hosts(hosts: &[(SocketAddrV4, usize)]) -> Result<Fleet> {
 
 /// `start_hosts` under the given network and cast.
 pub async fn start_hosts_in(hosts: &[(SocketAddrV4, usize)], conditions: &Conditions) -> Result<Fleet> {
-    let _ = crate::probe::tls::provider();
+    // The process-wide rustls provider, the same one the prober installs.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let ca_key = KeyPair::generate().context("CA key")?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -226,7 +227,7 @@ async fn serve_silence(listener: TcpListener) {
 
 fn respond(state: &HostState, turn: &AtomicUsize, req: &Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
     let path = req.uri().path().to_ascii_lowercase();
-    let host = req.headers().get(hyper::header::HOST).and_then(|h| h.to_str().ok()).map(crate::probe::markers::clean);
+    let host = req.headers().get(hyper::header::HOST).and_then(|h| h.to_str().ok()).map(crate::sanitize::clean);
     let host = host.unwrap_or_else(|| state.addr.to_string());
     match state.personality.behaviour {
         Behaviour::Exchange(front_ends) => {
