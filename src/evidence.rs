@@ -85,4 +85,3 @@ pub struct HostFacts<'a> {
     /// The server answered a path that cannot exist as if it were Exchange.
     pub look_alike: Option<&'a str>,
 }
-

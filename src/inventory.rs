@@ -4,12 +4,15 @@
 //! row that cannot be used is an `Entry` too (`Kind::Invalid`), never dropped.
 
 use crate::build::Build;
-use crate::probe::http::Endpoint;
+use crate::target::{Endpoint, check_host, parse_port, parse_target};
 use anyhow::{Context, Result, bail};
 use lines::{Line, Lines};
 use std::io::BufRead;
 
+mod expand;
 pub mod lines;
+
+pub use expand::{Exclude, Expand, from_arguments};
 
 /// Names accepted for the host column, in order of preference.
 const HOST_COLUMNS: [&str; 6] = ["host", "hostname", "fqdn", "dns_name", "address", "ip"];
@@ -38,8 +41,8 @@ pub enum Kind {
     Probe { endpoint: Endpoint, build: Option<Build> },
     /// No host, but a build: assessed offline.
     Offline(Build),
-    /// A CIDR range: `targets::Expand` turns it into one `Probe` per address.
-    Range { net: crate::targets::Net, port: u16, build: Option<Build> },
+    /// A CIDR range: `Expand` turns it into one `Probe` per address.
+    Range { net: crate::target::Net, port: u16, build: Option<Build> },
     /// Unusable; the text says why.
     Invalid(String),
 }
@@ -151,8 +154,7 @@ fn skipped(text: &str) -> bool {
 /// What the first row is: a header (`Some` layout), data (`None`: one
 /// target per line), or an error naming the columns found and accepted.
 fn first_row(names: &[String], host_column: Option<&str>) -> Result<Option<Layout>, String> {
-    let found =
-        || names.iter().map(|n| format!("{:?}", crate::sanitize::clean(n))).collect::<Vec<_>>().join(", ");
+    let found = || names.iter().map(|n| format!("{:?}", crate::sanitize::clean(n))).collect::<Vec<_>>().join(", ");
     if let Some(want) = host_column {
         let at = names.iter().position(|n| n.eq_ignore_ascii_case(want));
         let at =
@@ -376,13 +378,6 @@ fn invalid(line: u64, host: String, why: String, extras: &[String]) -> Entry {
     Entry { line, host, port: None, kind: Kind::Invalid(why), extras: extras.to_vec() }
 }
 
-fn parse_port(text: &str) -> Result<u16, String> {
-    match text.parse::<u32>() {
-        Ok(p @ 1..=65535) => Ok(p as u16),
-        _ => Err(format!("port {text:?} is not a number from 1 to 65535")),
-    }
-}
-
 /// An entry for a target written as `host`, `host:port`, `[v6]:port`, a bare
 /// IPv6 address, or an `http(s)://` URL.
 /// A CMDB row often gives a server's address and its name: connect to the
@@ -409,7 +404,7 @@ fn pair_name_and_address<'a>(
 }
 
 fn target_entry(line: u64, target: &str, port: Option<u16>, build: Option<Build>, extras: Vec<String>) -> Entry {
-    match crate::targets::parse_range(target) {
+    match crate::target::parse_range(target) {
         Some(Ok((net, own_port))) => {
             let port = own_port.or(port).unwrap_or(443);
             let kind = Kind::Range { net, port, build };
@@ -434,66 +429,6 @@ fn target_entry(line: u64, target: &str, port: Option<u16>, build: Option<Build>
 /// `host:port`, URL or CIDR range, as an entry numbered `line`.
 pub fn target(line: u64, text: &str) -> Entry {
     target_entry(line, text, None, None, Vec::new())
-}
-
-/// Parses one target; the port column (if any) applies when the target names none.
-pub fn parse_target(target: &str, port: Option<u16>) -> Result<Endpoint, String> {
-    if target.contains("://") {
-        let uri: hyper::Uri = target.parse().map_err(|_| format!("{target:?} is not a URL"))?;
-        let https = match uri.scheme_str() {
-            Some("https") => true,
-            Some("http") => false,
-            _ => return Err(format!("{target:?}: only http and https URLs can be probed")),
-        };
-        let host = uri.host().filter(|h| !h.is_empty()).ok_or_else(|| format!("{target:?} names no host"))?;
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        check_host(host)?;
-        // The authority's own text: `Uri` drops a port that does not fit in
-        // 16 bits, and 65536 must not silently become 443 (issue 12).
-        let authority = uri.authority().map(|a| a.as_str()).unwrap_or("");
-        let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
-        let after_host = &authority[authority.rfind(']').map_or(0, |i| i + 1)..];
-        let port = match after_host.rsplit_once(':').map(|(_, p)| p).filter(|p| !p.is_empty()) {
-            Some(text) => parse_port(text).map_err(|why| format!("{target:?}: {why}"))?,
-            None => port.unwrap_or(if https { 443 } else { 80 }),
-        };
-        return Ok(Endpoint::new(host, port, https));
-    }
-    let (host, own_port) = if let Some(rest) = target.strip_prefix('[') {
-        let (host, after) = rest.split_once(']').ok_or_else(|| format!("{target:?}: unclosed '['"))?;
-        match after {
-            "" => (host, None),
-            p => (host, Some(p.strip_prefix(':').ok_or_else(|| format!("{target:?}: junk after ']'"))?)),
-        }
-    } else if target.matches(':').count() == 1 {
-        let (h, p) = target.split_once(':').expect("one colon");
-        (h, Some(p))
-    } else {
-        (target, None)
-    };
-    check_host(host)?;
-    let port = match own_port {
-        Some(p) => parse_port(p)?,
-        None => port.unwrap_or(443),
-    };
-    Ok(Endpoint::new(host, port, true))
-}
-
-fn check_host(host: &str) -> Result<(), String> {
-    if host.is_empty() {
-        return Err("empty host".into());
-    }
-    if host.len() > 253 {
-        return Err("host name longer than 253 characters".into());
-    }
-    if host.contains(':') {
-        return host.parse::<std::net::Ipv6Addr>().map(|_| ()).map_err(|_| format!("{host:?} is not an IPv6 address"));
-    }
-    let ok = host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
-    if !ok {
-        return Err(format!("{:?} is not a host name or address", crate::sanitize::clean(host)));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

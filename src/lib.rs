@@ -23,7 +23,7 @@ pub mod scan;
 pub mod sim;
 pub mod staleness;
 pub mod table;
-pub mod targets;
+pub mod target;
 
 use anyhow::Result;
 

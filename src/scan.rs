@@ -4,15 +4,15 @@
 //! SIGTERM) ends probing; every row still gets written, as `not-scanned`.
 
 use crate::assess::{self, Status, Verdict, judge_each};
-use crate::evidence::{Evidence, Source};
 use crate::build::Build;
 use crate::cli::Format;
 use crate::config::Config;
+use crate::evidence::{Evidence, Source};
 use crate::inventory::{Entry, Kind};
-use crate::probe::http::Endpoint;
 use crate::probe::{Observation, Prober};
 use crate::report::baseline::Baseline;
 use crate::report::{self, Row};
+use crate::target::Endpoint;
 use anyhow::Result;
 use futures_util::StreamExt;
 use futures_util::future::{BoxFuture, FutureExt, Shared};

@@ -4,10 +4,11 @@
 //! refused by rustls alone. These guard against an OpenSSL upgrade (or a
 //! change of settings) that drops what old Exchange servers need.
 
-use exchange_exposure::probe::http::{Endpoint, HttpError};
+use exchange_exposure::probe::http::HttpError;
 use exchange_exposure::probe::tls::Tls;
 use exchange_exposure::probe::{Prober, Settings};
 use exchange_exposure::sim;
+use exchange_exposure::target::Endpoint;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddrV4, TcpListener};
 use std::sync::Arc;

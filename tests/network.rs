@@ -3,11 +3,12 @@
 //! not on the request timeout or the host deadline; hosts behind
 //! `--latency` are still read right, each round trip held as asked.
 
-use exchange_exposure::probe::http::{Endpoint, HttpError};
+use exchange_exposure::probe::http::HttpError;
 use exchange_exposure::probe::tls::Tls;
 use exchange_exposure::probe::{Prober, Settings};
 use exchange_exposure::sim::personalities::Mix;
 use exchange_exposure::sim::{self, Conditions};
+use exchange_exposure::target::Endpoint;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 

@@ -5,8 +5,8 @@
 //! each status is constructed in `assess` only.
 
 use super::{Status, Verdict, assess, judge};
-use crate::evidence::{Evidence, HostFacts, Source};
 use crate::build::Build;
+use crate::evidence::{Evidence, HostFacts, Source};
 use crate::table::Table;
 
 /// The verdict for one probed host: not scanned, unreachable, a look-alike,

@@ -5,11 +5,11 @@ use crate::cli::{ProbeArgs, ScanArgs, SimulateArgs};
 use crate::config::{Config, Rows};
 use crate::inventory::Shard;
 use crate::inventory::{self, Kind};
+use crate::inventory::{Exclude, Expand};
 use crate::probe::{Prober, Settings, tls::Tls};
 use crate::report::baseline::Baseline;
 use crate::report::provenance::Provenance;
 use crate::report::{self, Output};
-use crate::targets::{self, Exclude, Expand};
 use crate::{Outcome, scan, sim};
 use anyhow::{Context, Result, bail, ensure};
 use std::io::{self, BufRead, BufReader, IsTerminal, Write};
@@ -75,9 +75,9 @@ fn connect_timeout(given: Option<f64>, request_secs: f64) -> Result<Duration> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-fn proxy_endpoint(url: &str) -> Result<crate::probe::http::Endpoint> {
+fn proxy_endpoint(url: &str) -> Result<crate::target::Endpoint> {
     ensure!(url.starts_with("http://"), "--proxy {url:?}: give an http:// URL (the tunnel inside it carries TLS)");
-    inventory::parse_target(url, None).map_err(|why| anyhow::anyhow!("--proxy: {why}"))
+    crate::target::parse_target(url, None).map_err(|why| anyhow::anyhow!("--proxy: {why}"))
 }
 
 fn read_ca(path: &Path) -> Result<Vec<u8>> {
@@ -109,7 +109,7 @@ pub fn scan(config: &Config, args: ScanArgs) -> Result<Outcome> {
     let rate = crate::config::parse_rate(args.rate)?;
     let expand = Expand { allow_large: args.allow_large };
     let exclude = Exclude::parse(&args.exclude)?;
-    let targets = targets::from_arguments(&args.target, expand)?;
+    let targets = inventory::from_arguments(&args.target, expand)?;
     let mut inputs: Vec<&Path> = args.baseline.iter().chain(&args.accept).map(|p| p.as_path()).collect();
     if let Some(path) = args.inventory.as_deref().filter(|p| *p != "-") {
         inputs.push(Path::new(path));

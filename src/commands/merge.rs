@@ -36,7 +36,7 @@ pub fn merge(
     let extra_names = crate::report::pass_through_names(&reader.extra_columns);
     // Ranges expand as `scan` expands them (without --allow-large).
     let entries: Vec<Entry> = reader
-        .map(|e| e.map(|e| crate::targets::Expand::default().entry(e)))
+        .map(|e| e.map(|e| crate::inventory::Expand::default().entry(e)))
         .collect::<Result<Vec<_>>>()?
         .into_iter()
         .flatten()

@@ -5,6 +5,7 @@
 
 use super::dns::Resolver;
 use super::tls::Tls;
+use crate::target::Endpoint;
 use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::http1::SendRequest;
@@ -48,42 +49,6 @@ pub enum HttpError {
     /// longer than a request may take: nothing is known of the host.
     #[error("the scanner ran out of local resources: {0}")]
     Local(String),
-}
-
-/// Where to connect and what to call the host.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Endpoint {
-    /// Name for DNS, SNI and the Host header (IPv6 without brackets).
-    pub host: String,
-    pub port: u16,
-    pub https: bool,
-    /// The address to connect to when the inventory gives one beside the
-    /// name (as `curl --resolve` does): no lookup, and `host` is still the
-    /// TLS SNI and the HTTP Host.
-    pub connect: Option<std::net::IpAddr>,
-}
-
-impl Endpoint {
-    /// An endpoint found by its name (or address) alone.
-    pub fn new(host: impl Into<String>, port: u16, https: bool) -> Endpoint {
-        Endpoint { host: host.into(), port, https, connect: None }
-    }
-
-    /// The address connected to, where it is known without a lookup.
-    pub fn address(&self) -> Option<std::net::IpAddr> {
-        self.connect.or_else(|| self.host.parse().ok())
-    }
-
-    /// The host as URLs write it: an IPv6 address in brackets.
-    fn url_host(&self) -> String {
-        if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() }
-    }
-
-    /// The Host header: the port only when it is not the scheme's default.
-    pub fn host_header(&self) -> String {
-        let default = if self.https { 443 } else { 80 };
-        if self.port == default { self.url_host() } else { format!("{}:{}", self.url_host(), self.port) }
-    }
 }
 
 /// A response, with its body capped at `MAX_BODY`.

@@ -13,7 +13,8 @@ pub mod tls;
 
 use crate::evidence::{Evidence, HostFacts, Source};
 use crate::sanitize::clean;
-use http::{Connection, Endpoint, HttpError, Limits, Response, TlsState};
+use crate::target::Endpoint;
+use http::{Connection, HttpError, Limits, Response, TlsState};
 use hyper::header::HeaderValue;
 use std::net::SocketAddr;
 use std::time::Duration;

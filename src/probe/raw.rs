@@ -6,7 +6,8 @@
 //! at most `MAX_HEAD` bytes of head and `MAX_BODY` of body are read, within
 //! the request timeout, and the head is kept up to its first bad line.
 
-use super::http::{Endpoint, HttpError, Io, Limits, MAX_BODY, Response};
+use super::http::{HttpError, Io, Limits, MAX_BODY, Response};
+use crate::target::Endpoint;
 use bytes::Bytes;
 use hyper::StatusCode;
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
