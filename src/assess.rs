@@ -5,9 +5,9 @@
 //! not scanned); other modules hand it facts. No I/O here; every rule from
 //! `reference/proxylogon-march-2021.md` has a named test below.
 
-use crate::build::{Build, Precision};
+use crate::build::{Build, CuKey, Precision, Product};
 use crate::evidence::{Evidence, Source};
-use crate::table::{CuKey, Fix, Product, Row, Table};
+use crate::table::{Fix, Row, Table};
 use std::fmt;
 
 mod host;
@@ -309,7 +309,7 @@ pub fn judge(build: &Build, table: &Table) -> Verdict {
     match line(build) {
         Line::OlderThanAdvisory(name) => {
             v.status = Status::NotAffected;
-            v.cu = table.release_cu(build).map(|r| r.cu.clone());
+            v.cu = crate::catalog::release_cu(build).map(|r| r.cu.clone());
             v.detail = format!(
                 "{build} is {name}, which {} does not cover (no update exists); it is long out of support",
                 table.update
@@ -547,7 +547,7 @@ fn judge_unknown_cu(build: &Build, table: &Table, v: &mut Verdict) {
         }
         _ => {
             v.status = Status::UnknownBuild;
-            v.detail = match table.release_cu(build) {
+            v.detail = match crate::catalog::release_cu(build) {
                 Some(rel) => {
                     format!("{build} is {} {}, a pre-release build the advisory does not cover", rel.product, rel.cu)
                 }

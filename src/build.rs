@@ -1,7 +1,8 @@
 //! The `Build` type: one Exchange build number, read from any of the forms
 //! servers and administrators show (dotted, zero-padded file version, 3-part
 //! OWA path, `AdminDisplayVersion` text), with its precision, ordering and
-//! normalised display.
+//! normalised display; and what a build number alone tells: its product
+//! line (`Product`) and its CU (`CuKey`).
 
 use std::fmt;
 
@@ -142,6 +143,77 @@ impl std::str::FromStr for Build {
     type Err = ParseBuildError;
     fn from_str(s: &str) -> Result<Build, ParseBuildError> {
         Build::parse(s)
+    }
+}
+
+/// An Exchange product line, as far as build numbers tell it apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Product {
+    Ex2007,
+    Ex2010,
+    Ex2013,
+    Ex2016,
+    Ex2019,
+    Se,
+}
+
+/// First build of the 15.2 line that is Exchange SE rather than 2019.
+const SE_FIRST_BUILD: u32 = 2562;
+
+impl Product {
+    /// The short name used in data files: `2010`, `SE`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Product::Ex2007 => "2007",
+            Product::Ex2010 => "2010",
+            Product::Ex2013 => "2013",
+            Product::Ex2016 => "2016",
+            Product::Ex2019 => "2019",
+            Product::Se => "SE",
+        }
+    }
+
+    /// The product a data file's code names (`2010`, `SE`).
+    pub fn from_code(code: &str) -> Option<Product> {
+        [Product::Ex2007, Product::Ex2010, Product::Ex2013, Product::Ex2016, Product::Ex2019, Product::Se]
+            .into_iter()
+            .find(|p| p.code() == code)
+    }
+
+    /// The product a build number belongs to, if it is an on-premises line.
+    pub fn of(build: &Build) -> Option<Product> {
+        match (build.major, build.minor) {
+            (8, _) => Some(Product::Ex2007),
+            (14, _) => Some(Product::Ex2010),
+            (15, 0) => Some(Product::Ex2013),
+            (15, 1) => Some(Product::Ex2016),
+            (15, 2) if build.build >= SE_FIRST_BUILD => Some(Product::Se),
+            (15, 2) => Some(Product::Ex2019),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Product {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Exchange {}", self.code())
+    }
+}
+
+/// What identifies a CU or service pack in a build: on 2013 and later the
+/// first three parts; on 2010 and 2007 `major.minor` (the service pack), the
+/// third part being the update rollup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CuKey(u32, u32, Option<u32>);
+
+impl CuKey {
+    /// The CU (or service pack) `build` is on.
+    pub fn of(build: &Build) -> CuKey {
+        if build.major >= 15 {
+            CuKey(build.major, build.minor, Some(build.build))
+        } else {
+            CuKey(build.major, build.minor, None)
+        }
     }
 }
 

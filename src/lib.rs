@@ -7,6 +7,7 @@
 pub mod accept;
 pub mod assess;
 pub mod build;
+pub mod catalog;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -21,7 +22,6 @@ pub mod resources;
 pub mod sanitize;
 pub mod scan;
 pub mod sim;
-pub mod staleness;
 pub mod table;
 pub mod target;
 

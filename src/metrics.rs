@@ -113,7 +113,7 @@ pub fn render(config: &Config, run: &Run, now: jiff::Timestamp) -> String {
 
 /// Days from the built-in catalog's newest release to `now` (UTC).
 pub fn data_age_days(now: jiff::Timestamp) -> Option<i64> {
-    let catalog = crate::table::catalog_civil_date()?;
+    let catalog = crate::catalog::civil_date()?;
     let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
     Some(i64::from(today.since(catalog).ok()?.get_days()))
 }
@@ -137,7 +137,7 @@ mod tests {
 
     #[test]
     fn data_age_counts_days_from_the_catalog_date() {
-        let catalog = crate::table::catalog_civil_date().unwrap();
+        let catalog = crate::catalog::civil_date().unwrap();
         let at = |days: i64| {
             let date = catalog.checked_add(jiff::Span::new().days(days)).unwrap();
             date.to_zoned(jiff::tz::TimeZone::UTC).unwrap().timestamp()

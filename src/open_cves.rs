@@ -22,8 +22,9 @@
 //! does not apply to the others.
 
 use crate::assess::judge;
-use crate::build::{Build, Precision};
-use crate::table::{ADVISORIES, CuKey, Product, Release, ReleaseKind, Table, release_date};
+use crate::build::{Build, CuKey, Precision, Product};
+use crate::catalog::{Release, ReleaseKind, release_date};
+use crate::table::{ADVISORIES, Table};
 use anyhow::{Context, Result, ensure};
 use std::collections::BTreeSet;
 
@@ -107,7 +108,7 @@ pub fn parse(text: &str) -> Result<Vec<Update>> {
 
 /// `2013 CU18/CU19; 2016 CU7/CU8` → each (product, CU), checked against the catalog.
 fn parse_shipped(text: &str) -> Result<Vec<(Product, String)>> {
-    let catalog = crate::table::builtin_releases();
+    let catalog = crate::catalog::releases();
     let mut out = Vec::new();
     for group in text.split(';').map(str::trim).filter(|g| !g.is_empty()) {
         let (product, cus) = group.split_once(' ').with_context(|| format!("shipped_for {group:?}"))?;
@@ -163,7 +164,7 @@ fn lacks(build: &Build, cu: &Release, update: &Update, cve: &str, releases: &[Re
         return Some(false);
     }
     let named = update.limits.iter().any(|(c, lines)| c == cve && lines.contains(&cu.product));
-    let unassessed = match (crate::staleness::support_end(cu.product), release_date(&update.date)) {
+    let unassessed = match (crate::catalog::support_end(cu.product), release_date(&update.date)) {
         (Some(end), Some((y, m, d))) => {
             jiff::civil::Date::new(y as i16, m as i8, d.unwrap_or(1) as i8).is_ok_and(|day| day > end)
         }
@@ -226,7 +227,7 @@ pub fn of_builtin(build: &Build) -> Option<Vec<String>> {
     if let Some(known) = seen.lock().ok().and_then(|m| m.get(build).cloned()) {
         return known;
     }
-    let open = of(build, crate::table::builtin_releases());
+    let open = of(build, crate::catalog::releases());
     if let Ok(mut m) = seen.lock() {
         m.insert(*build, open.clone());
     }

@@ -187,7 +187,7 @@ impl Summary {
         writeln!(
             out,
             "{}",
-            crate::staleness::catalog_note(jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date())
+            crate::catalog::staleness::catalog_note(jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date())
         )?;
         writeln!(out, "report: {report}")
     }

@@ -74,7 +74,7 @@ pub fn version(config: &Config) -> Result<Outcome> {
         out,
         "exchange-exposure {} (release catalog: newest release {})",
         env!("CARGO_PKG_VERSION"),
-        crate::table::catalog_date()
+        crate::catalog::date()
     )?;
     if config.verbose {
         for t in crate::table::ADVISORIES.iter().filter_map(|(id, _)| Table::advisory(id)) {
@@ -102,9 +102,9 @@ pub fn table(config: &Config) -> Result<Outcome> {
 }
 
 /// The release catalog's size and newest release date: how current the tool's data is.
-fn catalog_line(t: &Table) -> String {
-    let newest = crate::table::newest_release(&t.releases).map(|r| r.date.as_str()).unwrap_or("none");
-    format!("release catalog: {} releases, newest release {newest}", t.releases.len())
+fn catalog_line() -> String {
+    let newest = crate::catalog::newest_release(crate::catalog::releases()).map(|r| r.date.as_str()).unwrap_or("none");
+    format!("release catalog: {} releases, newest release {newest}", crate::catalog::releases().len())
 }
 
 fn write_table(out: &mut impl Write, t: &Table, format: Format) -> Result<()> {
@@ -132,7 +132,7 @@ fn write_table(out: &mut impl Write, t: &Table, format: Format) -> Result<()> {
         }
         Format::Table => {
             writeln!(out, "advisory {}: table {} ({} rows), {}", t.advisory, t.id, t.rows.len(), t.update)?;
-            writeln!(out, "{}", catalog_line(t))?;
+            writeln!(out, "{}", catalog_line())?;
             report::write_aligned(out, &header, &rows)?;
         }
         Format::Csv => {
@@ -140,7 +140,7 @@ fn write_table(out: &mut impl Write, t: &Table, format: Format) -> Result<()> {
             if let Some(step) = &t.config {
                 writeln!(out, "# config: {step}")?;
             }
-            writeln!(out, "# {}", catalog_line(t))?;
+            writeln!(out, "# {}", catalog_line())?;
             let mut csv = csv::Writer::from_writer(&mut *out);
             csv.write_record(header)?;
             for row in &rows {

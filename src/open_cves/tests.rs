@@ -1,7 +1,7 @@
 use super::*;
 
 fn open(build: &str) -> Vec<String> {
-    of(&build.parse().unwrap(), crate::table::builtin_releases()).unwrap_or_else(|| panic!("{build}"))
+    of(&build.parse().unwrap(), crate::catalog::releases()).unwrap_or_else(|| panic!("{build}"))
 }
 
 // Each update's CVEs, typed from reference/update-cves.csv, split where a CVE applies only to
@@ -200,7 +200,7 @@ fn lines_and_builds_without_data() {
     // 2010: only ProxyLogon's CVE-2021-26857 (its table); the update list starts with 2013.
     assert_eq!(open("14.3.509.0"), ["CVE-2021-26857"]);
     assert!(open("14.3.513.0").is_empty());
-    let none = |b: &str| of(&b.parse().unwrap(), crate::table::builtin_releases());
+    let none = |b: &str| of(&b.parse().unwrap(), crate::catalog::releases());
     assert_eq!(none("15.1.2600.1"), None, "a CU the catalog does not know");
     assert_eq!(none("8.3.83.6"), None, "2007: no data");
 }
@@ -209,7 +209,7 @@ fn lines_and_builds_without_data() {
 fn the_update_list_is_valid_and_matches_the_catalog() {
     let list = updates();
     assert_eq!(list.len(), 58);
-    let releases = crate::table::builtin_releases();
+    let releases = crate::catalog::releases();
     for u in list {
         // Every update the list ships for a CU is in the catalog for that CU, except Feb19SU,
         // which shipped inside 2013 CU22, 2016 CU12 and 2019 CU1 (the reference's note).
@@ -235,7 +235,7 @@ fn the_update_list_is_valid_and_matches_the_catalog() {
 fn remembered_answers_are_the_same_answers() {
     for build in ["15.0.1497.44", "15.1.2507.16", "15.2.1748", "15.2.2562.57", "14.3.509.0", "15.1.2600.1"] {
         let b: Build = build.parse().unwrap();
-        let fresh = of(&b, crate::table::builtin_releases());
+        let fresh = of(&b, crate::catalog::releases());
         assert_eq!(of_builtin(&b), fresh, "{build}");
         assert_eq!(of_builtin(&b), fresh, "{build} again");
     }

@@ -93,7 +93,7 @@ pub struct Row {
     /// The inventory line (or `check` input) the row comes from.
     pub line: Option<u64>,
     /// How far behind the build is (full builds on CUs the catalog knows).
-    pub staleness: Option<crate::staleness::Staleness>,
+    pub staleness: Option<crate::catalog::staleness::Staleness>,
     /// Every CVE the build lacks the fix for (builds on CUs the catalog knows).
     pub open_cves: Option<Vec<String>>,
     /// Each advisory's own verdict when several were judged (`--advisory`).
@@ -109,7 +109,8 @@ pub struct Row {
 impl Row {
     /// A row for a judged build or host; the caller fills in where it came from.
     pub fn judged(judged: crate::assess::Judged, config: &crate::config::Config) -> Row {
-        let staleness = judged.overall.build.and_then(|b| crate::staleness::of(&b, &config.table().releases));
+        let staleness =
+            judged.overall.build.and_then(|b| crate::catalog::staleness::of(&b, crate::catalog::releases()));
         // Tables share the built-in catalog (`Table::parse`), so the remembered answers fit.
         let open_cves = judged.overall.build.and_then(|b| crate::open_cves::of_builtin(&b));
         Row {
@@ -161,7 +162,7 @@ impl Row {
             opt(stale.map(|s| s.date.clone())),
             opt(v
                 .product
-                .map(|p| crate::staleness::support(p, self.checked_at.to_zoned(jiff::tz::TimeZone::UTC).date()))),
+                .map(|p| crate::catalog::support(p, self.checked_at.to_zoned(jiff::tz::TimeZone::UTC).date()))),
             opt(self.open_cves.as_ref().map(|c| c.join(";"))),
             opt(self.open_cves.as_ref().map(|c| c.len().to_string())),
         ]

@@ -141,7 +141,7 @@ impl Run {
         vec![
             ("tool", Some(format!("exchange-exposure {}", env!("CARGO_PKG_VERSION")))),
             ("tables", Some(self.tables.clone())),
-            ("catalog_date", Some(crate::table::catalog_date())),
+            ("catalog_date", Some(crate::catalog::date())),
             ("command_line", Some(self.command_line.clone())),
             ("verdict_options", Some(self.options.join(" "))),
             ("scanning_host", Some(self.scanning_host.clone())),

@@ -4,42 +4,9 @@
 //! for full builds; honest about builds newer than the catalog, and about the
 //! catalog's own age (`catalog_note`).
 
+use super::{Release, ReleaseKind};
+use crate::build::CuKey;
 use crate::build::{Build, Precision};
-use crate::table::{CuKey, Product, Release, ReleaseKind};
-
-/// End of support per product, from Microsoft's lifecycle pages (each row cites its source).
-const LIFECYCLE: &str = include_str!("../data/lifecycle.csv");
-
-/// Whether `product` was still supported on `day`, as the report's `support`
-/// cell: `supported`, or when support ended and where to go.
-pub fn support(product: Product, day: jiff::civil::Date) -> String {
-    let Some((end, move_to)) = lifecycle().iter().find(|(p, ..)| *p == product).map(|(_, end, to)| (end, to)) else {
-        return "supported".into();
-    };
-    if day > *end { format!("ended {end}: move to {move_to}") } else { format!("supported until {end}") }
-}
-
-/// The day `product`'s support ended (`None`: still supported, as SE).
-pub fn support_end(product: Product) -> Option<jiff::civil::Date> {
-    lifecycle().iter().find(|(p, ..)| *p == product).map(|(_, end, _)| *end)
-}
-
-/// The lifecycle file, parsed once: (product, end of support, where to move).
-fn lifecycle() -> &'static [(Product, jiff::civil::Date, String)] {
-    static PARSED: std::sync::OnceLock<Vec<(Product, jiff::civil::Date, String)>> = std::sync::OnceLock::new();
-    PARSED.get_or_init(|| {
-        csv::ReaderBuilder::new()
-            .comment(Some(b'#'))
-            .from_reader(LIFECYCLE.as_bytes())
-            .into_records()
-            .flatten()
-            .filter_map(|r| {
-                let product = Product::from_code(r.get(0)?)?;
-                Some((product, r.get(1)?.parse().ok()?, r.get(2)?.to_string()))
-            })
-            .collect()
-    })
-}
 
 /// The staleness columns of a report row.
 ///
@@ -130,9 +97,9 @@ pub const CATALOG_STALE_DAYS: i32 = 120;
 /// The summary's line about the release catalog's age on `day`, with a
 /// warning when the catalog is more than `CATALOG_STALE_DAYS` older.
 pub fn catalog_note(day: jiff::civil::Date) -> String {
-    let newest = crate::table::catalog_date();
+    let newest = super::date();
     let line = format!("release catalog: newest release {newest}");
-    let Some(date) = crate::table::catalog_civil_date() else { return line };
+    let Some(date) = super::civil_date() else { return line };
     let days = (day - date).get_days();
     if days > CATALOG_STALE_DAYS {
         format!(
@@ -146,10 +113,11 @@ pub fn catalog_note(day: jiff::civil::Date) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::table::Table;
+    use crate::build::Product;
+    use crate::catalog::{lifecycle, support};
 
     fn at(build: &str) -> Option<Staleness> {
-        of(&build.parse().unwrap(), &Table::builtin().releases)
+        of(&build.parse().unwrap(), crate::catalog::releases())
     }
 
     #[test]
@@ -299,8 +267,7 @@ mod tests {
             ("15.2.1748.10", "15.2.1748.39", Some(3), "2025-10-14", 8, "15.2.1748.55"),
             ("15.2.2562.17", "15.2.2562.57", Some(11), "2026-11-10", 0, "15.2.2562.57"),
         ];
-        let t = Table::builtin();
-        let bases = t.releases.iter().filter(|r| r.kind == crate::table::ReleaseKind::Base && r.cu != "Preview");
+        let bases = crate::catalog::releases().iter().filter(|r| r.kind == ReleaseKind::Base && r.cu != "Preview");
         assert_eq!(bases.count(), cases.len(), "one case per CU");
         for (base, latest, behind, date, esu, newest) in cases {
             let s = at(base).unwrap_or_else(|| panic!("{base}"));
@@ -319,7 +286,7 @@ mod tests {
     #[test]
     fn catalog_age_warns_after_120_days() {
         let day = |d: &str| d.parse::<jiff::civil::Date>().unwrap();
-        assert_eq!(crate::table::catalog_date(), "2026-11-10");
+        assert_eq!(crate::catalog::date(), "2026-11-10");
         assert_eq!(catalog_note(day("2026-12-02")), "release catalog: newest release 2026-11-10");
         assert_eq!(catalog_note(day("2027-03-10")), "release catalog: newest release 2026-11-10", "120 days");
         let late = catalog_note(day("2027-03-11"));
