@@ -3,7 +3,7 @@
 //! sentence of detail. Every status a row can have is constructed in this
 //! module (the rest in `host`: probed hosts, mail hops, input errors, hosts
 //! not scanned); other modules hand it facts. No I/O here; every rule from
-//! `reference/proxylogon-march-2021.md` has a named test below.
+//! README's "How builds are judged" has a named test in `assess/tests.rs`.
 
 use crate::build::{Build, CuKey, Precision, Product};
 use crate::evidence::{Evidence, Source};
@@ -13,7 +13,7 @@ use std::fmt;
 mod host;
 pub use host::{host, input_build, input_error, mail_hop, not_scanned, probe_crashed};
 
-/// Every status a report row can have (the contract's table).
+/// Every status a report row can have (README, "Statuses").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {

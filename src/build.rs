@@ -65,7 +65,7 @@ impl Build {
         Build { revision: None, ..*self }
     }
 
-    /// Reads every form in the contract:
+    /// Reads every form servers and administrators show (README, `check`):
     /// `15.1.2176.9`, `15.01.2176.009`, `15.1.2176`, `Version 15.1 (Build 2176.2)`.
     /// Surrounding white space is ignored; anything else is an error.
     pub fn parse(input: &str) -> Result<Build, ParseBuildError> {

@@ -175,7 +175,8 @@ fn the_graph_is_read_from_the_real_files() {
 #[test]
 fn assess_imports_only_the_pure_core() {
     let graph = graph();
-    let extra: Vec<_> = imports(&graph, "assess").difference(&set(&["build", "catalog", "evidence", "table"])).cloned().collect();
+    let extra: Vec<_> =
+        imports(&graph, "assess").difference(&set(&["build", "catalog", "evidence", "table"])).cloned().collect();
     assert!(extra.is_empty(), "assess imports {extra:?}");
 }
 

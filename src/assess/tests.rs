@@ -407,7 +407,7 @@ fn proxynotshell_on_the_builds_of_the_issue() {
 
 #[test]
 fn proxyshell_cus_that_never_got_the_fix_move_to_the_build_closing_every_cve() {
-    // reference/proxylogon-march-2021.md: fully fixed at 2013 CU23 15.0.1497.18, 2016 CU19
+    // Microsoft's CVE records (the table rows' sources): fully fixed at 2013 CU23 15.0.1497.18, 2016 CU19
     // 15.1.2176.14, 2019 CU8 15.2.792.15 (the May 2021 SU); the April builds leave CVE-2021-31207 open.
     let t = Table::advisory("proxyshell").unwrap();
     for (build, target) in [
@@ -428,7 +428,7 @@ fn proxyshell_cus_that_never_got_the_fix_move_to_the_build_closing_every_cve() {
 }
 
 /// Each later advisory on the CUs with a fix: at base, one below the fix, at
-/// the fix, one above, and at CU precision (facts: reference/later-advisories.md).
+/// the fix, one above, and at CU precision (facts: the `source` column of each table in `data/`).
 #[test]
 fn later_advisories_at_base_below_at_fix_and_cu_precision() {
     use Status::{ConfigUnknown as Config, Patched, SuUnknown, Vulnerable};

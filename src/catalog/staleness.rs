@@ -134,8 +134,8 @@ mod tests {
         assert_eq!(at("14.1.355.2").unwrap().sus_behind, Some(2));
     }
 
-    /// The rule on the CUs of the issue, counted by hand from
-    /// reference/exchange-releases-2018-2026.csv and later-advisories.md.
+    /// The rule on the CUs of issue 14, counted by hand from the rows of
+    /// `data/exchange-releases.csv` (each citing Microsoft's lists).
     #[test]
     fn the_rule_on_2016_cu23_2019_cu13_to_cu15_and_se() {
         // 2016 CU23 at Nov22SU (.16): public Jan23, Feb23, Mar23, Jun23, Aug23 (v2 .32 not again),

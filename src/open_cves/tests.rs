@@ -4,7 +4,7 @@ fn open(build: &str) -> Vec<String> {
     of(&build.parse().unwrap(), crate::catalog::releases()).unwrap_or_else(|| panic!("{build}"))
 }
 
-// Each update's CVEs, typed from reference/update-cves.csv, split where a CVE applies only to
+// Each update's CVEs, typed from data/update-cves.csv's sources, split where a CVE applies only to
 // some lines (cve_product_limits). The expected sets below are unions of these, chosen by hand
 // with the CU-first rules; the code under test computes them another way.
 const JUL19_2013: &[&str] = &["CVE-2019-1084", "CVE-2019-1136", "CVE-2019-1137"];

@@ -1,8 +1,8 @@
 //! Pure extraction of version markers from one HTTP response: the
 //! `X-OWA-Version` header, the logon page's resource paths (scraper), the
 //! export-tool manifest's own `assemblyIdentity` (quick-xml), front-end
-//! names, and the signs that a server is Exchange at all. See
-//! `reference/probing.md` for what each marker shows.
+//! names, and the signs that a server is Exchange at all. README's `scan`
+//! section says what each marker shows; the tests beside this file show it.
 
 use crate::build::Build;
 use crate::sanitize::clean;

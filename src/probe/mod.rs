@@ -1,4 +1,4 @@
-//! Probing one host: the request sequence from `reference/probing.md` over
+//! Probing one host: the request sequence README's `scan` section describes, over
 //! as few connections as possible (one, normally), each response passed to
 //! the pure extractors in `markers`, everything seen kept in an
 //! `Observation`. The prober decides nothing: `Observation::facts` hands

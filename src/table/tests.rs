@@ -85,7 +85,7 @@ fn later_advisories_leave_exchange_2010_alone() {
 
 #[test]
 fn later_advisory_tables_hold_the_reference_facts() {
-    // reference/later-advisories.md, per advisory: (CU base, fix) for every CU with a fix
+    // The advisories' fixed builds (each table row cites its source), per advisory: (CU base, fix) for every CU with a fix
     // build or the fix included; every other CU of 2013/2016/2019/SE never got it.
     type Case = (&'static str, &'static str, Option<&'static str>, &'static [(&'static str, &'static str)]);
     let cases: [Case; 4] = [
