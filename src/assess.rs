@@ -17,21 +17,36 @@ pub use host::{host, input_build, input_error, mail_hop, not_scanned, probe_cras
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
+    /// Below its CU's fixed build (to SU precision), or on a CU that never got a fix.
     Vulnerable,
+    /// The CU is known and has a fix, but the SU level is not visible.
     SuUnknown,
+    /// The evidence or the sources disagree in a way that changes the verdict.
     Ambiguous,
+    /// At or above its CU's fixed build, or on a CU released with the fix.
     Patched,
+    /// The build has the fix, but the advisory also needs a configuration
+    /// step no remote scan can see.
     ConfigUnknown,
+    /// A line outside the advisory (2007 and older, Exchange Online).
     NotAffected,
+    /// A version was read that is not a build the table knows.
     UnknownBuild,
+    /// Exchange, but no version shows (or something in front hides it).
     Undetermined,
+    /// The host answered without any Exchange marker.
     NotExchange,
+    /// DNS, connect, TLS or a timeout failed before any answer.
     Unreachable,
+    /// The inventory row or build text could not be used.
     InputError,
+    /// The row was never probed (the run stopped, a shard was missing, or
+    /// the scanner ran out of local resources).
     NotScanned,
 }
 
 impl Status {
+    /// Every status, most severe exposure first (the order of the README's table).
     pub const ALL: [Status; 12] = [
         Status::Vulnerable,
         Status::SuUnknown,
@@ -47,6 +62,7 @@ impl Status {
         Status::NotScanned,
     ];
 
+    /// The report's word for it: `vulnerable`, `su-unknown`, …
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Vulnerable => "vulnerable",
@@ -64,6 +80,7 @@ impl Status {
         }
     }
 
+    /// The status a report word names (`as_str` read back).
     pub fn parse(text: &str) -> Option<Status> {
         Status::ALL.into_iter().find(|s| s.as_str() == text)
     }
@@ -105,15 +122,21 @@ impl fmt::Display for Status {
 /// The judgement of one host or one build.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
+    /// What the row says, decided here.
     pub status: Status,
+    /// The CVEs the status is about (the open ones for an exposed build).
     pub cves: Vec<String>,
+    /// The product line, when a build was judged.
     pub product: Option<Product>,
+    /// The CU or service pack by name (`CU19`, `SP3`), when the catalog knows it.
     pub cu: Option<String>,
+    /// The build judged (the one that decided, when several were read).
     pub build: Option<Build>,
     /// Where the build came from; several when they agreed.
     pub sources: Vec<Source>,
     /// The build this server needs (3 parts where any build of the CU will do).
     pub fixed_build: Option<Build>,
+    /// One sentence (or a few clauses) saying why.
     pub detail: String,
 }
 
@@ -132,6 +155,7 @@ impl Verdict {
         }
     }
 
+    /// How precise the judged build is (`None` without a build).
     pub fn precision(&self) -> Option<Precision> {
         self.build.map(|b| b.precision())
     }

@@ -16,6 +16,7 @@ pub enum Precision {
 }
 
 impl Precision {
+    /// The `precision` column's word: `cu` or `full`.
     pub fn as_str(self) -> &'static str {
         match self {
             Precision::Cu => "cu",
@@ -28,8 +29,11 @@ impl Precision {
 /// build sorts before every 4-part build of the same `major.minor.build`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Build {
+    /// 8 (2007), 14 (2010), 15 (2013 and later).
     pub major: u32,
+    /// The line on 15 (0 = 2013, 1 = 2016, 2 = 2019 and SE); the service pack on 8 and 14.
     pub minor: u32,
+    /// The CU on 15; the update rollup on 8 and 14.
     pub build: u32,
     /// `None` when only the CU is known.
     pub revision: Option<u32>,
@@ -41,6 +45,7 @@ pub struct Build {
 pub struct ParseBuildError {
     /// The input as given (shown quoted and escaped).
     pub input: String,
+    /// Why it is not a build.
     pub reason: &'static str,
 }
 
@@ -48,14 +53,17 @@ pub struct ParseBuildError {
 const MAX_QUOTED: usize = 80;
 
 impl Build {
+    /// A build known to all four parts.
     pub const fn full(major: u32, minor: u32, build: u32, revision: u32) -> Build {
         Build { major, minor, build, revision: Some(revision) }
     }
 
+    /// A build known to its CU only (`major.minor.build`).
     pub const fn cu_only(major: u32, minor: u32, build: u32) -> Build {
         Build { major, minor, build, revision: None }
     }
 
+    /// `Full` with a revision, `Cu` without.
     pub fn precision(&self) -> Precision {
         if self.revision.is_some() { Precision::Full } else { Precision::Cu }
     }
@@ -149,11 +157,17 @@ impl std::str::FromStr for Build {
 /// An Exchange product line, as far as build numbers tell it apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Product {
+    /// Exchange Server 2007 (8.x).
     Ex2007,
+    /// Exchange Server 2010 (14.x).
     Ex2010,
+    /// Exchange Server 2013 (15.0).
     Ex2013,
+    /// Exchange Server 2016 (15.1).
     Ex2016,
+    /// Exchange Server 2019 (15.2 below the first SE build).
     Ex2019,
+    /// Exchange Server Subscription Edition (15.2 from build 2562).
     Se,
 }
 

@@ -80,15 +80,21 @@ impl ReleaseKind {
 /// One Exchange release (a CU, SP, RTM, security update or update rollup).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Release {
+    /// The product line.
     pub product: Product,
+    /// The CU, service pack or RTM it belongs to (`CU23`, `SP3`).
     pub cu: String,
     /// Empty for the CU/SP itself; `Mar21SU`, `RU32`, … for updates.
     pub update: String,
+    /// Its build number (always four parts).
     pub build: Build,
     /// `YYYY-MM-DD`, or `YYYY-MM` where the source gives only the month.
     pub date: String,
+    /// Its Knowledge Base article (`KB5000871`), where one is known.
     pub kb: String,
+    /// Where the row's facts come from.
     pub source: String,
+    /// Base, rollup, security update, hotfix update, re-release …
     pub kind: ReleaseKind,
 }
 

@@ -9,9 +9,13 @@ use crate::build::Build;
 /// Where a build was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Source {
+    /// The `X-OWA-Version` response header (full build).
     Header,
+    /// The export tool's manifest (`/ecp/Current/exporttool/…`, full build).
     ExportTool,
+    /// The OWA sign-in page's resource paths (CU precision, or a full build on 2010).
     LogonPage,
+    /// The inventory's `build` column.
     Inventory,
     /// Given to `check` on the command line or stdin.
     Input,
@@ -36,8 +40,11 @@ impl Source {
 /// One build, where it was read, and which front end (`X-FEServer`) sent it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Evidence {
+    /// The build read.
     pub build: Build,
+    /// Where it was read.
     pub source: Source,
+    /// The front end that answered (`X-FEServer`), cleaned, when it said.
     pub front_end: Option<String>,
 }
 

@@ -29,20 +29,35 @@ pub struct Entry {
     pub line: u64,
     /// The host as the report shows it.
     pub host: String,
+    /// The port the row names (its own or the port column's), if any.
     pub port: Option<u16>,
+    /// What to do with the row.
     pub kind: Kind,
     /// The pass-through columns, in header order.
     pub extras: Vec<String>,
 }
 
+/// What an inventory row asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
-    /// Probe this endpoint; `build` is what the inventory says, if anything.
-    Probe { endpoint: Endpoint, build: Option<Build> },
+    /// Probe this endpoint.
+    Probe {
+        /// Where to connect and what to call the host.
+        endpoint: Endpoint,
+        /// What the inventory's `build` column says, if anything.
+        build: Option<Build>,
+    },
     /// No host, but a build: assessed offline.
     Offline(Build),
     /// A CIDR range: `Expand` turns it into one `Probe` per address.
-    Range { net: crate::target::Net, port: u16, build: Option<Build> },
+    Range {
+        /// The addresses.
+        net: crate::target::Net,
+        /// The port every address is probed on.
+        port: u16,
+        /// The inventory's `build` column, for every address.
+        build: Option<Build>,
+    },
     /// Unusable; the text says why.
     Invalid(String),
 }
@@ -345,7 +360,9 @@ impl Entry {
 /// One part of an inventory split N ways (`--shard K/N`, K from 0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
+    /// Which part this run takes (0 ≤ index < count).
     pub index: u64,
+    /// How many parts the inventory is split into.
     pub count: u64,
 }
 

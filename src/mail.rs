@@ -12,6 +12,7 @@ use jiff::Timestamp;
 pub struct Hop {
     /// The receiving server (`by NAME`), lower-cased and cleaned.
     pub server: String,
+    /// The Exchange build the hop's `with` clause names.
     pub build: Build,
     /// When the hop happened, if its date could be read.
     pub at: Option<Timestamp>,

@@ -48,15 +48,22 @@ impl fmt::Display for Fix {
 /// One CU/SP of an affected product line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
+    /// The product line.
     pub product: Product,
+    /// The CU or service pack by name.
     pub cu: String,
+    /// The CU's own build (four parts): the row's key.
     pub cu_build: Build,
+    /// The lowest fixed build on the CU, or that the CU includes or never got the fix.
     pub fix: Fix,
     /// A lower fixed build that another source gives; builds from here up to
     /// `fix` are ambiguous.
     pub alt_fix: Option<Build>,
+    /// The fix's Knowledge Base article.
     pub kb: String,
+    /// The CVEs this row's fix closes on the CU.
     pub cves: Vec<String>,
+    /// Where the row's facts come from.
     pub source: String,
     /// The fix build is offered only to paying Extended Security Update
     /// customers (`esu_only` column `yes`).
@@ -64,6 +71,7 @@ pub struct Row {
 }
 
 impl Row {
+    /// The CU the row is for.
     pub fn key(&self) -> CuKey {
         CuKey::of(&self.cu_build)
     }
@@ -85,6 +93,7 @@ pub struct Table {
     pub config: Option<String>,
     /// Name and content hash, e.g. `proxylogon-2021-03@1a2b3c4d`: reports carry it.
     pub id: String,
+    /// One row per CU/SP (several where CVE groups have different fixes), sorted by `cu_build`.
     pub rows: Vec<Row>,
 }
 

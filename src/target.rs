@@ -11,7 +11,9 @@ use std::net::IpAddr;
 pub struct Endpoint {
     /// Name for DNS, SNI and the Host header (IPv6 without brackets).
     pub host: String,
+    /// The TCP port.
     pub port: u16,
+    /// TLS (`https`) or plain HTTP.
     pub https: bool,
     /// The address to connect to when the inventory gives one beside the
     /// name (as `curl --resolve` does): no lookup, and `host` is still the
@@ -50,6 +52,7 @@ pub const MAX_RANGE: u128 = 65_536;
 pub struct Net {
     /// The first address (host bits cleared).
     pub first: IpAddr,
+    /// The prefix length (0–32 for IPv4, 0–128 for IPv6).
     pub prefix: u8,
 }
 

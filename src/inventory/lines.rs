@@ -14,6 +14,7 @@ pub const MAX_LINE: usize = 1 << 20;
 /// One physical line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Line {
+    /// The line's text, decoded, without its line ending.
     Text(String),
     /// Longer than the cap; only its length is known.
     TooLong(u64),
@@ -22,8 +23,11 @@ pub enum Line {
 /// How the file was decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {
+    /// UTF-8 (a BOM is skipped), or Windows-1252 where a line is not UTF-8.
     Utf8,
+    /// UTF-16 little-endian (a `FF FE` BOM, as Excel's "Unicode text" writes).
     Utf16Le,
+    /// UTF-16 big-endian (a `FE FF` BOM).
     Utf16Be,
 }
 

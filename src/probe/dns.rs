@@ -13,7 +13,9 @@ use std::net::{IpAddr, SocketAddr};
 /// Resolves host names; one per scan.
 #[derive(Clone)]
 pub enum Resolver {
+    /// hickory-resolver from the system's resolv.conf: a timeout per lookup.
     Async(Box<TokioResolver>),
+    /// The system's getaddrinfo, where no resolver could be built from the system configuration.
     System,
 }
 

@@ -29,16 +29,27 @@ const MAX_HEADERS: usize = 200;
 /// Why a request got no response.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum HttpError {
+    /// The name did not resolve (or the lookup timed out).
     #[error("DNS lookup failed: {0}")]
     Dns(String),
+    /// No address accepted a TCP connection (refused, unreachable, reset).
     #[error("TCP connect failed: {0}")]
     Connect(String),
+    /// Neither TLS stack completed a handshake.
     #[error("TLS handshake failed: {0}")]
     Tls(String),
+    /// The chain did not verify and `--require-valid-tls` was given.
     #[error("certificate not trusted: {0}")]
     Untrusted(String),
+    /// A step took longer than its limit.
     #[error("timed out after {secs}s during {stage}")]
-    Timeout { stage: &'static str, secs: f64 },
+    Timeout {
+        /// The step that ran out of time, as the sentence names it.
+        stage: &'static str,
+        /// The limit that ran out, in seconds.
+        secs: f64,
+    },
+    /// The HTTP exchange failed after the connection was up.
     #[error("HTTP error: {0}")]
     Http(String),
     /// The server answered, but not with HTTP that can be parsed: it is not
@@ -54,8 +65,11 @@ pub enum HttpError {
 /// A response, with its body capped at `MAX_BODY`.
 #[derive(Debug)]
 pub struct Response {
+    /// The status code.
     pub status: StatusCode,
+    /// Every header (capped in number and bytes).
     pub headers: HeaderMap,
+    /// The body, at most `MAX_BODY` bytes.
     pub body: Bytes,
     /// Why the body (or the head, for a lenient read) broke off, when it
     /// did: what arrived before the fault still counts.
@@ -65,8 +79,11 @@ pub struct Response {
 /// How the certificate of a connection fared.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CertState {
+    /// No TLS: the connection was plain HTTP.
     PlainHttp,
+    /// The chain verified against the trust anchors for the host's name.
     Verified,
+    /// The chain did not verify; the text says why (self-signed, expired, …).
     Unverified(String),
 }
 
@@ -75,7 +92,9 @@ pub enum CertState {
 /// (`TLSv1.0 ECDHE-RSA-AES256-SHA`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsState {
+    /// The certificate's verdict.
     pub cert: CertState,
+    /// For a legacy (OpenSSL) session, its protocol and cipher.
     pub legacy: Option<String>,
 }
 
@@ -105,6 +124,7 @@ pub struct Connection {
     driver: JoinHandle<()>,
     /// False once a body was left unread or the server closed.
     reusable: bool,
+    /// How the connection's transport fared.
     pub tls: TlsState,
 }
 
@@ -123,7 +143,9 @@ pub struct Limits {
     /// address and the legacy fallback included, counted once. A silent
     /// host costs this, once.
     pub connect_timeout: Duration,
+    /// Sent on every request: the tool's honest name and version.
     pub user_agent: HeaderValue,
+    /// `--require-valid-tls`: a chain that does not verify fails the connection.
     pub require_valid_tls: bool,
     /// An HTTP proxy to tunnel through with CONNECT (`--proxy`); none by default.
     pub proxy: Option<Endpoint>,

@@ -69,7 +69,9 @@ pub fn wants_fallback(err: &rustls::Error) -> bool {
 
 /// What a legacy session negotiated, and what the server showed.
 pub struct Session {
+    /// The OpenSSL session, ready for HTTP.
     pub stream: SslStream<TcpStream>,
+    /// The server's certificate chain, leaf first, for the same verdict as on the rustls path.
     pub chain: Vec<CertificateDer<'static>>,
     /// For the `tls` column: `TLSv1.0 ECDHE-RSA-AES256-SHA`, plus the key
     /// size when it is under 2048 bits.

@@ -184,6 +184,7 @@ fn path_build(path: &str) -> Option<Build> {
 /// What the export-tool manifest says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Manifest {
+    /// The export tool's own `assemblyIdentity` version.
     Build(Build),
     /// An XML document, but without the export tool's identity, or with a
     /// version that is not a build; the text says which.

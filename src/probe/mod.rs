@@ -22,7 +22,9 @@ use std::time::Duration;
 /// The first response of `/owa/`, read without following its redirect (the
 /// header is on it; a Microsoft script missed it by following).
 pub const OWA: &str = "/owa/";
+/// The OWA sign-in page: its resource paths name the CU (and on 2010 the full build).
 pub const LOGON: &str = "/owa/auth/logon.aspx";
+/// The export tool's ClickOnce manifest: its `assemblyIdentity` is the full build.
 pub const EXPORT_TOOL: &str = "/ecp/Current/exporttool/microsoft.exchange.ediscovery.exporttool.application";
 /// Asked only when no `X-OWA-Version` came with the above: they answer 401 with it.
 pub const FALLBACKS: [&str; 2] = ["/EWS/Exchange.asmx", "/Autodiscover/Autodiscover.xml"];
@@ -38,8 +40,11 @@ pub struct Observation {
     pub answered: bool,
     /// Some response carried an Exchange marker.
     pub exchange: bool,
+    /// Every build read, with where.
     pub evidence: Vec<Evidence>,
+    /// The first connection's transport (`None` when none came up).
     pub tls: Option<TlsState>,
+    /// The front ends that answered (`X-FEServer`), each once.
     pub fe_servers: Vec<String>,
     /// Things worth a clause in `detail`: unreadable markers, redirects elsewhere, failed requests.
     pub notes: Vec<String>,

@@ -22,6 +22,8 @@ pub fn provider() -> Arc<CryptoProvider> {
 /// OpenSSL settings, and the verifier whose verdict is recorded.
 #[derive(Clone)]
 pub struct Tls {
+    /// The rustls client: any certificate accepted at the handshake (its
+    /// signatures checked), the chain judged afterwards.
     pub config: Arc<ClientConfig>,
     /// The OpenSSL client of the legacy fallback (`super::legacy`).
     pub legacy: openssl::ssl::SslConnector,

@@ -32,12 +32,15 @@ const IIS_DEFAULT: &str = include_str!("../../fixtures/iis-default.html");
 /// One simulated server.
 #[derive(Debug, Clone)]
 pub struct SimHost {
+    /// Where it listens (loopback).
     pub addr: SocketAddr,
+    /// What it plays.
     pub personality: &'static Personality,
 }
 
 /// A running fleet; dropping it stops every server.
 pub struct Fleet {
+    /// Every server, in the order asked for.
     pub hosts: Vec<SimHost>,
     /// The CA that signed every server's certificate (PEM), for `--ca-cert`.
     pub ca_pem: String,

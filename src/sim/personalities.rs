@@ -9,14 +9,18 @@ use crate::assess::Status;
 /// What one simulated server is.
 #[derive(Debug)]
 pub struct Personality {
+    /// Its name in the inventory's `personality` column and in README.
     pub name: &'static str,
+    /// The status a correct scan gives it (the inventory's `expected_status`).
     pub expected: Status,
+    /// What it serves.
     pub behaviour: Behaviour,
     /// `None`: TLS as rustls serves it (TLS 1.2 and 1.3, ECDHE with AEAD);
     /// otherwise the old Windows TLS it speaks, over OpenSSL.
     pub legacy_tls: Option<LegacyTls>,
 }
 
+/// What a simulated server does with a connection.
 #[derive(Debug)]
 pub enum Behaviour {
     /// Exchange behind these front ends, taking requests in turn.
@@ -33,9 +37,11 @@ pub enum Behaviour {
 /// One Exchange front end.
 #[derive(Debug)]
 pub struct FrontEnd {
+    /// Its `X-FEServer` name.
     pub name: &'static str,
     /// `X-OWA-Version`, exactly as sent.
     pub header: Option<&'static str>,
+    /// What its OWA sign-in page shows.
     pub page: Page,
     /// The export-tool manifest's version; `None`: 404.
     pub manifest: Option<&'static str>,
