@@ -7,7 +7,7 @@
 
 use crate::build::{Build, CuKey, Precision, Product};
 use crate::evidence::{Evidence, Source};
-use crate::table::{Fix, Row, Table};
+use crate::table::{CuFix, Fix, Table};
 use std::fmt;
 
 mod host;
@@ -369,7 +369,7 @@ pub fn judge(build: &Build, table: &Table) -> Verdict {
 /// A CU whose CVEs were fixed by different updates (ProxyShell: April and
 /// May 2021): each group is judged on its own; the worst one leads, the
 /// CVEs still open are listed, and the build needed is the highest fix.
-fn judge_groups(build: &Build, rows: &[&Row], table: &Table, base: Verdict) -> Verdict {
+fn judge_groups(build: &Build, rows: &[&CuFix], table: &Table, base: Verdict) -> Verdict {
     let judged: Vec<Verdict> = rows
         .iter()
         .map(|row| {
@@ -378,7 +378,7 @@ fn judge_groups(build: &Build, rows: &[&Row], table: &Table, base: Verdict) -> V
             v
         })
         .collect();
-    let exposed: Vec<(&Row, &Verdict)> =
+    let exposed: Vec<(&CuFix, &Verdict)> =
         rows.iter().copied().zip(&judged).filter(|(_, v)| v.status.lists_cves()).collect();
     let mut verdict = worst(&judged).unwrap_or(base);
     verdict.fixed_build = judged.iter().filter_map(|v| v.fixed_build).max();
@@ -392,7 +392,7 @@ fn judge_groups(build: &Build, rows: &[&Row], table: &Table, base: Verdict) -> V
 
 /// One sentence for several missing updates of one CU, each with its KB
 /// and CVEs, when they are missing alike (all below, or all unseen).
-fn group_detail(build: &Build, exposed: &[(&Row, &Verdict)], table: &Table) -> Option<String> {
+fn group_detail(build: &Build, exposed: &[(&CuFix, &Verdict)], table: &Table) -> Option<String> {
     let status = exposed.first()?.1.status;
     if exposed.len() < 2 || exposed.iter().any(|(_, v)| v.status != status) {
         return None;
@@ -430,18 +430,18 @@ fn line(build: &Build) -> Line {
     }
 }
 
-fn name(row: &Row) -> String {
+fn name(row: &CuFix) -> String {
     format!("{} {}", row.product, row.cu)
 }
 
 /// Judges a build against one row of its CU; the row's CVEs are listed
 /// when the status says the server may be exposed.
-fn judge_on_row(build: &Build, row: &Row, table: &Table, v: &mut Verdict) {
+fn judge_on_row(build: &Build, row: &CuFix, table: &Table, v: &mut Verdict) {
     judge_against(build, row, table, v);
     v.cves = if v.status.lists_cves() { row.cves.clone() } else { Vec::new() };
 }
 
-fn judge_against(build: &Build, row: &Row, table: &Table, v: &mut Verdict) {
+fn judge_against(build: &Build, row: &CuFix, table: &Table, v: &mut Verdict) {
     v.product = Some(row.product);
     v.cu = Some(row.cu.clone());
     let kb = if row.kb.is_empty() { String::new() } else { format!(" ({})", row.kb) };
@@ -486,7 +486,7 @@ fn judge_against(build: &Build, row: &Row, table: &Table, v: &mut Verdict) {
 }
 
 /// Says that a row's fix build is offered only to paying ESU customers.
-fn esu_note(row: &Row) -> String {
+fn esu_note(row: &CuFix) -> String {
     let Fix::Build(fix) = row.fix else { return String::new() };
     format!(
         "; {fix} for {} is offered only to paying Extended Security Update customers (without ESU, the public remedy is Exchange SE)",
@@ -497,7 +497,7 @@ fn esu_note(row: &Row) -> String {
 /// Compares a build with its CU's fixed build. Only as much of the build as
 /// the evidence shows is compared: a 3-part build on 2013+ shows nothing of
 /// the security update, but on 2010 the third part is the update rollup.
-fn compare(build: &Build, row: &Row, fix: Build, kb: &str, update: &str) -> (Status, String) {
+fn compare(build: &Build, row: &CuFix, fix: Build, kb: &str, update: &str) -> (Status, String) {
     let cu = name(row);
     if build.precision() == Precision::Cu {
         if build.build < fix.build {
@@ -530,10 +530,10 @@ fn compare(build: &Build, row: &Row, fix: Build, kb: &str, update: &str) -> (Sta
 /// The first later CU on the same line with a fix, and the lowest build
 /// there that closes every CVE of the advisory: where a CU's CVEs were fixed
 /// by several updates (ProxyShell: April and May 2021), the highest of them.
-fn next_fixed<'t>(row: &Row, table: &'t Table) -> Option<(&'t Row, Build)> {
+fn next_fixed<'t>(row: &CuFix, table: &'t Table) -> Option<(&'t CuFix, Build)> {
     let first = table.product_rows(row.product).find(|r| r.cu_build > row.cu_build && r.fix != Fix::None)?;
     let rows = table.rows_for(&first.cu_build);
-    let closes_all = |r: &&Row| match r.fix {
+    let closes_all = |r: &&CuFix| match r.fix {
         Fix::Build(b) => Some(b),
         Fix::Included => Some(r.cu_build),
         Fix::None => None,
@@ -542,7 +542,7 @@ fn next_fixed<'t>(row: &Row, table: &'t Table) -> Option<(&'t Row, Build)> {
     Some((first, target))
 }
 
-fn newest_cu_hint(row: &Row, table: &Table) -> String {
+fn newest_cu_hint(row: &CuFix, table: &Table) -> String {
     match table.product_rows(row.product).last() {
         Some(newest) if newest.cu_build > row.cu_build => {
             format!("; the newest CU the tool knows is {} ({})", name(newest), newest.cu_build)

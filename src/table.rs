@@ -45,9 +45,10 @@ impl fmt::Display for Fix {
     }
 }
 
-/// One CU/SP of an affected product line.
+/// One row of a fixed-build table: a CU/SP of an affected product line
+/// and its fix (named apart from the report's `Row`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Row {
+pub struct CuFix {
     /// The product line.
     pub product: Product,
     /// The CU or service pack by name.
@@ -70,7 +71,7 @@ pub struct Row {
     pub esu_only: bool,
 }
 
-impl Row {
+impl CuFix {
     /// The CU the row is for.
     pub fn key(&self) -> CuKey {
         CuKey::of(&self.cu_build)
@@ -94,7 +95,7 @@ pub struct Table {
     /// Name and content hash, e.g. `proxylogon-2021-03@1a2b3c4d`: reports carry it.
     pub id: String,
     /// One row per CU/SP (several where CVE groups have different fixes), sorted by `cu_build`.
-    pub rows: Vec<Row>,
+    pub rows: Vec<CuFix>,
 }
 
 #[derive(serde::Deserialize)]
@@ -158,7 +159,7 @@ impl Table {
 
     /// The table rows for the CU `build` is on: one, or one per group of
     /// CVEs fixed by different updates (ProxyShell).
-    pub fn rows_for(&self, build: &Build) -> Vec<&Row> {
+    pub fn rows_for(&self, build: &Build) -> Vec<&CuFix> {
         let key = CuKey::of(build);
         self.rows.iter().filter(|r| r.key() == key).collect()
     }
@@ -169,13 +170,13 @@ impl Table {
     }
 
     /// Every row of one product, oldest first.
-    pub fn product_rows(&self, product: Product) -> impl Iterator<Item = &Row> {
+    pub fn product_rows(&self, product: Product) -> impl Iterator<Item = &CuFix> {
         self.rows.iter().filter(move |r| r.product == product)
     }
 }
 
-fn parse_rows(text: &str) -> Result<Vec<Row>> {
-    let mut rows: Vec<Row> = Vec::new();
+fn parse_rows(text: &str) -> Result<Vec<CuFix>> {
+    let mut rows: Vec<CuFix> = Vec::new();
     for (i, raw) in csv_reader(text).deserialize::<RawRow>().enumerate() {
         let at = || format!("table row {}", i + 1);
         let raw = raw.with_context(at)?;
@@ -204,7 +205,7 @@ fn parse_rows(text: &str) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
-fn parse_row(raw: RawRow) -> Result<Row> {
+fn parse_row(raw: RawRow) -> Result<CuFix> {
     let product = Product::from_code(&raw.product).with_context(|| format!("unknown product {:?}", raw.product))?;
     let cu_build = parse_build(&raw.cu_build, "cu_build")?;
     ensure!(cu_build.precision() == Precision::Full, "cu_build {cu_build} needs all four parts");
@@ -239,7 +240,7 @@ fn parse_row(raw: RawRow) -> Result<Row> {
         other => bail!("esu_only is 'yes' or empty, not {other:?}"),
     };
     ensure!(!esu_only || matches!(fix, Fix::Build(_)), "esu_only needs a fix build");
-    Ok(Row { product, cu: raw.cu, cu_build, fix, alt_fix, kb: raw.kb, cves, source: raw.source, esu_only })
+    Ok(CuFix { product, cu: raw.cu, cu_build, fix, alt_fix, kb: raw.kb, cves, source: raw.source, esu_only })
 }
 
 /// Whether `text` is a CVE id (`CVE-YYYY-NNNN…`).
