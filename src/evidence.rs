@@ -1,6 +1,7 @@
 //! What the probe (and the other readers: the inventory, `check`'s input,
-//! mail headers) hand to `assess`: builds with where each was read, and the
-//! plain facts of one probed host. Data only: the modules that gather
+//! mail headers) hand on: builds with where each was read, the plain facts
+//! of one probed host for `assess`, and how its connection's TLS fared for
+//! the report. Data only: the modules that gather
 //! evidence and the module that judges it both import this one, and neither
 //! imports the other.
 
@@ -59,6 +60,44 @@ impl Evidence {
         match &self.front_end {
             Some(fe) => format!("{} {} (front end {fe})", self.source.as_str(), self.build),
             None => format!("{} {}", self.source.as_str(), self.build),
+        }
+    }
+}
+
+/// How the certificate of a connection fared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertState {
+    /// No TLS: the connection was plain HTTP.
+    PlainHttp,
+    /// The chain verified against the trust anchors for the host's name.
+    Verified,
+    /// The chain did not verify; the text says why (self-signed, expired, …).
+    Unverified(String),
+}
+
+/// What a connection's transport was: its certificate's verdict, and for a
+/// session over the legacy fallback what it negotiated
+/// (`TLSv1.0 ECDHE-RSA-AES256-SHA`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsState {
+    /// The certificate's verdict.
+    pub cert: CertState,
+    /// For a legacy (OpenSSL) session, its protocol and cipher.
+    pub legacy: Option<String>,
+}
+
+impl TlsState {
+    /// The `tls` column: `verified`, `unverified: REASON` or `plain-http`,
+    /// and `; legacy PROTOCOL CIPHER` for a legacy session.
+    pub fn describe(&self) -> String {
+        let cert = match &self.cert {
+            CertState::PlainHttp => "plain-http".into(),
+            CertState::Verified => "verified".into(),
+            CertState::Unverified(why) => format!("unverified: {why}"),
+        };
+        match &self.legacy {
+            Some(session) => format!("{cert}; legacy {session}"),
+            None => cert,
         }
     }
 }

@@ -5,6 +5,7 @@
 
 use super::dns::Resolver;
 use super::tls::Tls;
+use crate::evidence::{CertState, TlsState};
 use crate::target::Endpoint;
 use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, Empty};
@@ -74,44 +75,6 @@ pub struct Response {
     /// Why the body (or the head, for a lenient read) broke off, when it
     /// did: what arrived before the fault still counts.
     pub broken: Option<String>,
-}
-
-/// How the certificate of a connection fared.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CertState {
-    /// No TLS: the connection was plain HTTP.
-    PlainHttp,
-    /// The chain verified against the trust anchors for the host's name.
-    Verified,
-    /// The chain did not verify; the text says why (self-signed, expired, …).
-    Unverified(String),
-}
-
-/// What a connection's transport was: its certificate's verdict, and for a
-/// session over the legacy fallback what it negotiated
-/// (`TLSv1.0 ECDHE-RSA-AES256-SHA`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TlsState {
-    /// The certificate's verdict.
-    pub cert: CertState,
-    /// For a legacy (OpenSSL) session, its protocol and cipher.
-    pub legacy: Option<String>,
-}
-
-impl TlsState {
-    /// The `tls` column: `verified`, `unverified: REASON` or `plain-http`,
-    /// and `; legacy PROTOCOL CIPHER` for a legacy session.
-    pub fn describe(&self) -> String {
-        let cert = match &self.cert {
-            CertState::PlainHttp => "plain-http".into(),
-            CertState::Verified => "verified".into(),
-            CertState::Unverified(why) => format!("unverified: {why}"),
-        };
-        match &self.legacy {
-            Some(session) => format!("{cert}; legacy {session}"),
-            None => cert,
-        }
-    }
 }
 
 /// A connection's byte stream, whatever carries it.

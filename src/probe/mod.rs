@@ -11,10 +11,11 @@ pub mod markers;
 pub mod raw;
 pub mod tls;
 
+use crate::evidence::TlsState;
 use crate::evidence::{Evidence, HostFacts, Source};
 use crate::sanitize::clean;
 use crate::target::Endpoint;
-use http::{Connection, HttpError, Limits, Response, TlsState};
+use http::{Connection, HttpError, Limits, Response};
 use hyper::header::HeaderValue;
 use std::net::SocketAddr;
 use std::time::Duration;
