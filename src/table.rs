@@ -14,7 +14,7 @@ const BUILTIN_TABLE: &str = include_str!("../data/proxylogon-2021-03.csv");
 
 /// Every advisory the tool knows: its id for `--advisory`, and its table.
 /// The first is the default.
-pub const ADVISORIES: [(&str, &str); 7] = [
+pub const ADVISORIES: &[(&str, &str)] = &[
     ("proxylogon", BUILTIN_TABLE),
     ("proxyshell", include_str!("../data/proxyshell-2021.csv")),
     ("proxynotshell", include_str!("../data/proxynotshell-2022.csv")),
