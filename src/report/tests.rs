@@ -15,16 +15,18 @@ fn row(build: &str, detail: Option<&str>, extras: &[&str]) -> Row {
         verdict,
         tls: "unverified: self-signed".into(),
         fe_servers: vec!["EX1".into(), "-EX2".into()],
-        checked_at: "2026-11-27T10:00:00Z".parse().unwrap(),
+        checked_at: jiff::Timestamp::UNIX_EPOCH,
         table: table.id,
         line: Some(7),
         staleness: crate::staleness::of(&build.parse().unwrap(), &table.releases),
+        support: None,
         open_cves: crate::open_cves::of(&build.parse().unwrap(), &table.releases),
         each: Vec::new(),
         change: None,
         accepted: None,
         extras: extras.iter().map(|s| s.to_string()).collect(),
     }
+    .at("2026-11-27T10:00:00Z".parse().unwrap())
 }
 
 fn write(format: Format, rows: &[Row], extras: &[&str]) -> String {
