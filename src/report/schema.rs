@@ -370,3 +370,73 @@ impl Schema {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn the_layout_s_columns_follow_the_row_s_own_in_one_order() {
+        let layout = Layout {
+            advisories: strings(&["proxylogon", "proxyshell"]),
+            change: true,
+            accepted: true,
+            extras: strings(&["change", "owner"]),
+            provenance: Some(provenance::Provenance {
+                shard: "0/2".into(),
+                inventory_sha256: "ab".into(),
+                inventory_lines: 3,
+                advisories: "proxylogon+proxyshell".into(),
+            }),
+            ..Layout::default()
+        };
+        let schema = Schema::of(&layout);
+        let names: Vec<&str> = schema.names().collect();
+        assert_eq!(&names[..COLUMNS.len()], COLUMNS);
+        assert_eq!(
+            &names[COLUMNS.len()..],
+            [
+                "status_proxylogon",
+                "cves_proxylogon",
+                "status_proxyshell",
+                "cves_proxyshell",
+                "change",
+                "accepted",
+                "shard",
+                "inventory_sha256",
+                "inventory_lines",
+                "advisories",
+                "inventory_change",
+                "owner",
+            ]
+        );
+        // Read back by name, knowing the inventory's columns: the same keys.
+        let read = Schema::read(&strings(&names), &pass_through_names(&layout.extras));
+        assert_eq!(read.columns(), schema.columns());
+        assert_eq!(read.at(&Key::Change), Some(names.iter().position(|n| *n == "change").unwrap()));
+        assert_eq!(read.at(&Key::PassThrough(0)), Some(names.iter().position(|n| *n == "inventory_change").unwrap()));
+    }
+
+    #[test]
+    fn kinds_type_what_json_lines_and_xlsx_type() {
+        for name in ["port", "line", "sus_behind", "open_cves_count", "inventory_lines"] {
+            assert_eq!(kind_of_name(name), Kind::Number, "{name}");
+        }
+        for name in ["cves", "fe_servers", "cves_proxyshell"] {
+            assert_eq!(kind_of_name(name), Kind::List, "{name}");
+        }
+        assert_eq!(kind_of_name("open_cves"), Kind::ListOrUnknown);
+        assert_eq!(kind_of_name("checked_at"), Kind::DateTime);
+        assert_eq!(kind_of_name("latest_su_date"), Kind::Date);
+        // Not an advisory id: not the report's, so text.
+        for name in ["cves_other", "status_old", "detail", "owner"] {
+            assert_eq!(kind_of_name(name), Kind::Text, "{name}");
+        }
+        let read = Schema::read(&strings(&["status_old", "port"]), &strings(&["status_old", "port"]));
+        assert!(read.columns().iter().all(|(_, k)| k.kind() == Kind::PassThrough));
+    }
+}

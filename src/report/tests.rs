@@ -161,3 +161,14 @@ fn a_pass_through_status_column_reaches_every_format_under_its_prefix() {
     assert!(html.contains("<th>inventory_status</th><th>inventory_detail</th>"), "{html}");
     assert!(html.contains("<td>decommissioned</td><td>see ticket</td>"));
 }
+
+/// Issue 13: HTML styled every column whose name starts with `status_` as a
+/// status, an inventory column such as `status_old` too; the schema knows
+/// it is the inventory's.
+#[test]
+fn a_pass_through_column_named_status_something_is_not_styled_as_a_status() {
+    let html = write(Format::Html, &[row("15.1.2176.9", None, &["vulnerable"])], &["status_old"]);
+    assert!(html.contains("<th>status_old</th>"), "{html}");
+    assert!(html.contains("<td class=\"s patched\">patched</td>"), "the row's own status is styled");
+    assert!(html.contains("<td>vulnerable</td>") && !html.contains("class=\"s vulnerable\""), "{html}");
+}
