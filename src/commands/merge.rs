@@ -78,9 +78,7 @@ pub fn merge(
     let merged = join(&entries, read.iter().map(|(_, r, _)| r), &shape)?;
     let missing = merged.missing;
     let shards_format = config.format.unwrap_or(if *jsonl { Format::Jsonl } else { Format::Csv });
-    for p in
-        planned.iter_mut().filter(|p| p.path.as_deref().is_none_or(|path| outputs::format_of_extension(path).is_none()))
-    {
+    for p in planned.iter_mut().filter(|p| p.path.as_deref().is_none_or(|path| Format::of_extension(path).is_none())) {
         p.format = shards_format;
     }
     let mut written = Vec::with_capacity(opened.len());

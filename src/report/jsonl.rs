@@ -1,9 +1,10 @@
-//! JSON Lines values (issue 15): typed, not all strings. Numbers are JSON
+//! The JSON Lines report (`--format jsonl`) and its values (issue 15):
+//! typed, not all strings, by each column's `schema::Kind`. Numbers are JSON
 //! numbers, lists (`cves`, `open_cves`, `fe_servers`, `cves_ID`) are arrays
 //! of strings, absent values are `null`; pass-through inventory columns stay
-//! the strings the inventory had. The same rules for `scan`, `check`,
+//! the strings the inventory had. The same writer for `scan`, `check`,
 //! `headers` and `merge` (which re-types cells read back as text), and
-//! `text_of` is their inverse for the readers (`--baseline`, `merge`).
+//! `text_of` is its inverse for the readers (`--baseline`, `merge`).
 
 use super::format::{Exporter, Start};
 use super::schema::{Column, Kind, Schema, kind_of_name};

@@ -19,11 +19,6 @@ pub struct Planned {
     pub format: Format,
 }
 
-/// The format a file's extension names, if it names one (`Format::of_extension`).
-pub fn format_of_extension(path: &str) -> Option<Format> {
-    Format::of_extension(path)
-}
-
 /// Whether `path` means the process's stdout.
 fn is_stdout(path: &str) -> bool {
     matches!(path, "-" | "/dev/stdout" | "/dev/fd/1" | "/proc/self/fd/1")
@@ -47,7 +42,7 @@ pub fn plan(paths: &[String], format: Option<Format>, stdout_default: Format) ->
         let format = if is_stdout(path) {
             format.unwrap_or(stdout_default)
         } else {
-            format_of_extension(path).or(format).unwrap_or(Format::Csv)
+            Format::of_extension(path).or(format).unwrap_or(Format::Csv)
         };
         planned.push(Planned { path: Some(path.clone()), format });
     }
