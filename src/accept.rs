@@ -5,7 +5,9 @@
 //! status, gains an `accepted` cell (`until DATE: reason (owner)`) and does
 //! not count for `--fail-on` or `--fail-on-change` until the acceptance
 //! expires. Expired and unused acceptances are named in the summary. A
-//! malformed file is an error naming its line.
+//! malformed file is an error naming its line. This module decides which
+//! rows an acceptance covers; the value a row carries is `report::Accepted`
+//! (accept imports report, never the other way).
 
 use crate::build::Build;
 use crate::report::{Accepted, Row};

@@ -1,7 +1,7 @@
 //! Comparing a run with an earlier report (`--baseline`): the `change` of
 //! each row, matched on host and port (a row without a host: on its
 //! inventory line and build, its own identity), and the hosts that are gone.
-//! Columns are read by name.
+//! Columns are read by name, through the report's schema.
 
 use super::read::read_report;
 use super::schema::{Column, Key, Schema};
