@@ -4,7 +4,8 @@
 //! the HTML page, the XLSX workbook and the aligned table are all derived
 //! from a [`Schema`]; `merge` and `--baseline` read reports back by column
 //! name through [`Schema::read`]. Adding a column of every row: a variant of
-//! [`Column`] (its name, kind and cell, in `Column::ALL` order).
+//! [`Column`] — its name, its cell, its kind if it is not text, and its
+//! place in `Column::ALL` — in this file.
 
 use super::{Layout, Row, provenance};
 use crate::table::ADVISORIES;
@@ -60,8 +61,8 @@ pub enum Column {
 }
 
 /// The names of `Column::ALL`, in order.
-pub const COLUMNS: [&str; 22] = {
-    let mut names = [""; 22];
+pub const COLUMNS: [&str; Column::ALL.len()] = {
+    let mut names = [""; Column::ALL.len()];
     let mut i = 0;
     while i < names.len() {
         names[i] = Column::ALL[i].name();
@@ -93,7 +94,7 @@ pub enum Kind {
 
 impl Column {
     /// Every column, in report order.
-    pub const ALL: [Column; 22] = [
+    pub const ALL: &[Column] = &[
         Column::Host,
         Column::Port,
         Column::Status,
@@ -244,8 +245,8 @@ impl Key {
         let advisory = |prefix: &str| {
             name.strip_prefix(prefix).filter(|id| ADVISORIES.iter().any(|(known, _)| known == id)).map(String::from)
         };
-        if let Some(c) = Column::ALL.into_iter().find(|c| c.name() == name) {
-            return Some(Key::Own(c));
+        if let Some(c) = Column::ALL.iter().find(|c| c.name() == name) {
+            return Some(Key::Own(*c));
         }
         match name {
             "change" => return Some(Key::Change),
@@ -294,7 +295,7 @@ impl Schema {
     /// the shard provenance, then the inventory's columns (named by
     /// `pass_through_names`).
     pub fn of(layout: &Layout) -> Schema {
-        let mut keys: Vec<Key> = Column::ALL.into_iter().map(Key::Own).collect();
+        let mut keys: Vec<Key> = Column::ALL.iter().copied().map(Key::Own).collect();
         for id in &layout.advisories {
             keys.push(Key::AdvisoryStatus(id.clone()));
             keys.push(Key::AdvisoryCves(id.clone()));
