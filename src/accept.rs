@@ -5,10 +5,12 @@
 //! status, gains an `accepted` cell (`until DATE: reason (owner)`) and does
 //! not count for `--fail-on` or `--fail-on-change` until the acceptance
 //! expires. Expired and unused acceptances are named in the summary. A
-//! malformed file is an error naming its line.
+//! malformed file is an error naming its line. This module decides which
+//! rows an acceptance covers; the value a row carries is `report::Accepted`
+//! (accept imports report, never the other way).
 
 use crate::build::Build;
-use crate::report::Row;
+use crate::report::{Accepted, Row};
 use anyhow::{Context, Result, bail};
 use jiff::civil::Date;
 use std::path::Path;
@@ -26,29 +28,12 @@ pub struct Acceptance {
     pub advisory: Option<String>,
     /// With host `*`: the build (or, 3 parts, the CU) it covers.
     pub build: Option<Build>,
+    /// Why the exposure is accepted.
     pub reason: String,
+    /// Who accepted it.
     pub owner: String,
     /// The last day it holds (UTC).
     pub expires: Date,
-}
-
-/// A row's acceptance: the `accepted` cell, and what it covers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Accepted {
-    /// `until DATE: reason (owner)`, `; `-joined when several match.
-    pub text: String,
-    /// Advisory ids covered.
-    pub advisories: Vec<String>,
-    /// Whether every advisory judged is covered (the row's own status then
-    /// does not count either).
-    pub whole: bool,
-}
-
-impl Accepted {
-    /// Whether the acceptance covers this advisory.
-    pub fn covers(&self, advisory: &str) -> bool {
-        self.advisories.iter().any(|a| a == advisory)
-    }
 }
 
 impl Acceptance {
@@ -257,6 +242,7 @@ mod tests {
                 table: table.id,
                 line: Some(2),
                 staleness: None,
+                support: None,
                 open_cves: None,
                 each: Vec::new(),
                 change: None,

@@ -68,16 +68,22 @@ pub struct Common {
     pub color: Color,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Csv,
-    Jsonl,
-    /// Aligned columns for reading at a terminal
-    Table,
-    /// One self-contained HTML page for auditors (chart, hosts to act on, every row)
-    Html,
-    /// An Excel workbook: Summary, Hosts (typed cells, filters) and Provenance sheets; a file or a pipe, never a terminal
-    Xlsx,
+/// The report formats are the report layer's (`report::Format`, the one
+/// place a format is added); `--format` offers each by its name and help.
+pub use crate::report::Format;
+
+impl ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Format::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        let value = clap::builder::PossibleValue::new(self.name());
+        Some(match self.help() {
+            Some(help) => value.help(help),
+            None => value,
+        })
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -558,7 +558,7 @@ fn judge_entry(entry: Entry, observation: Option<Probed>, config: &Config) -> Ro
         fe_servers,
         line: Some(entry.line),
         extras: entry.extras,
-        ..Row::judged(judged, config)
+        ..Row::judged(judged, config.table_ids())
     }
 }
 

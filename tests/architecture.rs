@@ -16,11 +16,16 @@
 //! - `probe` never imports `assess` or `table`: the prober gathers facts
 //!   (`evidence`), `assess` judges them.
 //! - `report` never imports `probe`, `scan` or `commands`.
+//! - `report` never imports `cli`, `config` or `probe` (issue 13: the
+//!   output `Format` lives in `report`; rows and runs are built from plain
+//!   values).
+//! - No import cycle between `accept` and `report`, nor between `config`
+//!   and `report` (each pair imports one way only).
 //! - `build` imports nothing from the crate; `catalog` (the releases,
 //!   parsed once) only `build`; `table` only `build` and `catalog`.
 //! - No module imports `commands` (only `lib` declares and calls it).
 //! - `cli` is imported by no module beyond those that do so today (`config`,
-//!   `commands`, `report`, `scan`, and `main`): the list may only shrink.
+//!   `commands`, `scan`, and `main`): the list may only shrink.
 //! - `inventory` and `mail` never import `probe`, `assess`, `report`,
 //!   `config`, `cli` or `scan`; `sim` never imports `probe`, `report`,
 //!   `config`, `cli` or `scan`.
@@ -31,13 +36,8 @@
 //! Rules from issue 13 that do NOT hold yet (not asserted; add each here
 //! when it does):
 //!
-//! - "`report` never imports `cli` or `config`": `report/mod.rs` imports
-//!   `cli::Format` and `config`, `report/outputs.rs` imports `cli`,
-//!   `report/provenance.rs` imports `config`.
-//! - "only `config`, `lib` and `main` import `cli`": `commands`, `report` and
-//!   `scan` do too.
-//! - "no import cycles": `config` <-> `report` and `accept` <-> `report`
-//!   import each other.
+//! - "only `config`, `lib` and `main` import `cli`": `commands` and `scan`
+//!   do too.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -205,6 +205,24 @@ fn report_never_imports_probe_scan_or_commands() {
 }
 
 #[test]
+fn report_never_imports_cli_config_or_probe() {
+    let graph = graph();
+    let report = imports(&graph, "report");
+    for forbidden in ["cli", "config", "probe"] {
+        assert!(!report.contains(forbidden), "report imports {forbidden}");
+    }
+}
+
+#[test]
+fn accept_and_config_do_not_form_a_cycle_with_report() {
+    let graph = graph();
+    for other in ["accept", "config"] {
+        let both = imports(&graph, other).contains("report") && imports(&graph, "report").contains(other);
+        assert!(!both, "{other} and report import each other");
+    }
+}
+
+#[test]
 fn build_and_table_sit_at_the_bottom() {
     let graph = graph();
     assert_eq!(imports(&graph, "build"), BTreeSet::new());
@@ -219,7 +237,7 @@ fn no_module_imports_commands() {
 
 #[test]
 fn cli_importers_only_shrink() {
-    let allowed = set(&["commands", "config", "main", "report", "scan"]);
+    let allowed = set(&["commands", "config", "main", "scan"]);
     let graph = graph();
     let extra: Vec<_> = importers(&graph, "cli").difference(&allowed).cloned().collect();
     assert!(extra.is_empty(), "new importers of cli: {extra:?}");

@@ -156,3 +156,42 @@ fn merge_refuses_shards_that_do_not_belong_together_and_honours_format() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Issue 13: merge found the statuses it counts for the exit status by the
+/// name prefix `status_`, so an inventory column passed through as
+/// `status_old` (not an advisory id, so not renamed) turned a clean merge
+/// into findings (exit 1) and was coloured as a status in HTML. Columns are
+/// now known by the report's schema, not by a prefix.
+#[test]
+fn a_pass_through_column_named_status_something_is_not_a_status() {
+    let dir = temp_dir("merge-status-prefix");
+    let inv = dir.join("inv.csv");
+    std::fs::write(&inv, "build,status_old\n15.1.2176.9,vulnerable\n15.2.858.2,vulnerable\n").unwrap();
+    let shard = dir.join("s0.csv");
+    let out = run(&["scan", inv.to_str().unwrap(), "-q", "--shard", "0/1", "-o", shard.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "both builds are patched: {}", String::from_utf8_lossy(&out.stderr));
+    let (merged, page) = (dir.join("merged.csv"), dir.join("merged.html"));
+    let out = run(&[
+        "merge",
+        "--inventory",
+        inv.to_str().unwrap(),
+        "-q",
+        "-o",
+        merged.to_str().unwrap(),
+        "-o",
+        page.to_str().unwrap(),
+        shard.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "the inventory's column is no finding: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = read_csv(&merged);
+    assert!(rows.iter().all(|r| r["status"] == "patched" && r["status_old"] == "vulnerable"), "{rows:?}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("<td>vulnerable</td>"), "shown as plain text");
+    assert!(!html.contains("<td class=\"s vulnerable\">"), "not styled as a status");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -30,7 +30,7 @@ pub fn headers(config: &Config, files: &[String], output: &[String]) -> Result<O
         hops.extend(mail::messages(&text).into_iter().flat_map(mail::hops));
     }
     let hops = mail::newest_per_server(hops);
-    let run = crate::report::provenance::Run::now(config, None)?;
+    let run = crate::report::provenance::Run::now(config.table_ids(), None)?;
     let mut writer =
         outputs::Reports::new(opened, &crate::report::Layout { run: Some(run), ..config.layout(false, Vec::new()) })?;
     let mut summary = Summary::default();
@@ -60,9 +60,6 @@ fn row(hop: &Hop, config: &Config) -> Row {
         v.detail = format!("{}; {seen}", v.detail);
         v
     });
-    Row {
-        host: hop.server.clone(),
-        checked_at: hop.at.unwrap_or_else(jiff::Timestamp::now),
-        ..Row::judged(judged, config)
-    }
+    let row = Row::judged(judged, config.table_ids());
+    Row { host: hop.server.clone(), ..row.at(hop.at.unwrap_or_else(jiff::Timestamp::now)) }
 }

@@ -118,7 +118,10 @@ pub fn scan(config: &Config, args: ScanArgs) -> Result<Outcome> {
     let planned = report::outputs::plan(&args.output, config.format, scan::format(config))?;
     report::outputs::check(&planned, &inputs)?;
     let metrics = args.metrics.as_deref().map(crate::metrics::Destination::check).transpose()?;
-    let run = report::provenance::Run::now(config, args.inventory.as_deref().filter(|p| *p != "-").map(Path::new))?;
+    let run = report::provenance::Run::now(
+        config.table_ids(),
+        args.inventory.as_deref().filter(|p| *p != "-").map(Path::new),
+    )?;
     let (rows, extra_columns, note): (scan::Entries, Vec<String>, _) = match &args.inventory {
         Some(path) => {
             let inventory = open_inventory(path, args.host_column.as_deref())?;
@@ -477,7 +480,7 @@ pub fn demo(config: &Config, inventory_path: Option<&Path>, output_path: &Path) 
     let planned =
         report::outputs::plan(&[output_path.to_string_lossy().into_owned()], config.format, scan::format(config))?;
     let output = report::outputs::open(&planned, &inputs)?;
-    let run = report::provenance::Run::now(config, inventory_path)?;
+    let run = report::provenance::Run::now(config.table_ids(), inventory_path)?;
     runtime()?.block_on(async {
         let (fleet, moved) = start_fleet_somewhere(&hosts).await?;
         if !config.quiet {

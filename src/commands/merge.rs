@@ -2,20 +2,27 @@
 //! in inventory order, cells taken by column name, in `--format` (default:
 //! the shards' own). Shards that do not belong together are refused first
 //! (`shards`). A row no shard report has is written as `not-scanned`, and
-//! the exit status is then 2, naming the missing shard.
+//! the exit status is then 2, naming the missing shard. The reports are
+//! read back through the report's schema (`Schema::read`): a column is the
+//! report's own or the inventory's by its name, never by its position or a
+//! prefix, and the merged rows are written by the same format writers as a
+//! scan's.
 
 use crate::Outcome;
 use crate::assess::{self, Status};
-use crate::cli::Format;
 use crate::config::{Config, Rows, Seen};
 use crate::inventory::{self, Entry};
 use crate::report::read::{ReadReport, read_report_raw};
-use crate::report::{neutralise_formula, outputs, unneutralise};
+use crate::report::schema::{Column, Key, Schema};
+use crate::report::{Format, Output, format::Start, outputs, unneutralise};
 use anyhow::{Context, Result, bail, ensure};
 use std::collections::HashMap;
-use std::io::{self, BufReader, Write};
+use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 
+/// `merge`: joins the shard `reports` of `inventory` (its host column
+/// `host_column`, as the scan had it) into the reports `output` names; the
+/// outcome decides the exit status.
 pub fn merge(
     config: &Config,
     inventory: &str,
@@ -65,20 +72,18 @@ pub fn merge(
     // The merged report is the whole inventory's: no shard provenance.
     let columns: Vec<String> =
         first.columns.iter().filter(|c| !crate::report::provenance::COLUMNS.contains(&c.as_str())).cloned().collect();
-    let run = crate::report::provenance::Run::now(config, Some(Path::new(inventory)))?;
-    let shape = Shape { columns: &columns, extra_names: &extra_names, csv_input: !*jsonl, run: Some(run) };
+    let schema = Schema::read(&columns, &extra_names);
+    let run = crate::report::provenance::Run::now(config.table_ids(), Some(Path::new(inventory)))?;
+    let shape = Shape { schema: &schema, csv_input: !*jsonl, run: Some(run) };
     let merged = join(&entries, read.iter().map(|(_, r, _)| r), &shape)?;
     let missing = merged.missing;
     let shards_format = config.format.unwrap_or(if *jsonl { Format::Jsonl } else { Format::Csv });
-    for p in
-        planned.iter_mut().filter(|p| p.path.as_deref().is_none_or(|path| outputs::format_of_extension(path).is_none()))
-    {
+    for p in planned.iter_mut().filter(|p| p.path.as_deref().is_none_or(|path| Format::of_extension(path).is_none())) {
         p.format = shards_format;
     }
     let mut written = Vec::with_capacity(opened.len());
-    for ((mut out, _), p) in opened.into_iter().zip(&planned) {
-        write_rows(&mut out, &shape, &merged.rows, p.format)?;
-        written.push(out);
+    for ((out, _), p) in opened.into_iter().zip(&planned) {
+        written.push(write_rows(out, &shape, &merged.rows, p.format)?);
     }
     let place = outputs::commit_all(written)?;
     if !config.quiet {
@@ -92,10 +97,11 @@ pub fn merge(
         eprintln!("exchange-exposure: shard {k}/{n} is missing ({rows} inventory rows): its rows are not-scanned");
     }
     // The overall status and, with several advisories, each one's.
-    let status_columns: Vec<usize> = columns
+    let status_columns: Vec<usize> = schema
+        .columns()
         .iter()
         .enumerate()
-        .filter(|(_, c)| *c == "status" || c.starts_with("status_"))
+        .filter(|(_, (_, key))| matches!(key, Key::Own(Column::Status) | Key::AdvisoryStatus(_)))
         .map(|(i, _)| i)
         .collect();
     let statuses = merged.rows.iter().flat_map(|r| status_columns.iter().filter_map(|&i| Status::parse(&r[i])));
@@ -121,11 +127,10 @@ struct Merged {
 }
 
 /// The merged report's columns (the first report's order, provenance
-/// dropped), which of them are the inventory's pass-through columns, and
-/// whether the reports are CSV (cells formula-guarded as written).
+/// dropped; the schema knows which are the inventory's pass-through
+/// columns), and whether the reports are CSV (cells formula-guarded as written).
 struct Shape<'a> {
-    columns: &'a [String],
-    extra_names: &'a [String],
+    schema: &'a Schema,
     csv_input: bool,
     /// How the merge was made, for the HTML provenance section.
     run: Option<crate::report::provenance::Run>,
@@ -137,19 +142,20 @@ struct Shape<'a> {
 /// split them by address), so where the inventory has several rows on one
 /// line they are told apart by host and port.
 fn join<'a>(entries: &[Entry], reports: impl Iterator<Item = &'a ReadReport>, shape: &Shape) -> Result<Merged> {
-    let column = |name: &str| {
-        shape.columns.iter().position(|c| c == name).with_context(|| format!("the reports have no {name:?} column"))
+    let column = |column: Column| {
+        let name = column.name();
+        shape.schema.at(&Key::Own(column)).with_context(|| format!("the reports have no {name:?} column"))
     };
-    let (host_at, port_at) = (column("host")?, column("port")?);
+    let (host_at, port_at) = (column(Column::Host)?, column(Column::Port)?);
     let mut per_line: HashMap<String, usize> = HashMap::new();
     for entry in entries {
         *per_line.entry(entry.line.to_string()).or_default() += 1;
     }
     let mut by_line: HashMap<String, Vec<Vec<String>>> = HashMap::new();
     for report in reports {
-        let line_at = report.column("line")?;
-        // Where each of the merged columns is in this report.
-        let at: Vec<usize> = shape.columns.iter().map(|c| report.column(c)).collect::<Result<_>>()?;
+        let line_at = report.column(Column::Line.name())?;
+        // Where each of the merged columns is in this report, by name.
+        let at: Vec<usize> = shape.schema.names().map(|c| report.column(c)).collect::<Result<_>>()?;
         for row in &report.rows {
             // Plain text: a CSV cell's formula guard comes off, and goes back on as written.
             let plain = |c: &String| if shape.csv_input { unneutralise(c).to_string() } else { c.clone() };
@@ -184,69 +190,38 @@ fn join<'a>(entries: &[Entry], reports: impl Iterator<Item = &'a ReadReport>, sh
     Ok(Merged { rows, missing })
 }
 
-/// A `not-scanned` row for an inventory entry no report has, by column name.
+/// A `not-scanned` row for an inventory entry no report has, by column.
 fn missing_row(entry: &Entry, shape: &Shape) -> Vec<String> {
     let verdict = assess::not_scanned("no shard report has this inventory row");
     shape
-        .columns
+        .schema
+        .columns()
         .iter()
-        .map(|c| {
-            if let Some(i) = shape.extra_names.iter().position(|n| n == c) {
-                return entry.extras.get(i).cloned().unwrap_or_default();
-            }
-            match c.as_str() {
-                "host" => entry.host.clone(),
-                "port" => entry.port.map(|p| p.to_string()).unwrap_or_default(),
-                "status" => verdict.status.to_string(),
-                "detail" => verdict.detail.clone(),
-                "line" => entry.line.to_string(),
-                _ => String::new(),
-            }
+        .map(|(_, key)| match key {
+            Key::PassThrough(i) => entry.extras.get(*i).cloned().unwrap_or_default(),
+            Key::Own(Column::Host) => entry.host.clone(),
+            Key::Own(Column::Port) => entry.port.map(|p| p.to_string()).unwrap_or_default(),
+            Key::Own(Column::Status) => verdict.status.to_string(),
+            Key::Own(Column::Detail) => verdict.detail.clone(),
+            Key::Own(Column::Line) => entry.line.to_string(),
+            _ => String::new(),
         })
         .collect()
 }
 
-/// Writes the merged rows (plain text) in `format`: CSV formula-guarded,
-/// JSON Lines typed, or the HTML page.
-fn write_rows(out: &mut impl Write, shape: &Shape, rows: &[Vec<String>], format: Format) -> Result<()> {
-    let columns = shape.columns;
-    match format {
-        Format::Jsonl => {
-            for row in rows {
-                let cells = columns.iter().map(String::as_str).zip(row.iter().map(String::as_str));
-                let obj = crate::report::jsonl::object(cells, shape.extra_names);
-                serde_json::to_writer(&mut *out, &obj)?;
-                out.write_all(b"\n")?;
-            }
-        }
-        Format::Csv => {
-            let mut csv = csv::Writer::from_writer(&mut *out);
-            csv.write_record(columns)?;
-            for row in rows {
-                csv.write_record(row.iter().map(|c| neutralise_formula(c)))?;
-            }
-            csv.flush()?;
-        }
-        Format::Html => {
-            let mut page = crate::report::html::Page::new(columns.to_vec(), shape.run.clone());
-            for row in rows {
-                let get =
-                    |name: &str| columns.iter().position(|c| c == name).map(|i| row[i].clone()).unwrap_or_default();
-                page.add_named(&get);
-            }
-            page.write(out)?;
-        }
-        Format::Xlsx => {
-            let mut book =
-                crate::report::xlsx::Book::new(columns.to_vec(), shape.extra_names.to_vec(), shape.run.clone());
-            for row in rows {
-                let get =
-                    |name: &str| columns.iter().position(|c| c == name).map(|i| row[i].clone()).unwrap_or_default();
-                book.add_named(&get);
-            }
-            book.write(out)?;
-        }
-        Format::Table => bail!("merge writes csv, jsonl, html or xlsx"),
+/// Writes the merged rows (plain text) in `format` with the format's own
+/// writer (CSV formula-guarded, JSON Lines typed, the HTML page, the
+/// workbook); returns the output, flushed.
+fn write_rows(out: Output, shape: &Shape, rows: &[Vec<String>], format: Format) -> Result<Output> {
+    if format == Format::Table {
+        bail!("merge writes csv, jsonl, html or xlsx");
     }
-    out.flush().map_err(|e: io::Error| e.into())
+    let start = Start { schema: shape.schema, run: shape.run.as_ref(), provenance_record: false };
+    let mut exporter = format.open(out, start)?;
+    for row in rows {
+        exporter.row(row)?;
+    }
+    let mut out = exporter.finish()?;
+    out.flush()?;
+    Ok(out)
 }

@@ -30,8 +30,10 @@ pub fn check(config: &Config, builds: Vec<String>, output: &[String]) -> Result<
     report::outputs::check(&planned, &[])?;
     let inputs = if builds.is_empty() { read_stdin_lines()? } else { builds };
     let outputs = report::outputs::open(&planned, &[])?;
-    let layout =
-        report::Layout { run: Some(report::provenance::Run::now(config, None)?), ..config.layout(false, Vec::new()) };
+    let layout = report::Layout {
+        run: Some(report::provenance::Run::now(config.table_ids(), None)?),
+        ..config.layout(false, Vec::new())
+    };
     let mut writer = report::outputs::Reports::new(outputs, &layout)?;
     let mut statuses = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
@@ -41,7 +43,7 @@ pub fn check(config: &Config, builds: Vec<String>, output: &[String]) -> Result<
         }
         statuses.push(judged.overall.status);
         statuses.extend(judged.each.iter().map(|(_, v)| v.status));
-        let row = Row { line: Some(i as u64 + 1), ..Row::judged(judged, config) };
+        let row = Row { line: Some(i as u64 + 1), ..Row::judged(judged, config.table_ids()) };
         writer.write(&row)?;
     }
     writer.finish()?;

@@ -1,9 +1,10 @@
 //! Comparing a run with an earlier report (`--baseline`): the `change` of
 //! each row, matched on host and port (a row without a host: on its
 //! inventory line and build, its own identity), and the hosts that are gone.
-//! Columns are read by name.
+//! Columns are read by name, through the report's schema.
 
 use super::read::read_report;
+use super::schema::{Column, Key, Schema};
 use crate::assess::Status;
 use anyhow::Result;
 use std::collections::HashMap;
@@ -18,6 +19,7 @@ pub enum Change {
     Fixed,
     /// Now exposed, and before it was not seen exposed, or less so.
     Regressed,
+    /// The same status as before.
     Unchanged,
     /// Any other move (e.g. unreachable → patched).
     Changed,
@@ -27,6 +29,7 @@ impl Change {
     /// Every change, for `--fail-on-change`.
     pub const ALL: [Change; 5] = [Change::New, Change::Fixed, Change::Regressed, Change::Unchanged, Change::Changed];
 
+    /// The `change` cell.
     pub fn as_str(self) -> &'static str {
         match self {
             Change::New => "new",
@@ -78,13 +81,15 @@ fn identity(host: &str, port: &str, line: &str, build: &str) -> (String, String)
 }
 
 impl Baseline {
-    /// Reads a CSV or JSONL report.
+    /// Reads a CSV or JSONL report, its columns by name (`Schema::read`).
     pub fn load(path: &Path) -> Result<Baseline> {
         let report = read_report(path)?;
-        let (host, port, status) = (report.column("host")?, report.column("port")?, report.column("status")?);
+        let schema = Schema::read(&report.columns, &[]);
+        let at = |column: Column| schema.at(&Key::Own(column));
+        let need = |column: Column| report.column(column.name());
+        let (host, port, status) = (need(Column::Host)?, need(Column::Port)?, need(Column::Status)?);
         // Older reports may lack these; host-less rows then match on nothing.
-        let (line, build, table) =
-            (report.column("line").ok(), report.column("build").ok(), report.column("table").ok());
+        let (line, build, table) = (at(Column::Line), at(Column::Build), at(Column::Table));
         let cell = |record: &[String], at: Option<usize>| at.map(|i| record[i].clone()).unwrap_or_default();
         let mut baseline = Baseline::default();
         for (i, record) in report.rows.iter().enumerate() {
@@ -119,7 +124,8 @@ impl Baseline {
 
     /// The change for a row of this run (and notes that the row was seen).
     pub fn change(&mut self, row: &super::Row) -> Change {
-        let key = identity(&row.host, &row.cell("port"), &row.cell("line"), &row.cell("build"));
+        let cell = |column: Column| column.cell(row);
+        let key = identity(&row.host, &cell(Column::Port), &cell(Column::Line), &cell(Column::Build));
         match self.rows.get_mut(&key) {
             Some((before, seen)) => {
                 *seen = true;

@@ -7,7 +7,10 @@
 //! Rows without a host are labelled by their inventory line. Every cell is
 //! HTML-escaped: a server's header cannot inject markup. Prints on A4.
 
+use super::format::{Exporter, Start};
+use super::schema::{Column, Key, Schema};
 use crate::assess::Status;
+use anyhow::Result;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -92,39 +95,41 @@ pub struct Page {
     accepted_total: usize,
     rows: Vec<String>,
     /// Every column of the report, in order (the inventory's last).
-    columns: Vec<String>,
+    schema: Schema,
     /// How the run was made, when known.
     run: Option<super::provenance::Run>,
 }
 
 impl Page {
-    /// A page whose "every row" table has these columns, in this order.
-    pub fn new(columns: Vec<String>, run: Option<super::provenance::Run>) -> Page {
-        Page { columns, run, ..Page::default() }
+    /// A page whose "every row" table has the schema's columns, in order.
+    pub fn new(schema: Schema, run: Option<super::provenance::Run>) -> Page {
+        Page { schema, run, ..Page::default() }
     }
 
-    /// Counts and renders a row given as cells by column name.
-    pub fn add_named(&mut self, get: &dyn Fn(&str) -> String) {
-        let status = Status::parse(&get("status")).unwrap_or(Status::Undetermined);
-        self.tables.get_or_insert_with(|| get("table"));
+    /// Counts and renders a row given as the schema's cells.
+    pub fn add(&mut self, cells: &[String]) {
+        let schema = &self.schema;
+        let get = |column: Column| schema.own(cells, column).to_string();
+        let status = Status::parse(&get(Column::Status)).unwrap_or(Status::Undetermined);
+        self.tables.get_or_insert_with(|| get(Column::Table));
         *self.counts.entry(status).or_default() += 1;
         self.total += 1;
         let s = escape(status.as_str());
-        let host = match host_port(&get("host"), &get("port")) {
+        let host = match host_port(&get(Column::Host), &get(Column::Port)) {
             // A row without a host (an unusable inventory row, `check`) is known by its line.
-            h if h.is_empty() => format!("(line {})", get("line")),
+            h if h.is_empty() => format!("(line {})", get(Column::Line)),
             h => h,
         };
-        let accepted = get("accepted");
+        let accepted = schema.get(cells, &Key::Accepted).to_string();
         if !accepted.is_empty() {
             self.accepted_total += 1;
             if self.accepted.len() < MAX_ROWS {
                 self.accepted.push(format!(
                     "<tr><td class=\"n\">{}</td><td class=\"s {s}\">{s}</td><td>{} {}</td><td class=\"n\">{}</td><td class=\"accepted\">{}</td></tr>",
                     cell(&host),
-                    cell(&get("product")),
-                    cell(&get("cu")),
-                    cell(&get("build")),
+                    cell(&get(Column::Product)),
+                    cell(&get(Column::Cu)),
+                    cell(&get(Column::Build)),
                     cell(&accepted)
                 ));
             }
@@ -134,33 +139,37 @@ impl Page {
                 self.action.push(format!(
                     "<tr><td class=\"n\">{}</td><td class=\"s {s}\">{s}</td><td>{} {}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
                     cell(&host),
-                    cell(&get("product")),
-                    cell(&get("cu")),
-                    cell(&get("build")),
-                    cell(&get("fixed_build")),
-                    cell(&get("open_cves_count")),
-                    cell(&get("detail"))
+                    cell(&get(Column::Product)),
+                    cell(&get(Column::Cu)),
+                    cell(&get(Column::Build)),
+                    cell(&get(Column::FixedBuild)),
+                    cell(&get(Column::OpenCvesCount)),
+                    cell(&get(Column::Detail))
                 ));
             }
         }
         if self.rows.len() < MAX_ROWS {
             let mut tr = String::from("<tr>");
-            for name in &self.columns {
-                let text = match name.as_str() {
-                    "host" if get("host").is_empty() => format!("(line {})", get("line")),
+            for ((_, key), text) in schema.columns().iter().zip(cells) {
+                let text = match key {
+                    Key::Own(Column::Host) if text.is_empty() => format!("(line {})", get(Column::Line)),
                     // Lists wrap at their separators.
-                    "cves" | "open_cves" | "fe_servers" => get(name).replace(';', " "),
-                    _ => get(name),
+                    Key::Own(Column::Cves | Column::OpenCves | Column::FeServers) => text.replace(';', " "),
+                    _ => text.clone(),
                 };
-                let class = match name.as_str() {
-                    "status" => format!(" class=\"s {s}\""),
-                    n if n.starts_with("status_") => {
+                let class = match key {
+                    Key::Own(Column::Status) => format!(" class=\"s {s}\""),
+                    Key::AdvisoryStatus(_) => {
                         let st = escape(&text);
                         format!(" class=\"s {st}\"")
                     }
-                    "port" | "build" | "fixed_build" | "line" | "checked_at" => " class=\"n\"".into(),
-                    "open_cves" => " class=\"long list\"".into(),
-                    "detail" | "support" | "accepted" | "tls" => " class=\"long\"".into(),
+                    Key::Own(Column::Port | Column::Build | Column::FixedBuild | Column::Line | Column::CheckedAt) => {
+                        " class=\"n\"".into()
+                    }
+                    Key::Own(Column::OpenCves) => " class=\"long list\"".into(),
+                    Key::Own(Column::Detail | Column::Support | Column::Tls) | Key::Accepted => {
+                        " class=\"long\"".into()
+                    }
                     _ => String::new(),
                 };
                 let _ = write!(tr, "<td{class}>{}</td>", cell(&text));
@@ -212,7 +221,7 @@ impl Page {
         }
         html.push_str(&self.provenance());
         html.push_str("<h2>Every row</h2>\n<div class=\"wide\"><table id=\"rows\"><thead><tr>");
-        for name in &self.columns {
+        for name in self.schema.names() {
             let _ = write!(html, "<th>{}</th>", cell(name));
         }
         html.push_str("</tr></thead><tbody>\n");
@@ -236,6 +245,33 @@ impl Page {
         }
         html.push_str("</tbody></table>\n");
         html
+    }
+}
+
+/// The HTML writer: the page is built as rows come and written at the end
+/// (it starts with the counts).
+pub struct Html<W: Write> {
+    out: W,
+    page: Box<Page>,
+}
+
+impl<W: Write> Html<W> {
+    /// A page with no rows yet.
+    pub fn new(out: W, start: Start<'_>) -> Html<W> {
+        Html { out, page: Box::new(Page::new(start.schema.clone(), start.run.cloned())) }
+    }
+}
+
+impl<W: Write> Exporter<W> for Html<W> {
+    fn row(&mut self, cells: &[String]) -> Result<()> {
+        self.page.add(cells);
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> Result<W> {
+        let Html { mut out, page } = *self;
+        page.write(&mut out)?;
+        Ok(out)
     }
 }
 

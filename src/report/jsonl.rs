@@ -1,57 +1,89 @@
-//! JSON Lines values (issue 15): typed, not all strings. Numbers are JSON
+//! The JSON Lines report (`--format jsonl`) and its values (issue 15):
+//! typed, not all strings, by each column's `schema::Kind`. Numbers are JSON
 //! numbers, lists (`cves`, `open_cves`, `fe_servers`, `cves_ID`) are arrays
 //! of strings, absent values are `null`; pass-through inventory columns stay
-//! the strings the inventory had. The same rules for `scan`, `check`,
+//! the strings the inventory had. The same writer for `scan`, `check`,
 //! `headers` and `merge` (which re-types cells read back as text), and
-//! `text_of` is their inverse for the readers (`--baseline`, `merge`).
+//! `text_of` is its inverse for the readers (`--baseline`, `merge`).
 
+use super::format::{Exporter, Start};
+use super::schema::{Column, Kind, Schema, kind_of_name};
+use anyhow::Result;
 use serde_json::{Map, Value};
+use std::io::Write;
 
-/// Columns whose values are whole numbers.
-const NUMBERS: [&str; 5] = ["port", "line", "sus_behind", "open_cves_count", "inventory_lines"];
-
-/// Columns whose values are `;`-separated lists in CSV and arrays here.
-fn is_list(name: &str) -> bool {
-    matches!(name, "cves" | "open_cves" | "fe_servers")
-        || name.strip_prefix("cves_").is_some_and(|id| crate::table::ADVISORIES.iter().any(|(known, _)| *known == id))
-}
-
-/// A report column's JSON value from its CSV text. `open_cves_known` says
-/// whether the build's open CVEs are known (an empty list is then `[]`,
-/// not `null`).
-pub fn typed(name: &str, text: &str, open_cves_known: bool) -> Value {
-    if NUMBERS.contains(&name) {
-        return match text.parse::<u64>() {
+/// A column's JSON value from its text, by the column's kind.
+/// `open_cves_known` says whether the row's open CVEs are known (an empty
+/// `open_cves` is then `[]`, not `null`).
+pub fn value(kind: Kind, text: &str, open_cves_known: bool) -> Value {
+    match kind {
+        Kind::PassThrough => Value::from(text),
+        Kind::Number => match text.parse::<u64>() {
             Ok(n) => Value::from(n),
             Err(_) if text.is_empty() => Value::Null,
             Err(_) => Value::from(text),
-        };
+        },
+        Kind::ListOrUnknown if text.is_empty() && !open_cves_known => Value::Null,
+        Kind::List | Kind::ListOrUnknown if text.is_empty() => Value::Array(Vec::new()),
+        Kind::List | Kind::ListOrUnknown => Value::Array(text.split(';').map(Value::from).collect()),
+        Kind::Text | Kind::DateTime | Kind::Date if text.is_empty() => Value::Null,
+        Kind::Text | Kind::DateTime | Kind::Date => Value::from(text),
     }
-    if is_list(name) {
-        if text.is_empty() {
-            return if name == "open_cves" && !open_cves_known { Value::Null } else { Value::Array(Vec::new()) };
-        }
-        return Value::Array(text.split(';').map(Value::from).collect());
-    }
-    if text.is_empty() { Value::Null } else { Value::from(text) }
+}
+
+/// A report column's JSON value from its CSV text, the column known by its
+/// name (`value`, with the schema's kind for that name).
+pub fn typed(name: &str, text: &str, open_cves_known: bool) -> Value {
+    value(kind_of_name(name), text, open_cves_known)
+}
+
+/// One row of a schema as a JSON object, its cells typed by their kinds.
+fn row_object(schema: &Schema, cells: &[String]) -> Map<String, Value> {
+    let open_cves_known = !schema.own(cells, Column::OpenCvesCount).is_empty();
+    schema
+        .columns()
+        .iter()
+        .zip(cells)
+        .map(|((name, key), text)| (name.clone(), value(key.kind(), text, open_cves_known)))
+        .collect()
 }
 
 /// One report row as a JSON object: `columns` and their text `cells` in
-/// order, the ones named in `pass_through` kept as strings.
+/// order, read by name (`Schema::read`), the ones named in `pass_through`
+/// kept as strings.
 pub fn object<'a>(cells: impl IntoIterator<Item = (&'a str, &'a str)>, pass_through: &[String]) -> Map<String, Value> {
-    let cells: Vec<(&str, &str)> = cells.into_iter().collect();
-    let open_cves_known = cells.iter().any(|(name, text)| *name == "open_cves_count" && !text.is_empty());
-    cells
-        .into_iter()
-        .map(|(name, text)| {
-            let value = if pass_through.iter().any(|p| p == name) {
-                Value::from(text)
-            } else {
-                typed(name, text, open_cves_known)
-            };
-            (name.to_string(), value)
-        })
-        .collect()
+    let (names, texts): (Vec<String>, Vec<String>) =
+        cells.into_iter().map(|(name, text)| (name.to_string(), text.to_string())).unzip();
+    row_object(&Schema::read(&names, pass_through), &texts)
+}
+
+/// The JSON Lines writer: one object per line, written as each row comes.
+pub struct Jsonl<W: Write> {
+    out: W,
+    schema: Schema,
+}
+
+impl<W: Write> Jsonl<W> {
+    /// Writes the `--provenance` record first when asked to.
+    pub fn new(mut out: W, start: Start<'_>) -> Result<Jsonl<W>> {
+        if let Some(run) = start.run.filter(|_| start.provenance_record) {
+            serde_json::to_writer(&mut out, &provenance(run))?;
+            out.write_all(b"\n")?;
+        }
+        Ok(Jsonl { out, schema: start.schema.clone() })
+    }
+}
+
+impl<W: Write> Exporter<W> for Jsonl<W> {
+    fn row(&mut self, cells: &[String]) -> Result<()> {
+        serde_json::to_writer(&mut self.out, &row_object(&self.schema, cells))?;
+        self.out.write_all(b"\n")?;
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> Result<W> {
+        Ok(self.out)
+    }
 }
 
 /// The `--provenance` record that starts a JSON Lines report: `"type":

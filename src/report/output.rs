@@ -16,15 +16,20 @@ use std::path::{Path, PathBuf};
 
 /// An open report destination.
 pub enum Output {
+    /// The process's stdout (`-`, `/dev/stdout`, or no `-o`).
     Stdout(io::Stdout),
     /// A special file (device, FIFO, `/dev/stderr`), written into as rows come.
     Direct {
+        /// The path as given.
         path: PathBuf,
+        /// The open file, buffered.
         out: BufWriter<Box<dyn Write + Send>>,
     },
     /// A regular file, replaced atomically on `commit`.
     File {
+        /// The file replaced (a symlink's target).
         target: PathBuf,
+        /// The temporary file beside it; `None` once committed.
         temp: Option<BufWriter<tempfile::NamedTempFile>>,
     },
 }

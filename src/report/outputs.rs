@@ -5,8 +5,7 @@
 //! written atomically); rows go to all of them as they come, and the files
 //! are committed only once every one is complete.
 
-use super::{Layout, Output, Row, Writer};
-use crate::cli::Format;
+use super::{Format, Layout, Output, Row, Writer};
 use anyhow::{Result, bail};
 use std::io::IsTerminal;
 use std::path::Path;
@@ -14,20 +13,10 @@ use std::path::Path;
 /// One report to write: where (`None`: stdout) and in which format.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Planned {
+    /// The `-o` path; `None` for stdout when no `-o` was given.
     pub path: Option<String>,
+    /// The format to write it in.
     pub format: Format,
-}
-
-/// The format a file's extension names, if it names one.
-pub fn format_of_extension(path: &str) -> Option<Format> {
-    let ext = Path::new(path).extension()?.to_str()?.to_ascii_lowercase();
-    match ext.as_str() {
-        "csv" => Some(Format::Csv),
-        "jsonl" | "ndjson" => Some(Format::Jsonl),
-        "html" | "htm" => Some(Format::Html),
-        "xlsx" => Some(Format::Xlsx),
-        _ => None,
-    }
 }
 
 /// Whether `path` means the process's stdout.
@@ -53,7 +42,7 @@ pub fn plan(paths: &[String], format: Option<Format>, stdout_default: Format) ->
         let format = if is_stdout(path) {
             format.unwrap_or(stdout_default)
         } else {
-            format_of_extension(path).or(format).unwrap_or(Format::Csv)
+            Format::of_extension(path).or(format).unwrap_or(Format::Csv)
         };
         planned.push(Planned { path: Some(path.clone()), format });
     }
@@ -70,7 +59,7 @@ pub fn check(planned: &[Planned], inputs: &[&Path]) -> Result<()> {
 /// A workbook is binary: it goes to a file or a pipe, never to a terminal.
 fn no_workbook_on_a_terminal(planned: &[Planned]) -> Result<()> {
     for p in planned {
-        if p.format == Format::Xlsx && p.path.as_deref().is_none_or(is_stdout) && std::io::stdout().is_terminal() {
+        if p.format.is_binary() && p.path.as_deref().is_none_or(is_stdout) && std::io::stdout().is_terminal() {
             bail!("an XLSX workbook is not for a terminal: name a file (-o report.xlsx) or redirect stdout");
         }
     }

@@ -21,7 +21,9 @@ pub const COLUMNS: [&str; 4] = ["shard", "inventory_sha256", "inventory_lines", 
 pub struct Provenance {
     /// `K/N`.
     pub shard: String,
+    /// The inventory file's SHA-256, hex.
     pub inventory_sha256: String,
+    /// The inventory file's line count (`fingerprint`).
     pub inventory_lines: u64,
     /// `--advisory` ids, `+`-joined.
     pub advisories: String,
@@ -47,11 +49,15 @@ impl Provenance {
 /// How a run was made, for the report's provenance section.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Run {
+    /// The judging tables' ids, `+`-joined (the `table` column).
     pub tables: String,
+    /// The command line, quoted as a shell would need it.
     pub command_line: String,
     /// The options given that change verdicts or the exit status, as typed.
     pub options: Vec<String>,
+    /// This machine's name.
     pub scanning_host: String,
+    /// When the run started.
     pub started: jiff::Timestamp,
     /// The inventory file's name, line count and SHA-256 (`None`: stdin, or no inventory).
     pub inventory: Option<(String, u64, String)>,
@@ -111,9 +117,10 @@ fn host_name() -> String {
 }
 
 impl Run {
-    /// This process's run, started now, with the inventory file fingerprinted
-    /// when it is a regular file.
-    pub fn now(config: &crate::config::Config, inventory: Option<&Path>) -> Result<Run> {
+    /// This process's run, started now, judged against `tables` (the judging
+    /// tables' ids, `+`-joined), with the inventory file fingerprinted when it
+    /// is a regular file.
+    pub fn now(tables: String, inventory: Option<&Path>) -> Result<Run> {
         let args: Vec<String> = std::env::args().collect();
         let inventory = match inventory.filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file())) {
             Some(path) => {
@@ -123,7 +130,7 @@ impl Run {
             None => None,
         };
         Ok(Run {
-            tables: config.table_ids(),
+            tables,
             command_line: args.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" "),
             options: verdict_options(&args[1.min(args.len())..]),
             scanning_host: host_name(),

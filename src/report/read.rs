@@ -1,5 +1,6 @@
 //! Reading reports back (for `--baseline` and `merge`): CSV or JSON Lines,
-//! told apart by the first character.
+//! told apart by the first character, as column names and rows of text;
+//! the readers then find each column by name through `Schema::read`.
 
 use super::text::unneutralise;
 use anyhow::{Context, Result, bail};
@@ -8,7 +9,9 @@ use std::path::Path;
 /// A report as text: its column names and rows of cells.
 #[derive(Debug, Default)]
 pub struct ReadReport {
+    /// The column names, in the report's order (`Schema::read` says what each holds).
     pub columns: Vec<String>,
+    /// Each row's cells, in column order.
     pub rows: Vec<Vec<String>>,
 }
 

@@ -16,16 +16,18 @@ fn row(build: &str, detail: Option<&str>, extras: &[&str]) -> Row {
         verdict,
         tls: "unverified: self-signed".into(),
         fe_servers: vec!["EX1".into(), "-EX2".into()],
-        checked_at: "2026-11-27T10:00:00Z".parse().unwrap(),
+        checked_at: jiff::Timestamp::UNIX_EPOCH,
         table: table.id,
         line: Some(7),
         staleness: crate::catalog::staleness::of(&build.parse().unwrap(), crate::catalog::releases()),
+        support: None,
         open_cves: crate::open_cves::of(&build.parse().unwrap(), crate::catalog::releases()),
         each: Vec::new(),
         change: None,
         accepted: None,
         extras: extras.iter().map(|s| s.to_string()).collect(),
     }
+    .at("2026-11-27T10:00:00Z".parse().unwrap())
 }
 
 fn write(format: Format, rows: &[Row], extras: &[&str]) -> String {
@@ -159,4 +161,15 @@ fn a_pass_through_status_column_reaches_every_format_under_its_prefix() {
     let html = write(Format::Html, &[r], &["status", "detail"]);
     assert!(html.contains("<th>inventory_status</th><th>inventory_detail</th>"), "{html}");
     assert!(html.contains("<td>decommissioned</td><td>see ticket</td>"));
+}
+
+/// Issue 13: HTML styled every column whose name starts with `status_` as a
+/// status, an inventory column such as `status_old` too; the schema knows
+/// it is the inventory's.
+#[test]
+fn a_pass_through_column_named_status_something_is_not_styled_as_a_status() {
+    let html = write(Format::Html, &[row("15.1.2176.9", None, &["vulnerable"])], &["status_old"]);
+    assert!(html.contains("<th>status_old</th>"), "{html}");
+    assert!(html.contains("<td class=\"s patched\">patched</td>"), "the row's own status is styled");
+    assert!(html.contains("<td>vulnerable</td>") && !html.contains("class=\"s vulnerable\""), "{html}");
 }

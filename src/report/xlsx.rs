@@ -7,28 +7,21 @@
 //! cell is written as a string, so a spreadsheet never runs one as a
 //! formula (no `'` guard is needed: the cell type says it is text).
 
+use super::format::{Exporter, Start};
 use super::provenance::Run;
+use super::schema::{Column, Key, Kind, Schema};
 use crate::assess::Status;
 use anyhow::Result;
 use rust_xlsxwriter::{Color, ExcelDateTime, Format, Workbook, Worksheet};
 use std::collections::BTreeMap;
 use std::io::Write;
 
-/// Columns written as numbers.
-const NUMBERS: [&str; 5] = ["port", "line", "sus_behind", "open_cves_count", "inventory_lines"];
-/// Columns written as a date and time (UTC).
-const DATETIMES: [&str; 1] = ["checked_at"];
-/// Columns written as dates.
-const DATES: [&str; 1] = ["latest_su_date"];
-
 /// The most rows a sheet holds, less its header.
 const MAX_SHEET_ROWS: usize = 1_048_575;
 
 /// The workbook being built: every row's cells, by the report's columns.
 pub struct Book {
-    columns: Vec<String>,
-    /// Pass-through inventory columns: always text.
-    pass_through: Vec<String>,
+    schema: Schema,
     rows: Vec<Vec<String>>,
     total: usize,
     run: Option<Run>,
@@ -46,21 +39,17 @@ fn fill(status: Status) -> Option<u32> {
 }
 
 impl Book {
-    /// A workbook whose Hosts sheet has these columns, in order.
-    pub fn new(columns: Vec<String>, pass_through: Vec<String>, run: Option<Run>) -> Book {
-        Book { columns, pass_through, rows: Vec::new(), total: 0, run }
+    /// A workbook whose Hosts sheet has the schema's columns, in order.
+    pub fn new(schema: Schema, run: Option<Run>) -> Book {
+        Book { schema, rows: Vec::new(), total: 0, run }
     }
 
-    /// Adds a row given as cells by column name.
-    pub fn add_named(&mut self, get: &dyn Fn(&str) -> String) {
+    /// Adds a row given as the schema's cells.
+    pub fn add(&mut self, cells: &[String]) {
         self.total += 1;
         if self.rows.len() < MAX_SHEET_ROWS {
-            self.rows.push(self.columns.iter().map(|c| get(c)).collect());
+            self.rows.push(cells.to_vec());
         }
-    }
-
-    fn at(&self, name: &str) -> Option<usize> {
-        self.columns.iter().position(|c| c == name)
     }
 
     /// Writes the workbook to `out`.
@@ -73,14 +62,18 @@ impl Book {
         Ok(())
     }
 
-    fn cell<'a>(&self, row: &'a [String], name: &str) -> &'a str {
-        self.at(name).map(|i| row[i].as_str()).unwrap_or("")
+    fn cell<'a>(&self, row: &'a [String], column: Column) -> &'a str {
+        self.schema.own(row, column)
+    }
+
+    fn accepted<'a>(&self, row: &'a [String]) -> &'a str {
+        self.schema.get(row, &Key::Accepted)
     }
 
     /// A row's host (`host:port`), or its line when it has none.
     fn host(&self, row: &[String]) -> String {
-        match (self.cell(row, "host"), self.cell(row, "port")) {
-            ("", _) => format!("(line {})", self.cell(row, "line")),
+        match (self.cell(row, Column::Host), self.cell(row, Column::Port)) {
+            ("", _) => format!("(line {})", self.cell(row, Column::Line)),
             (host, "") => host.to_string(),
             (host, port) => format!("{host}:{port}"),
         }
@@ -91,9 +84,10 @@ impl Book {
         let mut by_status: BTreeMap<Status, usize> = BTreeMap::new();
         let mut by_product: BTreeMap<String, usize> = BTreeMap::new();
         for row in &self.rows {
-            let status = Status::parse(self.cell(row, "status")).unwrap_or(Status::Undetermined);
+            let status = Status::parse(self.cell(row, Column::Status)).unwrap_or(Status::Undetermined);
             *by_status.entry(status).or_default() += 1;
-            let product = format!("{} {}", self.cell(row, "product"), self.cell(row, "cu")).trim().to_string();
+            let product =
+                format!("{} {}", self.cell(row, Column::Product), self.cell(row, Column::Cu)).trim().to_string();
             if !product.is_empty() {
                 *by_product.entry(product).or_default() += 1;
             }
@@ -131,35 +125,35 @@ impl Book {
         // The same hosts as the HTML page's "Hosts that need action".
         let needs_action = super::html::needs_action;
         for row in &self.rows {
-            let status = Status::parse(self.cell(row, "status")).unwrap_or(Status::Undetermined);
-            if !needs_action(status) || !self.cell(row, "accepted").is_empty() {
+            let status = Status::parse(self.cell(row, Column::Status)).unwrap_or(Status::Undetermined);
+            if !needs_action(status) || !self.accepted(row).is_empty() {
                 continue;
             }
             r += 1;
-            let product = format!("{} {}", self.cell(row, "product"), self.cell(row, "cu"));
+            let product = format!("{} {}", self.cell(row, Column::Product), self.cell(row, Column::Cu));
             let cells = [
                 self.host(row),
                 status.to_string(),
                 product.trim().to_string(),
-                self.cell(row, "build").to_string(),
-                self.cell(row, "fixed_build").to_string(),
-                self.cell(row, "detail").to_string(),
+                self.cell(row, Column::Build).to_string(),
+                self.cell(row, Column::FixedBuild).to_string(),
+                self.cell(row, Column::Detail).to_string(),
             ];
             for (c, text) in cells.iter().enumerate() {
                 sheet.write_string(r, c as u16, text.as_str())?;
             }
         }
-        if self.rows.iter().any(|row| !self.cell(row, "accepted").is_empty()) {
+        if self.rows.iter().any(|row| !self.accepted(row).is_empty()) {
             r += 2;
             for (c, h) in ["accepted risks", "status", "build", "accepted"].iter().enumerate() {
                 sheet.write_string_with_format(r, c as u16, *h, &bold)?;
             }
-            for row in self.rows.iter().filter(|row| !self.cell(row, "accepted").is_empty()) {
+            for row in self.rows.iter().filter(|row| !self.accepted(row).is_empty()) {
                 r += 1;
                 sheet.write_string(r, 0, self.host(row))?;
-                sheet.write_string(r, 1, self.cell(row, "status"))?;
-                sheet.write_string(r, 2, self.cell(row, "build"))?;
-                sheet.write_string(r, 3, self.cell(row, "accepted"))?;
+                sheet.write_string(r, 1, self.cell(row, Column::Status))?;
+                sheet.write_string(r, 2, self.cell(row, Column::Build))?;
+                sheet.write_string(r, 3, self.accepted(row))?;
             }
         }
         Ok(())
@@ -169,40 +163,40 @@ impl Book {
         let bold = Format::new().set_bold().set_background_color(Color::RGB(0xEEEEEE));
         let datetime = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
         let date = Format::new().set_num_format("yyyy-mm-dd");
-        for (c, name) in self.columns.iter().enumerate() {
+        for (c, (name, key)) in self.schema.columns().iter().enumerate() {
             sheet.write_string_with_format(0, c as u16, name.as_str(), &bold)?;
-            let width = match name.as_str() {
-                "detail" | "open_cves" | "support" | "accepted" => 50.0,
-                "host" | "checked_at" | "table" | "tls" => 22.0,
+            let width = match key {
+                Key::Own(Column::Detail | Column::OpenCves | Column::Support) | Key::Accepted => 50.0,
+                Key::Own(Column::Host | Column::CheckedAt | Column::Table | Column::Tls) => 22.0,
                 _ => 14.0,
             };
             sheet.set_column_width(c as u16, width)?;
         }
-        let status_at = self.at("status");
         for (i, row) in self.rows.iter().enumerate() {
             let r = i as u32 + 1;
-            for (c, (name, text)) in self.columns.iter().zip(row).enumerate() {
+            for (c, ((_, key), text)) in self.schema.columns().iter().zip(row).enumerate() {
                 let c = c as u16;
                 if text.is_empty() {
                     continue;
                 }
-                if self.pass_through.contains(name) {
+                let kind = key.kind();
+                if kind == Kind::PassThrough {
                     sheet.write_string(r, c, text.as_str())?;
-                } else if NUMBERS.contains(&name.as_str())
+                } else if kind == Kind::Number
                     && let Ok(n) = text.parse::<u64>()
                 {
                     sheet.write_number(r, c, n as f64)?;
-                } else if DATETIMES.contains(&name.as_str())
+                } else if kind == Kind::DateTime
                     && text.len() == "2026-01-01T00:00:00Z".len()
                     && let Ok(t) = ExcelDateTime::parse_from_str(text)
                 {
                     sheet.write_datetime_with_format(r, c, &t, &datetime)?;
-                } else if DATES.contains(&name.as_str())
+                } else if kind == Kind::Date
                     && text.len() == "2026-01-01".len()
                     && let Ok(d) = ExcelDateTime::parse_from_str(text)
                 {
                     sheet.write_datetime_with_format(r, c, &d, &date)?;
-                } else if Some(c as usize) == status_at
+                } else if *key == Key::Own(Column::Status)
                     && let Some(rgb) = Status::parse(text).and_then(fill)
                 {
                     sheet.write_string_with_format(
@@ -217,7 +211,7 @@ impl Book {
             }
         }
         sheet.set_freeze_panes(1, 0)?;
-        let last_col = self.columns.len().saturating_sub(1) as u16;
+        let last_col = self.schema.columns().len().saturating_sub(1) as u16;
         sheet.autofilter(0, 0, self.rows.len() as u32, last_col)?;
         Ok(())
     }
@@ -242,5 +236,31 @@ impl Book {
             };
         }
         Ok(())
+    }
+}
+
+/// The XLSX writer: every row is kept, and the workbook written whole at the end.
+pub struct Xlsx<W: Write> {
+    out: W,
+    book: Box<Book>,
+}
+
+impl<W: Write> Xlsx<W> {
+    /// A workbook with no rows yet.
+    pub fn new(out: W, start: Start<'_>) -> Xlsx<W> {
+        Xlsx { out, book: Box::new(Book::new(start.schema.clone(), start.run.cloned())) }
+    }
+}
+
+impl<W: Write> Exporter<W> for Xlsx<W> {
+    fn row(&mut self, cells: &[String]) -> Result<()> {
+        self.book.add(cells);
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> Result<W> {
+        let Xlsx { mut out, book } = *self;
+        book.write(&mut out)?;
+        Ok(out)
     }
 }

@@ -1,0 +1,109 @@
+//! The output formats, in one place: the [`Format`] a user names (its name,
+//! help text and file extensions) and the [`Exporter`] trait that each
+//! format's writer implements, in a file of its own (`csv_writer.rs`, `jsonl.rs`,
+//! `aligned.rs`, `html.rs`, `xlsx.rs`). Every writer receives rows as the
+//! cells of a [`Schema`]. Adding an output format: a variant here, its arms
+//! in the `Format` methods, and its writer's file.
+
+use super::provenance::Run;
+use super::schema::Schema;
+use anyhow::Result;
+use std::io::Write;
+use std::path::Path;
+
+/// A report format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Comma-separated values, every cell formula-guarded.
+    Csv,
+    /// One typed JSON object per row.
+    Jsonl,
+    /// Aligned columns for reading at a terminal.
+    Table,
+    /// One self-contained HTML page for auditors.
+    Html,
+    /// An Excel workbook.
+    Xlsx,
+}
+
+/// What every format's writer is opened with.
+#[derive(Debug, Clone, Copy)]
+pub struct Start<'a> {
+    /// The report's columns.
+    pub schema: &'a Schema,
+    /// How the run was made (HTML and XLSX provenance sections, JSON Lines record).
+    pub run: Option<&'a Run>,
+    /// Whether JSON Lines starts with a `{"type":"provenance",...}` record (`--provenance`).
+    pub provenance_record: bool,
+}
+
+/// A format's writer: opened on an output (writing what comes first, such
+/// as a header), given each row's cells in schema order as plain text
+/// (each writer guards or escapes them for its medium), then finished.
+pub trait Exporter<W: Write> {
+    /// Writes (or keeps, for a document written whole) one row.
+    fn row(&mut self, cells: &[String]) -> Result<()>;
+    /// Writes what is pending and hands the output back (not yet flushed).
+    fn finish(self: Box<Self>) -> Result<W>;
+}
+
+impl Format {
+    /// Every format, in the order `--help` lists them.
+    pub const ALL: [Format; 5] = [Format::Csv, Format::Jsonl, Format::Table, Format::Html, Format::Xlsx];
+
+    /// The name `--format` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Jsonl => "jsonl",
+            Format::Table => "table",
+            Format::Html => "html",
+            Format::Xlsx => "xlsx",
+        }
+    }
+
+    /// The line `--help` shows for the format, if any.
+    pub fn help(self) -> Option<&'static str> {
+        match self {
+            Format::Csv | Format::Jsonl => None,
+            Format::Table => Some("Aligned columns for reading at a terminal"),
+            Format::Html => Some("One self-contained HTML page for auditors (chart, hosts to act on, every row)"),
+            Format::Xlsx => Some(
+                "An Excel workbook: Summary, Hosts (typed cells, filters) and Provenance sheets; a file or a pipe, never a terminal",
+            ),
+        }
+    }
+
+    /// The file extensions (lowercase) that name the format in `-o PATH`.
+    fn extensions(self) -> &'static [&'static str] {
+        match self {
+            Format::Csv => &["csv"],
+            Format::Jsonl => &["jsonl", "ndjson"],
+            Format::Table => &[],
+            Format::Html => &["html", "htm"],
+            Format::Xlsx => &["xlsx"],
+        }
+    }
+
+    /// The format a file's extension names, if it names one.
+    pub fn of_extension(path: &str) -> Option<Format> {
+        let ext = Path::new(path).extension()?.to_str()?.to_ascii_lowercase();
+        Format::ALL.into_iter().find(|f| f.extensions().contains(&ext.as_str()))
+    }
+
+    /// Whether the format is binary: for a file or a pipe, never a terminal.
+    pub fn is_binary(self) -> bool {
+        self == Format::Xlsx
+    }
+
+    /// Opens the format's writer on `out`.
+    pub fn open<'a, W: Write + 'a>(self, out: W, start: Start<'_>) -> Result<Box<dyn Exporter<W> + 'a>> {
+        Ok(match self {
+            Format::Csv => Box::new(super::csv_writer::Csv::new(out, start)?),
+            Format::Jsonl => Box::new(super::jsonl::Jsonl::new(out, start)?),
+            Format::Table => Box::new(super::aligned::Aligned::new(out, start)),
+            Format::Html => Box::new(super::html::Html::new(out, start)),
+            Format::Xlsx => Box::new(super::xlsx::Xlsx::new(out, start)),
+        })
+    }
+}

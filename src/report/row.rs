@@ -1,0 +1,117 @@
+//! The typed report row: a verdict and what the report says beside it (where
+//! it came from, staleness, support, open CVEs, the baseline's change, an
+//! acceptance, the inventory's own columns), every value computed before
+//! any writer sees the row. `schema` turns it into cells.
+
+use super::baseline::Change;
+use crate::assess::{Judged, Status, Verdict};
+use crate::catalog::{self, staleness};
+
+/// One report row.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// The inventory's host (empty for build-only rows and `check`).
+    pub host: String,
+    /// The port probed, when one was named.
+    pub port: Option<u16>,
+    /// The overall verdict (the worst advisory's, when several were judged).
+    pub verdict: Verdict,
+    /// `verified`, `unverified: REASON`, `plain-http`, or empty when nothing was probed.
+    pub tls: String,
+    /// Front-end servers the server named.
+    pub fe_servers: Vec<String>,
+    /// When the row was judged; set it with `Row::at`, which keeps `support` in step.
+    pub checked_at: jiff::Timestamp,
+    /// The `table` column: every judging table's id, `+`-joined.
+    pub table: String,
+    /// The inventory line (or `check` input) the row comes from.
+    pub line: Option<u64>,
+    /// How far behind the build is (full builds on CUs the catalog knows).
+    pub staleness: Option<staleness::Staleness>,
+    /// Whether the product was supported on the day checked (`support`), when the product is known.
+    pub support: Option<String>,
+    /// Every CVE the build lacks the fix for (builds on CUs the catalog knows).
+    pub open_cves: Option<Vec<String>>,
+    /// Each advisory's own verdict when several were judged (`--advisory`).
+    pub each: Vec<(String, Verdict)>,
+    /// How the status moved since `--baseline`, when one was given.
+    pub change: Option<Change>,
+    /// The acceptance (`--accept`) that covers the row, if one does.
+    pub accepted: Option<Accepted>,
+    /// Inventory columns passed through, in inventory order.
+    pub extras: Vec<String>,
+}
+
+/// A row's acceptance (`--accept`): the `accepted` cell, and what it covers.
+/// The `accept` module decides which rows an acceptance covers; the report
+/// only holds the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    /// `until DATE: reason (owner)`, `; `-joined when several match.
+    pub text: String,
+    /// Advisory ids covered.
+    pub advisories: Vec<String>,
+    /// Whether every advisory judged is covered (the row's own status then
+    /// does not count either).
+    pub whole: bool,
+}
+
+impl Accepted {
+    /// Whether the acceptance covers this advisory.
+    pub fn covers(&self, advisory: &str) -> bool {
+        self.advisories.iter().any(|a| a == advisory)
+    }
+}
+
+impl Row {
+    /// A row for a judged build or host, checked now; the caller fills in
+    /// where it came from. `table` is the `table` column (the judging
+    /// tables' ids). Staleness, support and open CVEs are the catalog's
+    /// answers for the build, computed here once.
+    pub fn judged(judged: Judged, table: String) -> Row {
+        let staleness = judged.overall.build.and_then(|b| staleness::of(&b, catalog::releases()));
+        // Tables share the built-in catalog (`Table::parse`), so the remembered answers fit.
+        let open_cves = judged.overall.build.and_then(|b| crate::open_cves::of_builtin(&b));
+        Row {
+            host: String::new(),
+            port: None,
+            verdict: judged.overall,
+            tls: String::new(),
+            fe_servers: Vec::new(),
+            checked_at: jiff::Timestamp::UNIX_EPOCH,
+            table,
+            line: None,
+            staleness,
+            support: None,
+            open_cves,
+            each: judged.each,
+            change: None,
+            accepted: None,
+            extras: Vec::new(),
+        }
+        .at(jiff::Timestamp::now())
+    }
+
+    /// The row checked at `when`, with `support` as of that day.
+    pub fn at(mut self, when: jiff::Timestamp) -> Row {
+        self.checked_at = when;
+        let day = when.to_zoned(jiff::tz::TimeZone::UTC).date();
+        self.support = self.verdict.product.map(|p| catalog::support(p, day));
+        self
+    }
+
+    /// The overall status.
+    pub fn status(&self) -> Status {
+        self.verdict.status
+    }
+
+    /// The verdict's sentence, with the ESU-only updates the build lacks named
+    /// after it (they are not counted in `sus_behind`).
+    pub(super) fn detail(&self) -> String {
+        match self.staleness.as_ref().map(|s| s.esu_sentence()).filter(|s| !s.is_empty()) {
+            Some(esu) if self.verdict.detail.is_empty() => esu,
+            Some(esu) => format!("{}; {esu}", self.verdict.detail),
+            None => self.verdict.detail.clone(),
+        }
+    }
+}
