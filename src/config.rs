@@ -5,9 +5,10 @@ use crate::Outcome;
 use crate::assess::Status;
 use crate::cli::{Color, Common, Format};
 use crate::report::baseline::Change;
+/// What a run saw, for its exit status; counted by the report's summary.
+pub use crate::report::summary::Seen;
 use crate::table::Table;
 use anyhow::{Result, bail};
-use std::collections::BTreeSet;
 
 /// Validated settings common to every command.
 #[derive(Debug, Clone)]
@@ -23,27 +24,6 @@ pub struct Config {
     pub color: bool,
     /// `scan --fail-on-change`: changes since `--baseline` that make the exit status 1.
     pub fail_on_change: Vec<Change>,
-}
-
-/// What a run saw, for its exit status.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Seen {
-    /// Every status of every row (and, with several advisories, each one's):
-    /// whether anything was judged.
-    pub statuses: BTreeSet<Status>,
-    /// The statuses of rows no acceptance (`--accept`) covers: what
-    /// `--fail-on` looks at.
-    pub counted: BTreeSet<Status>,
-    /// The `change` of rows no acceptance covers: what `--fail-on-change` looks at.
-    pub changes: BTreeSet<Change>,
-}
-
-impl Seen {
-    /// Statuses of rows no acceptance covers, without changes.
-    pub fn statuses(statuses: impl IntoIterator<Item = Status>) -> Seen {
-        let statuses: BTreeSet<Status> = statuses.into_iter().collect();
-        Seen { counted: statuses.clone(), statuses, changes: BTreeSet::new() }
-    }
 }
 
 impl Config {

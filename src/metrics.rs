@@ -7,7 +7,7 @@
 use crate::assess::Status;
 use crate::config::Config;
 use crate::report::Output;
-use crate::scan::Summary;
+use crate::report::summary::Summary;
 use anyhow::{Result, bail};
 use std::fmt::Write as _;
 use std::io::Write as _;

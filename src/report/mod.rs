@@ -10,6 +10,7 @@ mod output;
 pub mod outputs;
 pub mod provenance;
 pub mod read;
+pub mod summary;
 mod text;
 pub mod xlsx;
 
