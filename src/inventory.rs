@@ -11,6 +11,9 @@ use std::io::BufRead;
 
 pub mod lines;
 
+/// Sharding moved to `crate::shard`; kept here for callers not yet updated.
+pub use crate::shard::Shard;
+
 /// Names accepted for the host column, in order of preference.
 const HOST_COLUMNS: [&str; 6] = ["host", "hostname", "fqdn", "dns_name", "address", "ip"];
 /// Columns that hold a server's name: with an address beside it, the name
@@ -337,38 +340,6 @@ impl Entry {
             self.host = h.to_string();
         }
         self
-    }
-}
-
-/// One part of an inventory split N ways (`--shard K/N`, K from 0).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-    pub index: u64,
-    pub count: u64,
-}
-
-impl Shard {
-    /// Reads `K/N`.
-    pub fn parse(text: &str) -> Result<Shard, String> {
-        let bad = || format!("--shard {text:?}: expected K/N with 0 <= K < N, e.g. 0/4");
-        let (k, n) = text.split_once('/').ok_or_else(bad)?;
-        let (index, count) = (k.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
-        if count == 0 || index >= count {
-            return Err(bad());
-        }
-        Ok(Shard { index, count })
-    }
-
-    /// Whether this shard has the entry: by a stable hash of host and port,
-    /// so every row of one host lands in the same shard (rows without a host:
-    /// by line).
-    pub fn has(&self, entry: &Entry) -> bool {
-        let key = match (entry.host.is_empty(), entry.port) {
-            (true, _) => format!("line {}", entry.line),
-            (false, Some(port)) => format!("{}:{port}", entry.host.to_ascii_lowercase()),
-            (false, None) => entry.host.to_ascii_lowercase(),
-        };
-        crate::table::fnv1a(key.as_bytes()) % self.count == self.index
     }
 }
 

@@ -18,6 +18,7 @@ pub mod probe;
 pub mod report;
 pub mod resources;
 pub mod scan;
+pub mod shard;
 pub mod sim;
 pub mod staleness;
 pub mod table;

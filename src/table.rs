@@ -529,8 +529,9 @@ fn check_kind(kind: ReleaseKind, update: &str) -> Result<()> {
     Ok(())
 }
 
-/// FNV-1a, 64 bits: a stable hash (the table id, inventory shards) that
-/// does not change between runs, builds or machines.
+/// FNV-1a, 64 bits: a stable hash (the table id) that does not change
+/// between runs, builds or machines. Shards hash with `shard::fnv1a`, the
+/// same function, kept there so `table` imports only `build`.
 pub fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }

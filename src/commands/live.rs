@@ -3,12 +3,12 @@
 
 use crate::cli::{ProbeArgs, ScanArgs, SimulateArgs};
 use crate::config::{Config, Rows};
-use crate::inventory::Shard;
 use crate::inventory::{self, Kind};
 use crate::probe::{Prober, Settings, tls::Tls};
 use crate::report::baseline::Baseline;
 use crate::report::provenance::Provenance;
 use crate::report::{self, Output};
+use crate::shard::Shard;
 use crate::targets::{self, Exclude, Expand};
 use crate::{Outcome, scan, sim};
 use anyhow::{Context, Result, bail, ensure};
@@ -99,7 +99,7 @@ pub fn scan(config: &Config, args: ScanArgs) -> Result<Outcome> {
     let _guard = runtime.enter();
     let stop = stop_on_signal();
     tracing::info!("signals handled; reading the inventory");
-    let shard = args.shard.as_deref().map(Shard::parse).transpose().map_err(anyhow::Error::msg)?;
+    let shard = args.shard.as_deref().map(Shard::parse).transpose().map_err(|why| anyhow::anyhow!("--shard {why}"))?;
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     if let Some(warning) = baseline.as_ref().and_then(|b| b.tables_warning(&config.table_ids())) {
         eprintln!("exchange-exposure: {warning}");

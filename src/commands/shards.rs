@@ -101,7 +101,7 @@ fn provenance_of(path: &Path, report: &ReadReport) -> Result<Option<Made>> {
                 bail!("{}: inventory line {}: unknown status {:?}", path.display(), row[line], row[i]);
             }
         }
-        let shard = crate::inventory::Shard::parse(&row[at[0]])
+        let shard = crate::shard::Shard::parse(&row[at[0]])
             .map_err(|_| anyhow::anyhow!("{}: {:?} is not a shard K/N", path.display(), row[at[0]]))?;
         let this = Made {
             shard: (shard.index, shard.count),
