@@ -1,14 +1,30 @@
-//! What the user typed, validated into real types: the settings every
-//! command shares.
+//! What the user typed (`cli`), validated into real types: the settings
+//! every command shares (`Config`: the judging tables, the report format,
+//! `--fail-on`, verbosity), and each command's own (`Scan`, `Probing`,
+//! `Simulate`, `Page`). Error messages name the flags here; nothing below
+//! `config` imports `cli`. The exit status is decided here too
+//! (`Config::outcome`, `exit_status`).
 
 use crate::Outcome;
 use crate::assess::Status;
-use crate::cli::{Color, Common, Format};
+use crate::cli::{Color, Common, ProbeArgs, ScanArgs, SimulateArgs};
+use crate::inventory::Entry;
+use crate::probe::Settings;
+use crate::probe::http::Endpoint;
 use crate::report::baseline::Change;
+use crate::shard::Shard;
+use crate::table::Table;
+use crate::targets::{Exclude, Expand};
+use anyhow::{Context, Result, bail, ensure};
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A report format (`--format`). Defined with the command line for now; the
+/// report layer is to own it.
+pub use crate::cli::Format;
 /// What a run saw, for its exit status; counted by the report's summary.
 pub use crate::report::summary::Seen;
-use crate::table::Table;
-use anyhow::{Result, bail};
 
 /// Validated settings common to every command.
 #[derive(Debug, Clone)]
@@ -17,8 +33,11 @@ pub struct Config {
     pub tables: Vec<Table>,
     /// `None`: the command's default.
     pub format: Option<Format>,
+    /// `--fail-on`: statuses that make the exit status 1.
     pub fail_on: Vec<Status>,
+    /// `--quiet`: nothing on stderr but errors.
     pub quiet: bool,
+    /// `--verbose`: each host's probe steps logged on stderr.
     pub verbose: bool,
     /// Whether log lines on stderr carry colour codes (`--color`, NO_COLOR, a terminal).
     pub color: bool,
@@ -27,6 +46,7 @@ pub struct Config {
 }
 
 impl Config {
+    /// The options every command takes, validated; the tables are loaded.
     pub fn from_cli(common: &Common) -> Result<Config> {
         let mut tables = parse_advisories(&common.advisory)?;
         if let Some(path) = &common.table {
@@ -48,6 +68,12 @@ impl Config {
             ),
             fail_on_change: Vec::new(),
         })
+    }
+
+    /// `scan --fail-on-change`, validated (`baseline`: whether `--baseline`
+    /// was given, which it needs).
+    pub fn with_fail_on_change(self, items: &[String], baseline: bool) -> Result<Config> {
+        Ok(Config { fail_on_change: parse_fail_on_change(items, baseline)?, ..self })
     }
 
     /// The first advisory's table.
@@ -95,6 +121,234 @@ impl Config {
         let failing_status = seen.counted.iter().any(|s| self.fail_on.contains(s));
         let failing_change = seen.changes.iter().any(|c| self.fail_on_change.contains(c));
         if failing_status || failing_change { Outcome::Findings } else { Outcome::Clean }
+    }
+}
+
+/// `scan`'s own flags, validated: what to read, what to leave out, how
+/// fast, what to write besides the report.
+#[derive(Debug)]
+pub struct Scan {
+    /// The inventory file, `-` for stdin; `None` with only `--target`s.
+    pub inventory: Option<String>,
+    /// `--host-column`.
+    pub host_column: Option<String>,
+    /// `--target`s, parsed, in the order given (after the inventory's rows).
+    pub targets: Vec<Entry>,
+    /// `--exclude`, read (`@FILE` lists included).
+    pub exclude: Exclude,
+    /// `--allow-large`: how CIDR ranges expand.
+    pub expand: Expand,
+    /// `--shard K/N`.
+    pub shard: Option<Shard>,
+    /// `--strict`: refuse to probe when any row is unusable.
+    pub strict: bool,
+    /// `--rate`: hosts started per second at most.
+    pub rate: Option<f64>,
+    /// `--stats-every`: a status line this often (`None`: `0`, never).
+    pub stats_every: Option<Duration>,
+    /// `-o`: the report paths (`-`: stdout); none means stdout.
+    pub outputs: Vec<String>,
+    /// `--metrics FILE`.
+    pub metrics: Option<PathBuf>,
+    /// `--baseline REPORT`.
+    pub baseline: Option<PathBuf>,
+    /// `--accept FILE`.
+    pub accept: Option<PathBuf>,
+    /// `--provenance`: JSON Lines start with a provenance record.
+    pub jsonl_provenance: bool,
+    /// How hosts are probed.
+    pub probing: Probing,
+}
+
+impl Scan {
+    /// `scan`'s flags, validated; `--exclude @FILE` lists are read.
+    /// (`--fail-on-change` goes to the `Config`: `Config::with_fail_on_change`.)
+    pub fn from_args(args: ScanArgs) -> Result<Scan> {
+        let expand = Expand { allow_large: args.allow_large };
+        Ok(Scan {
+            shard: args
+                .shard
+                .as_deref()
+                .map(Shard::parse)
+                .transpose()
+                .map_err(|why| anyhow::anyhow!("--shard {why}"))?,
+            rate: parse_rate(args.rate)?,
+            exclude: Exclude::parse(&args.exclude)?,
+            targets: crate::targets::from_arguments(&args.target, expand)?,
+            probing: Probing::from_args(&args.probe)?,
+            inventory: args.inventory,
+            host_column: args.host_column,
+            expand,
+            strict: args.strict,
+            stats_every: (args.stats_every > 0).then(|| Duration::from_secs(args.stats_every)),
+            outputs: args.output,
+            metrics: args.metrics,
+            baseline: args.baseline,
+            accept: args.accept,
+            jsonl_provenance: args.provenance,
+        })
+    }
+}
+
+/// How hosts are probed: the prober's settings, how many hosts at once, and
+/// a CA to trust besides the system's. The one shape the probe flags take
+/// below the command line.
+#[derive(Debug, Clone)]
+pub struct Probing {
+    /// Timeouts, User-Agent, TLS strictness, proxy, legacy fallback.
+    pub settings: Settings,
+    /// Hosts probed at once (before the open-file limit is applied).
+    pub concurrency: usize,
+    /// Extra CA certificates to trust (`--ca-cert`, or the lab fleet's).
+    pub ca: Option<Ca>,
+}
+
+/// CA certificates to trust besides the system's.
+#[derive(Debug, Clone)]
+pub struct Ca {
+    /// The certificates, PEM.
+    pub pem: Vec<u8>,
+    /// Where they come from, for error messages.
+    pub label: String,
+}
+
+/// What reaching a host may cost when `--connect-timeout` is not given: a
+/// TCP connect and a legacy-TLS handshake take four round trips, well under a
+/// second on any network a scan crosses, so 5 s is generous for a slow host
+/// and caps what each silent one costs (BENCHMARKS.md, issue 17).
+const DEFAULT_CONNECT_SECS: f64 = 5.0;
+
+impl Probing {
+    /// The probe flags, validated; `--ca-cert` is read.
+    pub fn from_args(args: &ProbeArgs) -> Result<Probing> {
+        ensure!(
+            args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 600.0,
+            "--timeout must be between 0 and 600 seconds"
+        );
+        ensure!((1..=4096).contains(&args.concurrency), "--concurrency must be from 1 to 4096");
+        let user_agent = args.user_agent.clone().unwrap_or_else(default_user_agent);
+        ensure!(
+            hyper::header::HeaderValue::from_str(&user_agent).is_ok(),
+            "--user-agent {user_agent:?} is not a valid header value"
+        );
+        let request_timeout = Duration::from_secs_f64(args.timeout);
+        let ca = match &args.ca_cert {
+            Some(path) => Some(Ca {
+                pem: std::fs::read(path).with_context(|| format!("cannot read --ca-cert {}", path.display()))?,
+                label: path.display().to_string(),
+            }),
+            None => None,
+        };
+        Ok(Probing {
+            settings: Settings {
+                request_timeout,
+                connect_timeout: connect_timeout(args.connect_timeout, args.timeout)?,
+                host_timeout: request_timeout * 4,
+                user_agent,
+                require_valid_tls: args.require_valid_tls,
+                proxy: args.proxy.as_deref().map(proxy_endpoint).transpose()?,
+                legacy_tls: !args.no_legacy_tls,
+            },
+            concurrency: args.concurrency,
+            ca,
+        })
+    }
+
+    /// `demo`'s probing of the lab fleet on loopback: 32 hosts at once, 5 s
+    /// for each answer and for reaching a host, the fleet's CA trusted.
+    pub fn lab(fleet_ca_pem: &str) -> Probing {
+        let secs = Duration::from_secs(5);
+        Probing {
+            settings: Settings {
+                request_timeout: secs,
+                connect_timeout: secs,
+                host_timeout: secs * 4,
+                user_agent: default_user_agent(),
+                require_valid_tls: false,
+                proxy: None,
+                legacy_tls: true,
+            },
+            concurrency: 32,
+            ca: Some(Ca { pem: fleet_ca_pem.as_bytes().to_vec(), label: "the lab fleet's CA".into() }),
+        }
+    }
+}
+
+/// The User-Agent sent when `--user-agent` is not given.
+fn default_user_agent() -> String {
+    format!("exchange-exposure/{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// The connect timeout: as given, or the default (no longer than `--timeout`).
+fn connect_timeout(given: Option<f64>, request_secs: f64) -> Result<Duration> {
+    let secs = given.unwrap_or(DEFAULT_CONNECT_SECS.min(request_secs));
+    ensure!(secs.is_finite() && secs > 0.0 && secs <= 600.0, "--connect-timeout must be between 0 and 600 seconds");
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// `--proxy URL`: an `http://` proxy's endpoint.
+fn proxy_endpoint(url: &str) -> Result<Endpoint> {
+    ensure!(url.starts_with("http://"), "--proxy {url:?}: give an http:// URL (the tunnel inside it carries TLS)");
+    crate::inventory::parse_target(url, None).map_err(|why| anyhow::anyhow!("--proxy: {why}"))
+}
+
+/// `simulate`'s flags, validated.
+#[derive(Debug)]
+pub struct Simulate {
+    /// How many simulated servers.
+    pub hosts: u32,
+    /// The first loopback address bound.
+    pub first: Ipv4Addr,
+    /// The port every server listens on (0: a free port each).
+    pub port: u16,
+    /// `--inventory-out FILE`.
+    pub inventory_out: Option<PathBuf>,
+    /// `--ca-out FILE`.
+    pub ca_out: Option<PathBuf>,
+    /// Latency and the mix of silent and legacy-TLS hosts.
+    pub conditions: crate::sim::Conditions,
+}
+
+impl Simulate {
+    /// `simulate`'s flags, validated.
+    pub fn from_args(args: SimulateArgs) -> Result<Simulate> {
+        ensure!(args.hosts >= 1, "--hosts must be at least 1");
+        ensure!(args.latency <= 60_000, "--latency must be at most 60000 ms");
+        let mix = crate::sim::personalities::Mix { silent: args.silent, legacy: args.legacy };
+        ensure!(
+            u16::from(mix.silent) + u16::from(mix.legacy.unwrap_or(0)) <= 100,
+            "--silent and --legacy together may not pass 100%"
+        );
+        Ok(Simulate {
+            hosts: args.hosts,
+            first: args.first,
+            port: args.port,
+            inventory_out: args.inventory_out,
+            ca_out: args.ca_out,
+            conditions: crate::sim::Conditions { latency: Duration::from_millis(args.latency), mix },
+        })
+    }
+}
+
+/// `--generate`: the man page or a shell's completion script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    /// The man page (roff).
+    Man,
+    /// A completion script for this shell.
+    Completion(clap_complete::Shell),
+}
+
+impl From<crate::cli::Generate> for Page {
+    fn from(what: crate::cli::Generate) -> Page {
+        use crate::cli::Generate;
+        match what {
+            Generate::Man => Page::Man,
+            Generate::CompleteBash => Page::Completion(clap_complete::Shell::Bash),
+            Generate::CompleteZsh => Page::Completion(clap_complete::Shell::Zsh),
+            Generate::CompleteFish => Page::Completion(clap_complete::Shell::Fish),
+            Generate::CompletePowershell => Page::Completion(clap_complete::Shell::PowerShell),
+        }
     }
 }
 
@@ -389,5 +643,24 @@ mod tests {
         assert_eq!(ok, [Status::Vulnerable, Status::SuUnknown, Status::ConfigUnknown]);
         let err = parse_fail_on(&["vulnerabel".into()]).unwrap_err().to_string();
         assert!(err.contains("vulnerabel") && err.contains("su-unknown"), "{err}");
+    }
+
+    #[test]
+    fn connect_timeout_defaults_to_five_seconds_or_less() {
+        let cases = [
+            (None, 10.0, Some(5.0)),
+            (None, 2.0, Some(2.0)),
+            (None, 5.0, Some(5.0)),
+            (Some(1.5), 10.0, Some(1.5)),
+            (Some(30.0), 10.0, Some(30.0)),
+            (Some(0.0), 10.0, None),
+            (Some(-1.0), 10.0, None),
+            (Some(f64::NAN), 10.0, None),
+            (Some(601.0), 10.0, None),
+        ];
+        for (given, request, want) in cases {
+            let got = connect_timeout(given, request).ok().map(|d| d.as_secs_f64());
+            assert_eq!(got, want, "{given:?} {request}");
+        }
     }
 }

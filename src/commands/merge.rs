@@ -6,7 +6,7 @@
 
 use crate::Outcome;
 use crate::assess::{self, Status};
-use crate::cli::Format;
+use crate::config::Format;
 use crate::config::{Config, Rows, Seen};
 use crate::inventory::{self, Entry};
 use crate::report::read::{ReadReport, read_report_raw};

@@ -1,39 +1,45 @@
-//! The scan: stream inventory rows, probe the hosts with bounded
-//! concurrency (each distinct host once), judge each row, and write one
-//! report row per inventory row in inventory order. A stop request (SIGINT,
-//! SIGTERM) ends probing; every row still gets written, as `not-scanned`.
+//! The pipeline of a scan: stream inventory rows, probe the hosts with
+//! bounded concurrency (each distinct host once, its probe shared by every
+//! row that names it), hand what each probe saw to `assess`, and write one
+//! report row per inventory row, in inventory order, to the sink. It takes
+//! typed settings (`Job`, `Judging`), never the command line. A stop request
+//! (SIGINT, SIGTERM) ends probing; every row still gets written, as
+//! `not-scanned`.
 
-use crate::assess::{self, Evidence, Source, Verdict, judge_each};
-
-use crate::cli::Format;
-use crate::config::Config;
+use crate::assess::{self, Evidence, Judged, Source, Verdict, judge_each};
 use crate::inventory::{Entry, Kind};
 use crate::probe::http::Endpoint;
 use crate::probe::{Observation, Prober};
 use crate::report::baseline::Baseline;
 use crate::report::summary::{Summary, status_line};
 use crate::report::{self, Row};
+use crate::table::Table;
 use anyhow::Result;
 use futures_util::StreamExt;
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 use std::collections::{HashMap, VecDeque};
-
 use std::sync::Arc;
 use tokio::sync::{Semaphore, watch};
 
 /// The inventory's rows, as they stream in.
 pub type Entries = Box<dyn Iterator<Item = Result<Entry>> + Send>;
 
-/// What a scan needs besides the common config.
+/// What a scan works on: the rows, the prober and its bounds, and what
+/// each row is compared with besides the tables.
 pub struct Job {
+    /// The rows to judge, in report order.
     pub entries: Entries,
+    /// The one prober, shared by every probe.
     pub prober: Prober,
+    /// Hosts probed at once.
     pub concurrency: usize,
     /// Becomes `true` when probing must stop.
     pub stop: watch::Receiver<bool>,
+    /// An earlier report: each row gets its `change`.
     pub baseline: Option<Baseline>,
-    /// `--accept`: accepted risks, applied to each row.
+    /// Accepted risks, applied to each row.
     pub accept: Option<crate::accept::Acceptances>,
+    /// A progress bar to advance per row written.
     pub progress: Option<indicatif::ProgressBar>,
     /// How hosts are paced, and how progress is told when there is no bar.
     pub pace: Pace,
@@ -42,13 +48,13 @@ pub struct Job {
 /// Pacing and progress lines (issue 16), apart from the bar.
 #[derive(Debug, Clone, Default)]
 pub struct Pace {
-    /// `--rate`: hosts started per second at most.
+    /// Hosts started per second at most.
     pub rate: Option<f64>,
     /// A one-line status on stderr this often (no bar: stderr is not a terminal).
     pub stats_every: Option<std::time::Duration>,
     /// Rows the scan will have, when known before it starts.
     pub total: Option<u64>,
-    /// Rows left out by `--exclude`, counted as the inventory streams.
+    /// Rows left out by the exclusions, counted as the inventory streams.
     pub excluded: Arc<std::sync::atomic::AtomicU64>,
 }
 
@@ -106,10 +112,20 @@ impl Remembered {
     }
 }
 
+/// How rows are judged: the tables, and how a judged row becomes a report
+/// row (its table ids, staleness, open CVEs; the pipeline then fills in
+/// where the row came from).
+pub struct Judging<'a> {
+    /// One table per advisory judged, never empty; the first leads.
+    pub tables: &'a [Table],
+    /// The report row for what `assess` judged.
+    pub row: &'a dyn Fn(Judged) -> Row,
+}
+
 /// Runs the scan, writing rows to `writer` in inventory order as they come.
-pub async fn run(config: &Config, job: Job, writer: &mut report::outputs::Reports) -> Result<Summary> {
+pub async fn run(judging: &Judging<'_>, job: Job, writer: &mut report::outputs::Reports) -> Result<Summary> {
     let Job { entries, prober, concurrency, stop, mut baseline, mut accept, progress, pace } = job;
-    let judged: Vec<String> = config.tables.iter().map(|t| t.advisory.clone()).collect();
+    let judged: Vec<String> = judging.tables.iter().map(|t| t.advisory.clone()).collect();
     let prober = Arc::new(prober);
     let pacer = pace.rate.map(|rate| Arc::new(Pacer::new(rate)));
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
@@ -157,7 +173,7 @@ pub async fn run(config: &Config, job: Job, writer: &mut report::outputs::Report
         if let (Some(Probed::Done(obs)), true) = (&observation, first) {
             summary.probe_times.add(u64::try_from(obs.elapsed.as_micros()).unwrap_or(u64::MAX));
         }
-        let mut row = judge_entry(entry, observation, config);
+        let mut row = judge_entry(entry, observation, judging);
         if let Some(baseline) = &mut baseline {
             row.change = Some(baseline.change(&row));
         }
@@ -229,14 +245,16 @@ async fn tick(ticker: &mut Option<tokio::time::Interval>) {
     }
 }
 
-/// `--rate`: a token bucket holding one token, refilled `rate` times a
-/// second; each host's probe takes a token before it starts.
+/// Hosts started per second at most: a token bucket holding one token,
+/// refilled `rate` times a second; each host's probe takes a token before
+/// it starts.
 pub struct Pacer {
     interval: std::time::Duration,
     next: tokio::sync::Mutex<tokio::time::Instant>,
 }
 
 impl Pacer {
+    /// A bucket refilled `rate` times a second (`rate` above 0).
     pub fn new(rate: f64) -> Pacer {
         Pacer {
             interval: std::time::Duration::from_secs_f64(1.0 / rate),
@@ -293,8 +311,8 @@ fn spawn_probe(
 }
 
 /// One report row from an inventory entry and what its host showed.
-fn judge_entry(entry: Entry, observation: Option<Probed>, config: &Config) -> Row {
-    let tables = &config.tables;
+fn judge_entry(entry: Entry, observation: Option<Probed>, judging: &Judging) -> Row {
+    let tables = judging.tables;
     let only = |verdict: Verdict| judge_each(tables, |_| verdict.clone());
     let (judged, tls, fe_servers) = match (&entry.kind, observation) {
         (Kind::Range { net, .. }, _) => {
@@ -325,13 +343,8 @@ fn judge_entry(entry: Entry, observation: Option<Probed>, config: &Config) -> Ro
         fe_servers,
         line: Some(entry.line),
         extras: entry.extras,
-        ..Row::judged(judged, config)
+        ..(judging.row)(judged)
     }
-}
-
-/// The report format for `scan` and `demo`: CSV unless told otherwise.
-pub fn format(config: &Config) -> Format {
-    config.format.unwrap_or(Format::Csv)
 }
 
 #[cfg(test)]
@@ -345,7 +358,8 @@ mod tests {
         let config = crate::config::Config::for_tests();
         let build: Build = "15.1.2176.2".parse().unwrap();
         let entry = Entry { line: 2, host: String::new(), port: None, kind: Kind::Offline(build), extras: Vec::new() };
-        let row = judge_entry(entry, None, &config);
+        let row_of = |judged| Row::judged(judged, &config);
+        let row = judge_entry(entry, None, &Judging { tables: &config.tables, row: &row_of });
         let mut summary = Summary::default();
         for _ in 0..LISTED + 530 {
             summary.add(&row);
