@@ -11,9 +11,6 @@ use std::io::BufRead;
 
 pub mod lines;
 
-/// Sharding moved to `crate::shard`; kept here for callers not yet updated.
-pub use crate::shard::Shard;
-
 /// Names accepted for the host column, in order of preference.
 const HOST_COLUMNS: [&str; 6] = ["host", "hostname", "fqdn", "dns_name", "address", "ip"];
 /// Columns that hold a server's name: with an address beside it, the name

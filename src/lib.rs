@@ -27,7 +27,7 @@ pub mod targets;
 
 use anyhow::Result;
 
-/// How a command ended, for the exit status (the contract's table).
+/// How a command ended, for the exit status (README, "Exit status").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// Finished; no row has a `--fail-on` status. Exit 0.
