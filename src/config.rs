@@ -5,6 +5,8 @@
 //! `config` imports `cli`. The exit status is decided here too
 //! (`Config::outcome`, `exit_status`).
 
+#![warn(missing_docs)]
+
 use crate::Outcome;
 use crate::assess::Status;
 use crate::cli::{Color, Common, ProbeArgs, ScanArgs, SimulateArgs};

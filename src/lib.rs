@@ -1,8 +1,12 @@
 //! exchange-exposure: which Exchange servers are still exposed to the March
-//! 2021 vulnerabilities (ProxyLogon). The pipeline, as glue: read the
-//! inventory → probe each host → assess its evidence against the table →
-//! write the report. Each step is its own module; `run` dispatches commands
-//! and returns an `Outcome` that `main` turns into the exit status.
+//! 2021 vulnerabilities (ProxyLogon) and the advisories after it. Data flows
+//! down: `cli` (what the user typed) → `config` (validated settings) →
+//! `commands` (one file per command) → `pipeline` (read the inventory →
+//! probe each host → assess its evidence against the tables → write the
+//! report), over `inventory`, `probe`, `assess` and `report`. `run`
+//! validates the flags, dispatches the command and returns an `Outcome`
+//! that `main` turns into the exit status. README's "Architecture" section
+//! has the module map.
 
 pub mod accept;
 pub mod assess;

@@ -6,6 +6,8 @@
 //! (SIGINT, SIGTERM) ends probing; every row still gets written, as
 //! `not-scanned`.
 
+#![warn(missing_docs)]
+
 use crate::assess::{self, Evidence, Judged, Source, Verdict, judge_each};
 use crate::inventory::{Entry, Kind};
 use crate::probe::http::Endpoint;

@@ -3,6 +3,8 @@
 //! `--concurrency` is lowered (with a warning) when even that cannot hold
 //! a socket or two for every host probed at once.
 
+#![warn(missing_docs)]
+
 /// Descriptors kept aside for everything but probe sockets: standard
 /// streams, the runtime's own, the inventory, the report and its temporary
 /// file, the baseline, the CA file.

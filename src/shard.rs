@@ -3,6 +3,8 @@
 //! shard of one inventory must agree on that hash, on every machine and in
 //! every version, so it is pinned by tests here.
 
+#![warn(missing_docs)]
+
 use crate::inventory::Entry;
 
 /// One part of an inventory split N ways (`--shard K/N`, K from 0).

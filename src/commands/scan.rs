@@ -3,6 +3,8 @@
 //! build the prober, hand the rows to the `pipeline`, print the summary,
 //! write the metrics, decide the outcome. `demo` shares `prober` and `run`.
 
+#![warn(missing_docs)]
+
 use super::runtime::{self, init_logging, scanning, stop_on_signal};
 use crate::config::{self, Config, Format, Probing, Rows};
 use crate::inventory::{self, Kind};
