@@ -166,6 +166,10 @@ impl Scan {
     /// `scan`'s flags, validated; `--exclude @FILE` lists are read.
     /// (`--fail-on-change` goes to the `Config`: `Config::with_fail_on_change`.)
     pub fn from_args(args: ScanArgs) -> Result<Scan> {
+        ensure!(
+            args.metrics.as_deref().is_none_or(|p| p.as_os_str() != "-"),
+            "--metrics needs a file (stdout carries the report)"
+        );
         let expand = Expand { allow_large: args.allow_large };
         Ok(Scan {
             shard: args

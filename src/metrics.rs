@@ -19,10 +19,10 @@ use std::path::Path;
 pub struct Destination(Output);
 
 impl Destination {
-    /// Opens the temporary file beside `path`.
+    /// Opens the temporary file beside `path` (a file: stdout carries the report).
     pub fn check(path: &Path) -> Result<Destination> {
         if path.as_os_str() == "-" {
-            bail!("--metrics needs a file (stdout carries the report)");
+            bail!("the metrics need a file, not stdout (stdout carries the report)");
         }
         Ok(Destination(Output::open(Some(&path.to_string_lossy()), &[])?))
     }

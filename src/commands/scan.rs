@@ -124,11 +124,15 @@ fn prepare(
         (None, _) => None,
     };
     let prober = prober(&probing)?;
-    let (concurrency, warning) = crate::resources::fit_concurrency(probing.concurrency);
-    if let Some(warning) = warning
+    let wanted = probing.concurrency;
+    let fitted = crate::resources::fit_concurrency(wanted);
+    let concurrency = fitted.concurrency;
+    if let Some(soft) = fitted.lowered_by
         && !config.quiet
     {
-        eprintln!("exchange-exposure: warning: {warning}");
+        eprintln!(
+            "exchange-exposure: warning: the open-file limit ({soft}) holds {concurrency} hosts probed at once, not {wanted}: --concurrency lowered to {concurrency} (raise the limit, e.g. ulimit -n or LimitNOFILE=, to probe more at once)"
+        );
     }
     // From here a signal stops the scan in order instead of ending the process.
     scanning();
