@@ -1,0 +1,155 @@
+use super::*;
+
+#[test]
+fn advisories_default_to_proxylogon_and_all_means_every_one() {
+    let ids = |items: &[&str]| -> Vec<String> {
+        parse_advisories(&items.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+            .unwrap()
+            .into_iter()
+            .map(|t| t.advisory)
+            .collect()
+    };
+    assert_eq!(ids(&[]), ["proxylogon"]);
+    assert_eq!(
+        ids(&["all"]),
+        ["proxylogon", "proxyshell", "proxynotshell", "owassrf", "cve-2024-21410", "cve-2025-53786", "cve-2026-42897"]
+    );
+    assert_eq!(ids(&["proxyshell", "proxylogon", "proxyshell"]), ["proxyshell", "proxylogon"]);
+    let err = parse_advisories(&["proxyhell".into()]).unwrap_err().to_string();
+    assert!(err.contains("proxyhell") && err.contains("proxynotshell"), "{err}");
+}
+
+#[test]
+fn exit_statuses_per_contract() {
+    use Status::*;
+    let config = Config::for_tests();
+    let code = |statuses: &[Status], incomplete: bool, rows: Rows| {
+        config.outcome(&Seen::statuses(statuses.iter().copied()), incomplete, rows).exit_code()
+    };
+    let cases: &[(&[Status], bool, Rows, u8)] = &[
+        (&[Patched], false, Rows::Required, 0),
+        (&[Patched, Vulnerable], false, Rows::Required, 1),
+        (&[Unreachable, Patched], false, Rows::Required, 0),
+        (&[Unreachable, Vulnerable], false, Rows::Required, 1),
+        (&[Undetermined], false, Rows::Required, 0),
+        (&[NotExchange], false, Rows::Required, 0),
+        (&[], false, Rows::Required, 2),
+        (&[InputError], false, Rows::Required, 2),
+        (&[Unreachable], false, Rows::Required, 2),
+        (&[InputError, Unreachable, NotScanned], false, Rows::Required, 2),
+        (&[], false, Rows::MayBeNone, 0),
+        (&[], false, Rows::Shard, 0),
+        (&[Unreachable], false, Rows::Shard, 2),
+        (&[Unreachable, Patched], false, Rows::Shard, 0),
+        (&[Vulnerable], true, Rows::Required, 2),
+    ];
+    for (statuses, incomplete, rows, want) in cases {
+        assert_eq!(code(statuses, *incomplete, *rows), *want, "{statuses:?} {incomplete} {rows:?}");
+    }
+    let Outcome::NothingJudged(why) = config.outcome(&Seen::statuses([InputError, Unreachable]), false, Rows::Required)
+    else {
+        panic!("nothing judged")
+    };
+    assert!(why.contains("every row is unreachable or input-error"), "{why}");
+}
+
+#[test]
+fn accepted_rows_and_changes_decide_with_the_rest() {
+    use Status::*;
+    let config = Config { fail_on_change: vec![Change::New, Change::Regressed], ..Config::for_tests() };
+    let seen = |statuses: &[Status], counted: &[Status], changes: &[Change]| Seen {
+        statuses: statuses.iter().copied().collect(),
+        counted: counted.iter().copied().collect(),
+        changes: changes.iter().copied().collect(),
+    };
+    let cases = [
+        // An accepted vulnerable row is judged but not counted.
+        (seen(&[Vulnerable, Patched], &[Patched], &[]), 0),
+        (seen(&[Vulnerable, Patched], &[Vulnerable, Patched], &[]), 1),
+        // Every row accepted is still a run that judged something.
+        (seen(&[Vulnerable], &[], &[]), 0),
+        (seen(&[Patched], &[Patched], &[Change::Unchanged, Change::Fixed]), 0),
+        (seen(&[Patched], &[Patched], &[Change::New]), 1),
+        (seen(&[SuUnknown], &[SuUnknown], &[Change::Regressed]), 1),
+        (seen(&[Unreachable], &[Unreachable], &[Change::New]), 2),
+    ];
+    for (seen, want) in cases {
+        assert_eq!(config.outcome(&seen, false, Rows::Required).exit_code(), want, "{seen:?}");
+    }
+    let parsed = parse_fail_on_change(&["new".into(), " regressed".into()], true).unwrap();
+    assert_eq!(parsed, [Change::New, Change::Regressed]);
+    assert!(parse_fail_on_change(&["worse".into()], true).unwrap_err().to_string().contains("known: new"));
+    assert!(parse_fail_on_change(&["new".into()], false).unwrap_err().to_string().contains("needs --baseline"));
+    assert!(parse_fail_on_change(&[], false).unwrap().is_empty());
+}
+
+#[test]
+fn errors_exit_2_and_a_closed_stdout_too() {
+    let pipe = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe)).context("writing");
+    let (code, message) = exit_status(&Err(pipe));
+    assert_eq!(code, 2);
+    assert!(message.unwrap().contains("stdout was closed"));
+    assert_eq!(exit_status(&Err(anyhow::anyhow!("bad"))), (2, Some("error: bad".into())));
+    assert_eq!(exit_status(&Ok(Outcome::Findings)), (1, None));
+    assert_eq!(exit_status(&Ok(Outcome::Clean)), (0, None));
+}
+
+#[test]
+fn color_follows_the_choice_the_terminal_and_no_color() {
+    use std::ffi::OsStr;
+    let cases: [(Color, bool, Option<&str>, bool); 8] = [
+        (Color::Always, false, None, true),
+        (Color::Always, true, Some("1"), true),
+        (Color::Never, true, None, false),
+        (Color::Never, false, None, false),
+        (Color::Auto, true, None, true),
+        (Color::Auto, false, None, false),
+        (Color::Auto, true, Some("1"), false),
+        (Color::Auto, true, Some(""), true),
+    ];
+    for (choice, tty, no_color, want) in cases {
+        assert_eq!(use_color(choice, tty, no_color.map(OsStr::new)), want, "{choice:?} tty={tty} {no_color:?}");
+    }
+}
+
+#[test]
+fn rate_must_be_positive_and_finite() {
+    let cases: [(Option<f64>, Option<Option<f64>>); 6] = [
+        (None, Some(None)),
+        (Some(5.0), Some(Some(5.0))),
+        (Some(0.5), Some(Some(0.5))),
+        (Some(0.0), None),
+        (Some(-1.0), None),
+        (Some(f64::NAN), None),
+    ];
+    for (rate, want) in cases {
+        assert_eq!(parse_rate(rate).ok(), want, "{rate:?}");
+    }
+}
+
+#[test]
+fn fail_on_reads_statuses_and_rejects_others() {
+    let ok = parse_fail_on(&["vulnerable".into(), " su-unknown".into(), "".into(), "config-unknown".into()]).unwrap();
+    assert_eq!(ok, [Status::Vulnerable, Status::SuUnknown, Status::ConfigUnknown]);
+    let err = parse_fail_on(&["vulnerabel".into()]).unwrap_err().to_string();
+    assert!(err.contains("vulnerabel") && err.contains("su-unknown"), "{err}");
+}
+
+#[test]
+fn connect_timeout_defaults_to_five_seconds_or_less() {
+    let cases = [
+        (None, 10.0, Some(5.0)),
+        (None, 2.0, Some(2.0)),
+        (None, 5.0, Some(5.0)),
+        (Some(1.5), 10.0, Some(1.5)),
+        (Some(30.0), 10.0, Some(30.0)),
+        (Some(0.0), 10.0, None),
+        (Some(-1.0), 10.0, None),
+        (Some(f64::NAN), 10.0, None),
+        (Some(601.0), 10.0, None),
+    ];
+    for (given, request, want) in cases {
+        let got = connect_timeout(given, request).ok().map(|d| d.as_secs_f64());
+        assert_eq!(got, want, "{given:?} {request}");
+    }
+}
