@@ -412,7 +412,7 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 
 /// `--color`: `always` and `never` mean it; `auto` colours a terminal
 /// unless NO_COLOR is set to anything but the empty string (no-color.org).
-pub fn use_color(choice: Color, stderr_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+fn use_color(choice: Color, stderr_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
     match choice {
         Color::Always => true,
         Color::Never => false,
@@ -421,7 +421,7 @@ pub fn use_color(choice: Color, stderr_is_terminal: bool, no_color: Option<&std:
 }
 
 /// `--rate N`: hosts started per second, a positive finite number.
-pub fn parse_rate(rate: Option<f64>) -> Result<Option<f64>> {
+fn parse_rate(rate: Option<f64>) -> Result<Option<f64>> {
     match rate {
         None => Ok(None),
         Some(r) if r.is_finite() && r > 0.0 && r <= 1_000_000.0 => Ok(Some(r)),
@@ -453,7 +453,7 @@ fn parse_advisories(items: &[String]) -> Result<Vec<Table>> {
 
 /// `--fail-on-change CHANGE[,CHANGE...]`: `new`, `fixed`, `regressed`,
 /// `unchanged` or `changed`; only with a baseline to change from.
-pub fn parse_fail_on_change(items: &[String], baseline: bool) -> Result<Vec<Change>> {
+fn parse_fail_on_change(items: &[String], baseline: bool) -> Result<Vec<Change>> {
     let mut out = Vec::new();
     for item in items.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
         match Change::ALL.iter().find(|c| c.as_str() == item) {
