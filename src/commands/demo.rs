@@ -59,7 +59,7 @@ pub fn demo(config: &Config, inventory_path: Option<&Path>, output_path: &Path) 
     let planned = report::outputs::plan(&[output_path.to_string_lossy().into_owned()], config.format, Format::Csv)?;
     let output = report::outputs::open(&planned, &inputs)?;
     let run = report::provenance::Run::now(config, inventory_path)?;
-    runtime::run(|| {
+    runtime::block_on(|| {
         Ok(async {
             let (fleet, moved) = start_fleet_somewhere(&hosts).await?;
             if !config.quiet {

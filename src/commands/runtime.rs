@@ -15,7 +15,7 @@ use tokio::sync::watch;
 /// Builds the runtime, runs `setup` inside it (so that it may install
 /// signal handlers and spawn tasks), then drives the future it returns to
 /// the end. Every networked command goes through here: one runtime per run.
-pub fn run<F, T>(setup: impl FnOnce() -> Result<F>) -> Result<T>
+pub fn block_on<F, T>(setup: impl FnOnce() -> Result<F>) -> Result<T>
 where
     F: Future<Output = Result<T>>,
 {

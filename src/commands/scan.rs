@@ -27,7 +27,7 @@ pub fn scan(config: &Config, args: config::Scan) -> Result<Outcome> {
     if config.verbose {
         init_logging(config.color);
     }
-    runtime::run(|| {
+    runtime::block_on(|| {
         let stop = stop_on_signal();
         tracing::info!("signals handled; reading the inventory");
         prepare(config, args, stop)

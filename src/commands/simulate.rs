@@ -16,7 +16,7 @@ use std::path::Path;
 pub fn simulate(args: Simulate) -> Result<Outcome> {
     // Every simulated host holds a listener and a socket per connection.
     crate::resources::raise_open_files();
-    runtime::run(|| {
+    runtime::block_on(|| {
         Ok(async {
             let fleet = sim::start(args.first, args.hosts, args.port, &args.conditions).await?;
             if let Some(path) = &args.inventory_out {
