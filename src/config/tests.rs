@@ -153,3 +153,63 @@ fn connect_timeout_defaults_to_five_seconds_or_less() {
         assert_eq!(got, want, "{given:?} {request}");
     }
 }
+
+fn probe_args() -> ProbeArgs {
+    ProbeArgs {
+        concurrency: 1024,
+        timeout: 10.0,
+        connect_timeout: None,
+        user_agent: None,
+        ca_cert: None,
+        require_valid_tls: false,
+        proxy: None,
+        no_legacy_tls: false,
+    }
+}
+
+#[test]
+fn probe_flags_become_the_probers_settings() {
+    let p = Probing::from_args(&probe_args()).unwrap();
+    let s = &p.settings;
+    assert_eq!((s.request_timeout, s.connect_timeout, s.host_timeout), (secs(10), secs(5), secs(40)));
+    assert!(s.user_agent.starts_with("exchange-exposure/") && s.legacy_tls && !s.require_valid_tls);
+    assert!(s.proxy.is_none() && p.ca.is_none());
+    assert_eq!(p.concurrency, 1024);
+    let proxied = ProbeArgs { proxy: Some("http://proxy.example:3128".into()), no_legacy_tls: true, ..probe_args() };
+    let p = Probing::from_args(&proxied).unwrap();
+    assert_eq!(p.settings.proxy.map(|e| (e.host, e.port)), Some(("proxy.example".into(), 3128)));
+    assert!(!p.settings.legacy_tls);
+    // Errors name the flag: config is where the command line is known.
+    let refused = [
+        (ProbeArgs { timeout: 0.0, ..probe_args() }, "--timeout"),
+        (ProbeArgs { concurrency: 0, ..probe_args() }, "--concurrency"),
+        (ProbeArgs { connect_timeout: Some(-1.0), ..probe_args() }, "--connect-timeout"),
+        (ProbeArgs { user_agent: Some("a\nb".into()), ..probe_args() }, "--user-agent"),
+        (ProbeArgs { proxy: Some("https://proxy.example".into()), ..probe_args() }, "--proxy"),
+        (ProbeArgs { ca_cert: Some("/nonexistent/ca.pem".into()), ..probe_args() }, "--ca-cert"),
+    ];
+    for (args, flag) in refused {
+        let err = format!("{:#}", Probing::from_args(&args).unwrap_err());
+        assert!(err.contains(flag), "{flag}: {err}");
+    }
+}
+
+#[test]
+fn demo_probes_the_lab_fleet_as_its_old_flags_did() {
+    // demo used to fabricate `--concurrency 32 --timeout 5`; `Probing::lab` is that, plus the fleet's CA.
+    let old = Probing::from_args(&ProbeArgs { concurrency: 32, timeout: 5.0, ..probe_args() }).unwrap();
+    let lab = Probing::lab("PEM");
+    let times = |p: &Probing| (p.settings.request_timeout, p.settings.connect_timeout, p.settings.host_timeout);
+    assert_eq!(times(&lab), times(&old));
+    assert_eq!(lab.concurrency, old.concurrency);
+    assert_eq!(lab.settings.user_agent, old.settings.user_agent);
+    assert_eq!(
+        (lab.settings.legacy_tls, lab.settings.require_valid_tls, lab.settings.proxy.is_none()),
+        (true, false, true)
+    );
+    assert_eq!(lab.ca.map(|ca| ca.pem), Some(b"PEM".to_vec()));
+}
+
+fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
