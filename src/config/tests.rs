@@ -213,3 +213,30 @@ fn demo_probes_the_lab_fleet_as_its_old_flags_did() {
 fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
 }
+
+/// `scan`'s settings from a command line, as clap reads it.
+fn scan(args: &[&str]) -> Result<Scan> {
+    use clap::Parser;
+    let cli = crate::cli::Cli::try_parse_from(["exchange-exposure", "scan"].iter().chain(args)).unwrap();
+    let Some(crate::cli::Command::Scan(args)) = cli.command else { panic!("not a scan") };
+    Scan::from_args(*args)
+}
+
+#[test]
+fn scan_flags_are_validated_into_settings() {
+    let s = scan(&["inv.csv", "-t", "127.0.0.1", "--shard", "1/4", "--rate", "2.5", "--stats-every", "0"]).unwrap();
+    assert_eq!(s.inventory.as_deref(), Some("inv.csv"));
+    assert_eq!(s.targets.len(), 1);
+    assert_eq!(s.shard, Some(Shard { index: 1, count: 4 }));
+    assert_eq!((s.rate, s.stats_every), (Some(2.5), None));
+    assert_eq!(scan(&["inv.csv"]).unwrap().stats_every, Some(secs(30)));
+    for (args, want) in [
+        (&["inv.csv", "--shard", "4/4"][..], "--shard \"4/4\": expected K/N"),
+        (&["inv.csv", "--rate", "0"][..], "--rate 0"),
+        (&["inv.csv", "--metrics", "-"][..], "--metrics needs a file"),
+        (&["inv.csv", "--timeout", "700"][..], "--timeout must be between"),
+    ] {
+        let err = format!("{:#}", scan(args).unwrap_err());
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+}
