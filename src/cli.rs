@@ -1,5 +1,8 @@
 //! The command line as the user types it (clap derive; the doc comments are
-//! the help text). `config` turns it into validated settings.
+//! the help text). Nothing but clap: `config` turns it into validated
+//! settings, and only `config`, `lib` and `main` import this module.
+
+#![warn(missing_docs)]
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::Ipv4Addr;
@@ -10,8 +13,10 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(name = "exchange-exposure", version, disable_version_flag = true, about)]
 pub struct Cli {
+    /// The command to run (none with --version or --generate)
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Options every command takes
     #[command(flatten)]
     pub common: Common,
     /// Print the version and the release catalog's date; with -v also each advisory's table id
@@ -27,9 +32,13 @@ pub struct Cli {
 pub enum Generate {
     /// The man page (roff), for man1/exchange-exposure.1
     Man,
+    /// A bash completion script
     CompleteBash,
+    /// A zsh completion script
     CompleteZsh,
+    /// A fish completion script
     CompleteFish,
+    /// A PowerShell completion script
     CompletePowershell,
 }
 
@@ -38,7 +47,9 @@ pub enum Generate {
 pub enum Color {
     /// When stderr is a terminal and NO_COLOR is not set
     Auto,
+    /// Always, even into a file or a pipe
     Always,
+    /// Never, even at a terminal
     Never,
 }
 
@@ -78,14 +89,11 @@ impl ValueEnum for Format {
     }
 
     fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
-        let value = clap::builder::PossibleValue::new(self.name());
-        Some(match self.help() {
-            Some(help) => value.help(help),
-            None => value,
-        })
+        Some(clap::builder::PossibleValue::new(self.name()).help(self.help()))
     }
 }
 
+/// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Probe every inventory row (and --target) and write the exposure report
@@ -137,6 +145,7 @@ pub enum Command {
     },
 }
 
+/// `scan`'s own options.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Inventory CSV (`-` for stdin; UTF-8, UTF-16 with a BOM, or Windows-1252); optional with --target (inventory rows first, then the targets)
@@ -184,6 +193,7 @@ pub struct ScanArgs {
     /// The inventory's host column, when it is not named host, hostname, fqdn, address or ip
     #[arg(long, value_name = "NAME")]
     pub host_column: Option<String>,
+    /// How hosts are probed
     #[command(flatten)]
     pub probe: ProbeArgs,
 }
@@ -217,6 +227,7 @@ pub struct ProbeArgs {
     pub no_legacy_tls: bool,
 }
 
+/// `simulate`'s own options.
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
     /// How many simulated servers (addresses from --first upward)

@@ -1,13 +1,32 @@
-//! What the user typed, validated into real types: the settings every
-//! command shares.
+//! What the user typed (`cli`), validated into real types: the settings
+//! every command shares (`Config`: the judging tables, the report format,
+//! `--fail-on`, verbosity), and each command's own (`Scan`, `Probing`,
+//! `Simulate`, `Page`). Error messages name the flags here; nothing below
+//! `config` imports `cli`. The exit status is decided here too
+//! (`Config::outcome`, `exit_status`).
+
+#![warn(missing_docs)]
 
 use crate::Outcome;
 use crate::assess::Status;
-use crate::cli::{Color, Common, Format};
+use crate::cli::{Color, Common, ProbeArgs, ScanArgs, SimulateArgs};
+use crate::inventory::Entry;
+use crate::inventory::{Exclude, Expand};
+use crate::probe::Settings;
 use crate::report::baseline::Change;
+use crate::shard::Shard;
 use crate::table::Table;
-use anyhow::{Result, bail};
-use std::collections::BTreeSet;
+use crate::target::Endpoint;
+use anyhow::{Context, Result, bail, ensure};
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A report format (`--format`). Defined with the command line for now; the
+/// report layer is to own it.
+pub use crate::cli::Format;
+/// What a run saw, for its exit status; counted by the report's summary.
+pub use crate::report::summary::Seen;
 
 /// Validated settings common to every command.
 #[derive(Debug, Clone)]
@@ -16,8 +35,11 @@ pub struct Config {
     pub tables: Vec<Table>,
     /// `None`: the command's default.
     pub format: Option<Format>,
+    /// `--fail-on`: statuses that make the exit status 1.
     pub fail_on: Vec<Status>,
+    /// `--quiet`: nothing on stderr but errors.
     pub quiet: bool,
+    /// `--verbose`: each host's probe steps logged on stderr.
     pub verbose: bool,
     /// Whether log lines on stderr carry colour codes (`--color`, NO_COLOR, a terminal).
     pub color: bool,
@@ -25,28 +47,8 @@ pub struct Config {
     pub fail_on_change: Vec<Change>,
 }
 
-/// What a run saw, for its exit status.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Seen {
-    /// Every status of every row (and, with several advisories, each one's):
-    /// whether anything was judged.
-    pub statuses: BTreeSet<Status>,
-    /// The statuses of rows no acceptance (`--accept`) covers: what
-    /// `--fail-on` looks at.
-    pub counted: BTreeSet<Status>,
-    /// The `change` of rows no acceptance covers: what `--fail-on-change` looks at.
-    pub changes: BTreeSet<Change>,
-}
-
-impl Seen {
-    /// Statuses of rows no acceptance covers, without changes.
-    pub fn statuses(statuses: impl IntoIterator<Item = Status>) -> Seen {
-        let statuses: BTreeSet<Status> = statuses.into_iter().collect();
-        Seen { counted: statuses.clone(), statuses, changes: BTreeSet::new() }
-    }
-}
-
 impl Config {
+    /// The options every command takes, validated; the tables are loaded.
     pub fn from_cli(common: &Common) -> Result<Config> {
         let mut tables = parse_advisories(&common.advisory)?;
         if let Some(path) = &common.table {
@@ -68,6 +70,12 @@ impl Config {
             ),
             fail_on_change: Vec::new(),
         })
+    }
+
+    /// `scan --fail-on-change`, validated (`baseline`: whether `--baseline`
+    /// was given, which it needs).
+    pub fn with_fail_on_change(self, items: &[String], baseline: bool) -> Result<Config> {
+        Ok(Config { fail_on_change: parse_fail_on_change(items, baseline)?, ..self })
     }
 
     /// The first advisory's table.
@@ -115,6 +123,238 @@ impl Config {
         let failing_status = seen.counted.iter().any(|s| self.fail_on.contains(s));
         let failing_change = seen.changes.iter().any(|c| self.fail_on_change.contains(c));
         if failing_status || failing_change { Outcome::Findings } else { Outcome::Clean }
+    }
+}
+
+/// `scan`'s own flags, validated: what to read, what to leave out, how
+/// fast, what to write besides the report.
+#[derive(Debug)]
+pub struct Scan {
+    /// The inventory file, `-` for stdin; `None` with only `--target`s.
+    pub inventory: Option<String>,
+    /// `--host-column`.
+    pub host_column: Option<String>,
+    /// `--target`s, parsed, in the order given (after the inventory's rows).
+    pub targets: Vec<Entry>,
+    /// `--exclude`, read (`@FILE` lists included).
+    pub exclude: Exclude,
+    /// `--allow-large`: how CIDR ranges expand.
+    pub expand: Expand,
+    /// `--shard K/N`.
+    pub shard: Option<Shard>,
+    /// `--strict`: refuse to probe when any row is unusable.
+    pub strict: bool,
+    /// `--rate`: hosts started per second at most.
+    pub rate: Option<f64>,
+    /// `--stats-every`: a status line this often (`None`: `0`, never).
+    pub stats_every: Option<Duration>,
+    /// `-o`: the report paths (`-`: stdout); none means stdout.
+    pub outputs: Vec<String>,
+    /// `--metrics FILE`.
+    pub metrics: Option<PathBuf>,
+    /// `--baseline REPORT`.
+    pub baseline: Option<PathBuf>,
+    /// `--accept FILE`.
+    pub accept: Option<PathBuf>,
+    /// `--provenance`: JSON Lines start with a provenance record.
+    pub jsonl_provenance: bool,
+    /// How hosts are probed.
+    pub probing: Probing,
+}
+
+impl Scan {
+    /// `scan`'s flags, validated; `--exclude @FILE` lists are read.
+    /// (`--fail-on-change` goes to the `Config`: `Config::with_fail_on_change`.)
+    pub fn from_args(args: ScanArgs) -> Result<Scan> {
+        ensure!(
+            args.metrics.as_deref().is_none_or(|p| p.as_os_str() != "-"),
+            "--metrics needs a file (stdout carries the report)"
+        );
+        let expand = Expand { allow_large: args.allow_large };
+        Ok(Scan {
+            shard: args
+                .shard
+                .as_deref()
+                .map(Shard::parse)
+                .transpose()
+                .map_err(|why| anyhow::anyhow!("--shard {why}"))?,
+            rate: parse_rate(args.rate)?,
+            exclude: Exclude::parse(&args.exclude)?,
+            targets: crate::inventory::from_arguments(&args.target, expand)?,
+            probing: Probing::from_args(&args.probe)?,
+            inventory: args.inventory,
+            host_column: args.host_column,
+            expand,
+            strict: args.strict,
+            stats_every: (args.stats_every > 0).then(|| Duration::from_secs(args.stats_every)),
+            outputs: args.output,
+            metrics: args.metrics,
+            baseline: args.baseline,
+            accept: args.accept,
+            jsonl_provenance: args.provenance,
+        })
+    }
+}
+
+/// How hosts are probed: the prober's settings, how many hosts at once, and
+/// a CA to trust besides the system's. The one shape the probe flags take
+/// below the command line.
+#[derive(Debug, Clone)]
+pub struct Probing {
+    /// Timeouts, User-Agent, TLS strictness, proxy, legacy fallback.
+    pub settings: Settings,
+    /// Hosts probed at once (before the open-file limit is applied).
+    pub concurrency: usize,
+    /// Extra CA certificates to trust (`--ca-cert`, or the lab fleet's).
+    pub ca: Option<Ca>,
+}
+
+/// CA certificates to trust besides the system's.
+#[derive(Debug, Clone)]
+pub struct Ca {
+    /// The certificates, PEM.
+    pub pem: Vec<u8>,
+    /// Where they come from, for error messages.
+    pub label: String,
+}
+
+/// What reaching a host may cost when `--connect-timeout` is not given: a
+/// TCP connect and a legacy-TLS handshake take four round trips, well under a
+/// second on any network a scan crosses, so 5 s is generous for a slow host
+/// and caps what each silent one costs (BENCHMARKS.md, issue 17).
+const DEFAULT_CONNECT_SECS: f64 = 5.0;
+
+impl Probing {
+    /// The probe flags, validated; `--ca-cert` is read.
+    pub fn from_args(args: &ProbeArgs) -> Result<Probing> {
+        ensure!(
+            args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 600.0,
+            "--timeout must be between 0 and 600 seconds"
+        );
+        ensure!((1..=4096).contains(&args.concurrency), "--concurrency must be from 1 to 4096");
+        let user_agent = args.user_agent.clone().unwrap_or_else(default_user_agent);
+        ensure!(
+            hyper::header::HeaderValue::from_str(&user_agent).is_ok(),
+            "--user-agent {user_agent:?} is not a valid header value"
+        );
+        let request_timeout = Duration::from_secs_f64(args.timeout);
+        let ca = match &args.ca_cert {
+            Some(path) => Some(Ca {
+                pem: std::fs::read(path).with_context(|| format!("cannot read --ca-cert {}", path.display()))?,
+                label: path.display().to_string(),
+            }),
+            None => None,
+        };
+        Ok(Probing {
+            settings: Settings {
+                request_timeout,
+                connect_timeout: connect_timeout(args.connect_timeout, args.timeout)?,
+                host_timeout: request_timeout * 4,
+                user_agent,
+                require_valid_tls: args.require_valid_tls,
+                proxy: args.proxy.as_deref().map(proxy_endpoint).transpose()?,
+                legacy_tls: !args.no_legacy_tls,
+            },
+            concurrency: args.concurrency,
+            ca,
+        })
+    }
+
+    /// `demo`'s probing of the lab fleet on loopback: 32 hosts at once, 5 s
+    /// for each answer and for reaching a host, the fleet's CA trusted.
+    pub fn lab(fleet_ca_pem: &str) -> Probing {
+        let secs = Duration::from_secs(5);
+        Probing {
+            settings: Settings {
+                request_timeout: secs,
+                connect_timeout: secs,
+                host_timeout: secs * 4,
+                user_agent: default_user_agent(),
+                require_valid_tls: false,
+                proxy: None,
+                legacy_tls: true,
+            },
+            concurrency: 32,
+            ca: Some(Ca { pem: fleet_ca_pem.as_bytes().to_vec(), label: "the lab fleet's CA".into() }),
+        }
+    }
+}
+
+/// The User-Agent sent when `--user-agent` is not given.
+fn default_user_agent() -> String {
+    format!("exchange-exposure/{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// The connect timeout: as given, or the default (no longer than `--timeout`).
+fn connect_timeout(given: Option<f64>, request_secs: f64) -> Result<Duration> {
+    let secs = given.unwrap_or(DEFAULT_CONNECT_SECS.min(request_secs));
+    ensure!(secs.is_finite() && secs > 0.0 && secs <= 600.0, "--connect-timeout must be between 0 and 600 seconds");
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// `--proxy URL`: an `http://` proxy's endpoint.
+fn proxy_endpoint(url: &str) -> Result<Endpoint> {
+    ensure!(url.starts_with("http://"), "--proxy {url:?}: give an http:// URL (the tunnel inside it carries TLS)");
+    crate::target::parse_target(url, None).map_err(|why| anyhow::anyhow!("--proxy: {why}"))
+}
+
+/// `simulate`'s flags, validated.
+#[derive(Debug)]
+pub struct Simulate {
+    /// How many simulated servers.
+    pub hosts: u32,
+    /// The first loopback address bound.
+    pub first: Ipv4Addr,
+    /// The port every server listens on (0: a free port each).
+    pub port: u16,
+    /// `--inventory-out FILE`.
+    pub inventory_out: Option<PathBuf>,
+    /// `--ca-out FILE`.
+    pub ca_out: Option<PathBuf>,
+    /// Latency and the mix of silent and legacy-TLS hosts.
+    pub conditions: crate::sim::Conditions,
+}
+
+impl Simulate {
+    /// `simulate`'s flags, validated.
+    pub fn from_args(args: SimulateArgs) -> Result<Simulate> {
+        ensure!(args.hosts >= 1, "--hosts must be at least 1");
+        ensure!(args.latency <= 60_000, "--latency must be at most 60000 ms");
+        let mix = crate::sim::personalities::Mix { silent: args.silent, legacy: args.legacy };
+        ensure!(
+            u16::from(mix.silent) + u16::from(mix.legacy.unwrap_or(0)) <= 100,
+            "--silent and --legacy together may not pass 100%"
+        );
+        Ok(Simulate {
+            hosts: args.hosts,
+            first: args.first,
+            port: args.port,
+            inventory_out: args.inventory_out,
+            ca_out: args.ca_out,
+            conditions: crate::sim::Conditions { latency: Duration::from_millis(args.latency), mix },
+        })
+    }
+}
+
+/// `--generate`: the man page or a shell's completion script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    /// The man page (roff).
+    Man,
+    /// A completion script for this shell.
+    Completion(clap_complete::Shell),
+}
+
+impl From<crate::cli::Generate> for Page {
+    fn from(what: crate::cli::Generate) -> Page {
+        use crate::cli::Generate;
+        match what {
+            Generate::Man => Page::Man,
+            Generate::CompleteBash => Page::Completion(clap_complete::Shell::Bash),
+            Generate::CompleteZsh => Page::Completion(clap_complete::Shell::Zsh),
+            Generate::CompleteFish => Page::Completion(clap_complete::Shell::Fish),
+            Generate::CompletePowershell => Page::Completion(clap_complete::Shell::PowerShell),
+        }
     }
 }
 
@@ -172,7 +412,7 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 
 /// `--color`: `always` and `never` mean it; `auto` colours a terminal
 /// unless NO_COLOR is set to anything but the empty string (no-color.org).
-pub fn use_color(choice: Color, stderr_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+fn use_color(choice: Color, stderr_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
     match choice {
         Color::Always => true,
         Color::Never => false,
@@ -181,7 +421,7 @@ pub fn use_color(choice: Color, stderr_is_terminal: bool, no_color: Option<&std:
 }
 
 /// `--rate N`: hosts started per second, a positive finite number.
-pub fn parse_rate(rate: Option<f64>) -> Result<Option<f64>> {
+fn parse_rate(rate: Option<f64>) -> Result<Option<f64>> {
     match rate {
         None => Ok(None),
         Some(r) if r.is_finite() && r > 0.0 && r <= 1_000_000.0 => Ok(Some(r)),
@@ -213,7 +453,7 @@ fn parse_advisories(items: &[String]) -> Result<Vec<Table>> {
 
 /// `--fail-on-change CHANGE[,CHANGE...]`: `new`, `fixed`, `regressed`,
 /// `unchanged` or `changed`; only with a baseline to change from.
-pub fn parse_fail_on_change(items: &[String], baseline: bool) -> Result<Vec<Change>> {
+fn parse_fail_on_change(items: &[String], baseline: bool) -> Result<Vec<Change>> {
     let mut out = Vec::new();
     for item in items.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
         match Change::ALL.iter().find(|c| c.as_str() == item) {
@@ -263,151 +503,4 @@ impl Config {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn advisories_default_to_proxylogon_and_all_means_every_one() {
-        let ids = |items: &[&str]| -> Vec<String> {
-            parse_advisories(&items.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-                .unwrap()
-                .into_iter()
-                .map(|t| t.advisory)
-                .collect()
-        };
-        assert_eq!(ids(&[]), ["proxylogon"]);
-        assert_eq!(
-            ids(&["all"]),
-            [
-                "proxylogon",
-                "proxyshell",
-                "proxynotshell",
-                "owassrf",
-                "cve-2024-21410",
-                "cve-2025-53786",
-                "cve-2026-42897"
-            ]
-        );
-        assert_eq!(ids(&["proxyshell", "proxylogon", "proxyshell"]), ["proxyshell", "proxylogon"]);
-        let err = parse_advisories(&["proxyhell".into()]).unwrap_err().to_string();
-        assert!(err.contains("proxyhell") && err.contains("proxynotshell"), "{err}");
-    }
-
-    #[test]
-    fn exit_statuses_per_contract() {
-        use Status::*;
-        let config = Config::for_tests();
-        let code = |statuses: &[Status], incomplete: bool, rows: Rows| {
-            config.outcome(&Seen::statuses(statuses.iter().copied()), incomplete, rows).exit_code()
-        };
-        let cases: &[(&[Status], bool, Rows, u8)] = &[
-            (&[Patched], false, Rows::Required, 0),
-            (&[Patched, Vulnerable], false, Rows::Required, 1),
-            (&[Unreachable, Patched], false, Rows::Required, 0),
-            (&[Unreachable, Vulnerable], false, Rows::Required, 1),
-            (&[Undetermined], false, Rows::Required, 0),
-            (&[NotExchange], false, Rows::Required, 0),
-            (&[], false, Rows::Required, 2),
-            (&[InputError], false, Rows::Required, 2),
-            (&[Unreachable], false, Rows::Required, 2),
-            (&[InputError, Unreachable, NotScanned], false, Rows::Required, 2),
-            (&[], false, Rows::MayBeNone, 0),
-            (&[], false, Rows::Shard, 0),
-            (&[Unreachable], false, Rows::Shard, 2),
-            (&[Unreachable, Patched], false, Rows::Shard, 0),
-            (&[Vulnerable], true, Rows::Required, 2),
-        ];
-        for (statuses, incomplete, rows, want) in cases {
-            assert_eq!(code(statuses, *incomplete, *rows), *want, "{statuses:?} {incomplete} {rows:?}");
-        }
-        let Outcome::NothingJudged(why) =
-            config.outcome(&Seen::statuses([InputError, Unreachable]), false, Rows::Required)
-        else {
-            panic!("nothing judged")
-        };
-        assert!(why.contains("every row is unreachable or input-error"), "{why}");
-    }
-
-    #[test]
-    fn accepted_rows_and_changes_decide_with_the_rest() {
-        use Status::*;
-        let config = Config { fail_on_change: vec![Change::New, Change::Regressed], ..Config::for_tests() };
-        let seen = |statuses: &[Status], counted: &[Status], changes: &[Change]| Seen {
-            statuses: statuses.iter().copied().collect(),
-            counted: counted.iter().copied().collect(),
-            changes: changes.iter().copied().collect(),
-        };
-        let cases = [
-            // An accepted vulnerable row is judged but not counted.
-            (seen(&[Vulnerable, Patched], &[Patched], &[]), 0),
-            (seen(&[Vulnerable, Patched], &[Vulnerable, Patched], &[]), 1),
-            // Every row accepted is still a run that judged something.
-            (seen(&[Vulnerable], &[], &[]), 0),
-            (seen(&[Patched], &[Patched], &[Change::Unchanged, Change::Fixed]), 0),
-            (seen(&[Patched], &[Patched], &[Change::New]), 1),
-            (seen(&[SuUnknown], &[SuUnknown], &[Change::Regressed]), 1),
-            (seen(&[Unreachable], &[Unreachable], &[Change::New]), 2),
-        ];
-        for (seen, want) in cases {
-            assert_eq!(config.outcome(&seen, false, Rows::Required).exit_code(), want, "{seen:?}");
-        }
-        let parsed = parse_fail_on_change(&["new".into(), " regressed".into()], true).unwrap();
-        assert_eq!(parsed, [Change::New, Change::Regressed]);
-        assert!(parse_fail_on_change(&["worse".into()], true).unwrap_err().to_string().contains("known: new"));
-        assert!(parse_fail_on_change(&["new".into()], false).unwrap_err().to_string().contains("needs --baseline"));
-        assert!(parse_fail_on_change(&[], false).unwrap().is_empty());
-    }
-
-    #[test]
-    fn errors_exit_2_and_a_closed_stdout_too() {
-        let pipe = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe)).context("writing");
-        let (code, message) = exit_status(&Err(pipe));
-        assert_eq!(code, 2);
-        assert!(message.unwrap().contains("stdout was closed"));
-        assert_eq!(exit_status(&Err(anyhow::anyhow!("bad"))), (2, Some("error: bad".into())));
-        assert_eq!(exit_status(&Ok(Outcome::Findings)), (1, None));
-        assert_eq!(exit_status(&Ok(Outcome::Clean)), (0, None));
-    }
-
-    #[test]
-    fn color_follows_the_choice_the_terminal_and_no_color() {
-        use std::ffi::OsStr;
-        let cases: [(Color, bool, Option<&str>, bool); 8] = [
-            (Color::Always, false, None, true),
-            (Color::Always, true, Some("1"), true),
-            (Color::Never, true, None, false),
-            (Color::Never, false, None, false),
-            (Color::Auto, true, None, true),
-            (Color::Auto, false, None, false),
-            (Color::Auto, true, Some("1"), false),
-            (Color::Auto, true, Some(""), true),
-        ];
-        for (choice, tty, no_color, want) in cases {
-            assert_eq!(use_color(choice, tty, no_color.map(OsStr::new)), want, "{choice:?} tty={tty} {no_color:?}");
-        }
-    }
-
-    #[test]
-    fn rate_must_be_positive_and_finite() {
-        let cases: [(Option<f64>, Option<Option<f64>>); 6] = [
-            (None, Some(None)),
-            (Some(5.0), Some(Some(5.0))),
-            (Some(0.5), Some(Some(0.5))),
-            (Some(0.0), None),
-            (Some(-1.0), None),
-            (Some(f64::NAN), None),
-        ];
-        for (rate, want) in cases {
-            assert_eq!(parse_rate(rate).ok(), want, "{rate:?}");
-        }
-    }
-
-    #[test]
-    fn fail_on_reads_statuses_and_rejects_others() {
-        let ok =
-            parse_fail_on(&["vulnerable".into(), " su-unknown".into(), "".into(), "config-unknown".into()]).unwrap();
-        assert_eq!(ok, [Status::Vulnerable, Status::SuUnknown, Status::ConfigUnknown]);
-        let err = parse_fail_on(&["vulnerabel".into()]).unwrap_err().to_string();
-        assert!(err.contains("vulnerabel") && err.contains("su-unknown"), "{err}");
-    }
-}
+mod tests;

@@ -357,40 +357,6 @@ impl Entry {
     }
 }
 
-/// One part of an inventory split N ways (`--shard K/N`, K from 0).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-    /// Which part this run takes (0 ≤ index < count).
-    pub index: u64,
-    /// How many parts the inventory is split into.
-    pub count: u64,
-}
-
-impl Shard {
-    /// Reads `K/N`.
-    pub fn parse(text: &str) -> Result<Shard, String> {
-        let bad = || format!("--shard {text:?}: expected K/N with 0 <= K < N, e.g. 0/4");
-        let (k, n) = text.split_once('/').ok_or_else(bad)?;
-        let (index, count) = (k.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
-        if count == 0 || index >= count {
-            return Err(bad());
-        }
-        Ok(Shard { index, count })
-    }
-
-    /// Whether this shard has the entry: by a stable hash of host and port,
-    /// so every row of one host lands in the same shard (rows without a host:
-    /// by line).
-    pub fn has(&self, entry: &Entry) -> bool {
-        let key = match (entry.host.is_empty(), entry.port) {
-            (true, _) => format!("line {}", entry.line),
-            (false, Some(port)) => format!("{}:{port}", entry.host.to_ascii_lowercase()),
-            (false, None) => entry.host.to_ascii_lowercase(),
-        };
-        crate::table::fnv1a(key.as_bytes()) % self.count == self.index
-    }
-}
-
 fn invalid(line: u64, host: String, why: String, extras: &[String]) -> Entry {
     Entry { line, host, port: None, kind: Kind::Invalid(why), extras: extras.to_vec() }
 }

@@ -1,8 +1,12 @@
 //! exchange-exposure: which Exchange servers are still exposed to the March
-//! 2021 vulnerabilities (ProxyLogon). The pipeline, as glue: read the
-//! inventory → probe each host → assess its evidence against the table →
-//! write the report. Each step is its own module; `run` dispatches commands
-//! and returns an `Outcome` that `main` turns into the exit status.
+//! 2021 vulnerabilities (ProxyLogon) and the advisories after it. Data flows
+//! down: `cli` (what the user typed) → `config` (validated settings) →
+//! `commands` (one file per command) → `pipeline` (read the inventory →
+//! probe each host → assess its evidence against the tables → write the
+//! report), over `inventory`, `probe`, `assess` and `report`. `run`
+//! validates the flags, dispatches the command and returns an `Outcome`
+//! that `main` turns into the exit status. README's "Architecture" section
+//! has the module map.
 
 pub mod accept;
 pub mod assess;
@@ -12,15 +16,17 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod evidence;
+pub mod hash;
 pub mod inventory;
 pub mod mail;
 pub mod metrics;
 pub mod open_cves;
+pub mod pipeline;
 pub mod probe;
 pub mod report;
 pub mod resources;
 pub mod sanitize;
-pub mod scan;
+pub mod shard;
 pub mod sim;
 pub mod table;
 pub mod target;
@@ -54,27 +60,31 @@ impl Outcome {
     }
 }
 
-/// Runs one command line.
+/// Runs one command line: the flags are validated into settings
+/// (`config`), then the command runs on them.
 pub fn run(cli: cli::Cli) -> Result<Outcome> {
     let config = config::Config::from_cli(&cli.common)?;
     if let Some(what) = cli.generate {
-        return commands::generate::generate(what);
+        return commands::generate::generate(what.into(), <cli::Cli as clap::CommandFactory>::command());
     }
     if cli.version {
-        return commands::version(&config);
+        return commands::version::version(&config);
     }
     let Some(command) = cli.command else {
         anyhow::bail!("no command given; see exchange-exposure --help");
     };
     match command {
-        cli::Command::Check { builds, output } => commands::check(&config, builds, &output),
-        cli::Command::Table => commands::table(&config),
-        cli::Command::Scan(args) => commands::live::scan(&config, *args),
+        cli::Command::Check { builds, output } => commands::check::check(&config, builds, &output),
+        cli::Command::Table => commands::table::table(&config),
+        cli::Command::Scan(args) => {
+            let config = config.with_fail_on_change(&args.fail_on_change, args.baseline.is_some())?;
+            commands::scan::scan(&config, config::Scan::from_args(*args)?)
+        }
         cli::Command::Headers { files, output } => commands::headers::headers(&config, &files, &output),
         cli::Command::Merge { inventory, host_column, reports, output } => {
             commands::merge::merge(&config, &inventory, host_column.as_deref(), &reports, &output)
         }
-        cli::Command::Simulate(args) => commands::live::simulate(args),
-        cli::Command::Demo { inventory, output } => commands::live::demo(&config, inventory.as_deref(), &output),
+        cli::Command::Simulate(args) => commands::simulate::simulate(config::Simulate::from_args(args)?),
+        cli::Command::Demo { inventory, output } => commands::demo::demo(&config, inventory.as_deref(), &output),
     }
 }

@@ -4,10 +4,12 @@
 //! the release data is, and the exit status. Written atomically (a temporary
 //! file beside it, renamed over it) so the collector never reads half a file.
 
+#![warn(missing_docs)]
+
 use crate::assess::Status;
-use crate::config::Config;
 use crate::report::Output;
-use crate::scan::Summary;
+use crate::report::summary::Summary;
+use crate::table::Table;
 use anyhow::{Result, bail};
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -17,10 +19,10 @@ use std::path::Path;
 pub struct Destination(Output);
 
 impl Destination {
-    /// Opens the temporary file beside `path`.
+    /// Opens the temporary file beside `path` (a file: stdout carries the report).
     pub fn check(path: &Path) -> Result<Destination> {
         if path.as_os_str() == "-" {
-            bail!("--metrics needs a file (stdout carries the report)");
+            bail!("the metrics need a file, not stdout (stdout carries the report)");
         }
         Ok(Destination(Output::open(Some(&path.to_string_lossy()), &[])?))
     }
@@ -34,18 +36,21 @@ impl Destination {
 
 /// What a finished run contributes to the metrics.
 pub struct Run<'a> {
+    /// The run's counts.
     pub summary: &'a Summary,
     /// A baseline was given: the change counts are meaningful (zeros included).
     pub with_baseline: bool,
+    /// The exit status the run ends with.
     pub exit_status: u8,
 }
 
 /// The changes a baseline comparison can report.
 const CHANGES: [&str; 5] = ["new", "fixed", "regressed", "unchanged", "changed"];
 
-/// The metrics text. Every status gets a sample (zeros too), so a query for
-/// one status never finds nothing.
-pub fn render(config: &Config, run: &Run, now: jiff::Timestamp) -> String {
+/// The metrics text for a run judged against `tables` (one per advisory,
+/// the first leading). Every status gets a sample (zeros too), so a query
+/// for one status never finds nothing.
+pub fn render(tables: &[Table], run: &Run, now: jiff::Timestamp) -> String {
     let s = run.summary;
     let mut out = String::new();
     let mut family = |name: &str, help: &str, samples: Vec<(String, String)>| {
@@ -61,11 +66,11 @@ pub fn render(config: &Config, run: &Run, now: jiff::Timestamp) -> String {
         .collect();
     family("hosts", "Report rows by status (the worst over the advisories judged).", hosts);
     let mut by_advisory = Vec::new();
-    for table in &config.tables {
+    for table in tables {
         for st in Status::ALL {
             let n = if s.by_advisory.is_empty() {
                 // One advisory: its status is the row's.
-                if table.advisory == config.table().advisory { s.by_status.get(&st).copied().unwrap_or(0) } else { 0 }
+                if table.advisory == tables[0].advisory { s.by_status.get(&st).copied().unwrap_or(0) } else { 0 }
             } else {
                 s.by_advisory.get(&(table.advisory.clone(), st)).copied().unwrap_or(0)
             };

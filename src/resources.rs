@@ -1,7 +1,9 @@
 //! The scanner's own limits, which must never pass for the hosts' failures:
-//! the open-file limit is raised to its hard ceiling at start, and
-//! `--concurrency` is lowered (with a warning) when even that cannot hold
-//! a socket or two for every host probed at once.
+//! the open-file limit is raised to its hard ceiling before a scan or the lab
+//! fleet starts, and the concurrency is lowered (the caller warns) when even
+//! that cannot hold a socket or two for every host probed at once.
+
+#![warn(missing_docs)]
 
 /// Descriptors kept aside for everything but probe sockets: standard
 /// streams, the runtime's own, the inventory, the report and its temporary
@@ -17,18 +19,21 @@ pub fn fitting(soft: u64, wanted: usize) -> usize {
     (wanted as u64).min(room).max(1) as usize
 }
 
+/// How many hosts may be probed at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fitted {
+    /// The concurrency that fits: `wanted`, or less.
+    pub concurrency: usize,
+    /// The soft open-file limit, when it is what lowered the concurrency.
+    pub lowered_by: Option<u64>,
+}
+
 /// Raises the soft open-file limit to the hard one, and returns the
-/// concurrency that fits, with a warning when it is below `wanted`.
-pub fn fit_concurrency(wanted: usize) -> (usize, Option<String>) {
-    let Some(soft) = raise_open_files() else { return (wanted, None) };
+/// concurrency that fits, saying when the limit lowered it below `wanted`.
+pub fn fit_concurrency(wanted: usize) -> Fitted {
+    let Some(soft) = raise_open_files() else { return Fitted { concurrency: wanted, lowered_by: None } };
     let fits = fitting(soft, wanted);
-    if fits < wanted {
-        let warning = format!(
-            "the open-file limit ({soft}) holds {fits} hosts probed at once, not {wanted}: --concurrency lowered to {fits} (raise the limit, e.g. ulimit -n or LimitNOFILE=, to probe more at once)"
-        );
-        return (fits, Some(warning));
-    }
-    (wanted, None)
+    Fitted { concurrency: fits, lowered_by: (fits < wanted).then_some(soft) }
 }
 
 /// The soft limit after raising it as far as allowed; `None` where it
@@ -52,6 +57,8 @@ pub fn raise_open_files() -> Option<u64> {
     Some(limit.rlim_cur as u64)
 }
 
+/// The soft limit after raising it as far as allowed; `None` where it
+/// cannot be read.
 #[cfg(not(unix))]
 pub fn raise_open_files() -> Option<u64> {
     None

@@ -6,6 +6,7 @@
 
 use crate::build::{Build, CuKey, Precision, Product};
 use crate::catalog::{check_line, csv_reader, parse_build};
+use crate::hash::fnv1a;
 use anyhow::{Context, Result, bail, ensure};
 use std::fmt;
 use std::path::Path;
@@ -249,12 +250,6 @@ pub fn is_cve_id(text: &str) -> bool {
     let digits =
         |p: Option<&str>, min: usize| p.is_some_and(|p| p.len() >= min && p.bytes().all(|b| b.is_ascii_digit()));
     parts.next() == Some("CVE") && digits(parts.next(), 4) && digits(parts.next(), 4) && parts.next().is_none()
-}
-
-/// FNV-1a, 64 bits: a stable hash (the table id, inventory shards) that
-/// does not change between runs, builds or machines.
-pub fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 #[cfg(test)]

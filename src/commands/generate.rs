@@ -2,33 +2,30 @@
 //! (clap_complete), printed on stdout from the same clap definition as the
 //! help text, so they never drift from it (as ripgrep does).
 
+#![warn(missing_docs)]
+
 use crate::Outcome;
-use crate::cli::{Cli, Generate};
+use crate::config::Page;
 use anyhow::Result;
-use clap::CommandFactory;
-use clap_complete::Shell;
 use std::io::{self, Write};
 
-/// Prints what `what` names on stdout.
-pub fn generate(what: Generate) -> Result<Outcome> {
+/// Prints `page` for `command` (the tool's clap definition) on stdout.
+pub fn generate(page: Page, command: clap::Command) -> Result<Outcome> {
     let mut out = io::stdout().lock();
-    write_generated(what, &mut out)?;
+    write_generated(page, command, &mut out)?;
     out.flush()?;
     Ok(Outcome::Clean)
 }
 
-/// Writes the man page or a completion script.
-pub fn write_generated(what: Generate, out: &mut impl Write) -> Result<()> {
-    let mut command = Cli::command();
-    let shell = match what {
-        Generate::Man => return write_man(command, out),
-        Generate::CompleteBash => Shell::Bash,
-        Generate::CompleteZsh => Shell::Zsh,
-        Generate::CompleteFish => Shell::Fish,
-        Generate::CompletePowershell => Shell::PowerShell,
-    };
-    clap_complete::generate(shell, &mut command, "exchange-exposure", out);
-    Ok(())
+/// Writes the man page or a completion script for `command`.
+pub fn write_generated(page: Page, mut command: clap::Command, out: &mut impl Write) -> Result<()> {
+    match page {
+        Page::Man => write_man(command, out),
+        Page::Completion(shell) => {
+            clap_complete::generate(shell, &mut command, "exchange-exposure", out);
+            Ok(())
+        }
+    }
 }
 
 /// The man page: clap_mangen's page for the tool, then a section per command

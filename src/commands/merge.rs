@@ -114,7 +114,7 @@ fn missing_shards(entries: &[Entry], shards: &super::shards::Shards) -> Vec<(u64
     (0..count)
         .filter(|k| !shards.by_index.contains_key(k))
         .map(|index| {
-            let shard = inventory::Shard { index, count };
+            let shard = crate::shard::Shard { index, count };
             (index, count, entries.iter().filter(|e| shard.has(e)).count())
         })
         .filter(|(_, _, rows)| *rows > 0)

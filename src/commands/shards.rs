@@ -5,6 +5,8 @@
 //! several shards in one report and unknown statuses are refused, naming the
 //! report. Pure: reports in, a verdict out.
 
+#![warn(missing_docs)]
+
 use crate::assess::Status;
 use crate::report::provenance;
 use crate::report::read::ReadReport;
@@ -101,7 +103,7 @@ fn provenance_of(path: &Path, report: &ReadReport) -> Result<Option<Made>> {
                 bail!("{}: inventory line {}: unknown status {:?}", path.display(), row[line], row[i]);
             }
         }
-        let shard = crate::inventory::Shard::parse(&row[at[0]])
+        let shard = crate::shard::Shard::parse(&row[at[0]])
             .map_err(|_| anyhow::anyhow!("{}: {:?} is not a shard K/N", path.display(), row[at[0]]))?;
         let this = Made {
             shard: (shard.index, shard.count),

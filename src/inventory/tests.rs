@@ -1,4 +1,5 @@
 use super::*;
+use crate::shard::Shard;
 
 fn read(text: &str) -> (Vec<String>, Vec<Entry>) {
     let reader = Reader::new(Box::new(std::io::Cursor::new(text.as_bytes().to_vec()))).unwrap();

@@ -62,15 +62,16 @@ impl Format {
         }
     }
 
-    /// The line `--help` shows for the format, if any.
-    pub fn help(self) -> Option<&'static str> {
+    /// The line `--help` shows for the format.
+    pub fn help(self) -> &'static str {
         match self {
-            Format::Csv | Format::Jsonl => None,
-            Format::Table => Some("Aligned columns for reading at a terminal"),
-            Format::Html => Some("One self-contained HTML page for auditors (chart, hosts to act on, every row)"),
-            Format::Xlsx => Some(
-                "An Excel workbook: Summary, Hosts (typed cells, filters) and Provenance sheets; a file or a pipe, never a terminal",
-            ),
+            Format::Csv => "Comma-separated values, a header row first",
+            Format::Jsonl => "JSON Lines: one JSON object per row",
+            Format::Table => "Aligned columns for reading at a terminal",
+            Format::Html => "One self-contained HTML page for auditors (chart, hosts to act on, every row)",
+            Format::Xlsx => {
+                "An Excel workbook: Summary, Hosts (typed cells, filters) and Provenance sheets; a file or a pipe, never a terminal"
+            }
         }
     }
 

@@ -22,6 +22,7 @@ pub mod provenance;
 pub mod read;
 mod row;
 pub mod schema;
+pub mod summary;
 mod text;
 pub mod xlsx;
 

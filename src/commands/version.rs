@@ -1,0 +1,28 @@
+//! `--version`: the version and the release catalog's date.
+
+#![warn(missing_docs)]
+
+use crate::Outcome;
+use crate::config::Config;
+use crate::table::Table;
+use anyhow::Result;
+use std::io::{self, Write};
+
+/// `--version`: the version and the release catalog's date; with `-v`,
+/// also each advisory's table id.
+pub fn version(config: &Config) -> Result<Outcome> {
+    let mut out = io::stdout().lock();
+    writeln!(
+        out,
+        "exchange-exposure {} (release catalog: newest release {})",
+        env!("CARGO_PKG_VERSION"),
+        crate::catalog::date()
+    )?;
+    if config.verbose {
+        for t in crate::table::ADVISORIES.iter().filter_map(|(id, _)| Table::advisory(id)) {
+            writeln!(out, "table {}: {} ({} rows)", t.advisory, t.id, t.rows.len())?;
+        }
+    }
+    out.flush()?;
+    Ok(Outcome::Clean)
+}
