@@ -79,10 +79,10 @@ pub struct Acceptances {
 }
 
 impl Acceptances {
-    /// Reads `--accept FILE`; acceptances hold through `today` inclusive of their `expires` day.
+    /// Reads an acceptance file (`--accept FILE`); acceptances hold through `today` inclusive of their `expires` day.
     pub fn load(path: &Path, today: Date) -> Result<Acceptances> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read --accept {}", path.display()))?;
-        let list = parse(&text).with_context(|| format!("--accept {}", path.display()))?;
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let list = parse(&text).with_context(|| path.display().to_string())?;
         Ok(Acceptances { used: vec![false; list.len()], list, today })
     }
 

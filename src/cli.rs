@@ -2,8 +2,6 @@
 //! the help text). Nothing but clap: `config` turns it into validated
 //! settings, and only `config`, `lib` and `main` import this module.
 
-#![warn(missing_docs)]
-
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::Ipv4Addr;
 use std::path::PathBuf;

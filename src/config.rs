@@ -5,8 +5,6 @@
 //! `config` imports `cli`. The exit status is decided here too
 //! (`Config::outcome`, `exit_status`).
 
-#![warn(missing_docs)]
-
 use crate::Outcome;
 use crate::assess::Status;
 use crate::cli::{Color, Common, ProbeArgs, ScanArgs, SimulateArgs};
@@ -179,8 +177,8 @@ impl Scan {
                 .transpose()
                 .map_err(|why| anyhow::anyhow!("--shard {why}"))?,
             rate: parse_rate(args.rate)?,
-            exclude: Exclude::parse(&args.exclude)?,
-            targets: crate::inventory::from_arguments(&args.target, expand)?,
+            exclude: Exclude::parse(&args.exclude).context("--exclude")?,
+            targets: crate::inventory::from_arguments(&args.target, expand).context("--target")?,
             probing: Probing::from_args(&args.probe)?,
             inventory: args.inventory,
             host_column: args.host_column,

@@ -8,6 +8,8 @@
 //! that `main` turns into the exit status. README's "Architecture" section
 //! has the module map.
 
+#![warn(missing_docs)]
+
 pub mod accept;
 pub mod assess;
 pub mod build;

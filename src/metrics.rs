@@ -4,8 +4,6 @@
 //! the release data is, and the exit status. Written atomically (a temporary
 //! file beside it, renamed over it) so the collector never reads half a file.
 
-#![warn(missing_docs)]
-
 use crate::assess::Status;
 use crate::report::Output;
 use crate::report::summary::Summary;

@@ -6,8 +6,6 @@
 //! (SIGINT, SIGTERM) ends probing; every row still gets written, as
 //! `not-scanned`.
 
-#![warn(missing_docs)]
-
 use crate::assess::{self, Judged, Verdict, judge_each};
 use crate::evidence::{Evidence, Source};
 use crate::inventory::{Entry, Kind};

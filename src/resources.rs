@@ -3,8 +3,6 @@
 //! fleet starts, and the concurrency is lowered (the caller warns) when even
 //! that cannot hold a socket or two for every host probed at once.
 
-#![warn(missing_docs)]
-
 /// Descriptors kept aside for everything but probe sockets: standard
 /// streams, the runtime's own, the inventory, the report and its temporary
 /// file, the baseline, the CA file.

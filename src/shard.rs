@@ -3,8 +3,6 @@
 //! shard of one inventory must agree on that hash, on every machine and in
 //! every version, so it is pinned by tests here.
 
-#![warn(missing_docs)]
-
 use crate::hash::fnv1a;
 use crate::inventory::Entry;
 

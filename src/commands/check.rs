@@ -1,8 +1,6 @@
 //! `check`: classify build strings offline (arguments, or one per line on
 //! stdin), one report row each; unreadable ones are `input-error` rows.
 
-#![warn(missing_docs)]
-
 use crate::Outcome;
 use crate::assess::{self, Status, judge_each};
 use crate::config::{Config, Format, Rows, Seen};

@@ -2,8 +2,6 @@
 //! built-in example by default; loopback only), scan it as `scan` would, and
 //! write the report.
 
-#![warn(missing_docs)]
-
 use super::runtime::{self, scanning, stop_on_signal};
 use super::scan::{Columns, prober, run_pipeline};
 use crate::config::{Config, Format, Probing};

@@ -2,8 +2,6 @@
 //! (clap_complete), printed on stdout from the same clap definition as the
 //! help text, so they never drift from it (as ripgrep does).
 
-#![warn(missing_docs)]
-
 use crate::Outcome;
 use crate::config::Page;
 use anyhow::Result;

@@ -1,8 +1,6 @@
 //! `headers`: the Exchange servers that mail passed through, judged from
 //! their `Received:` headers — passive evidence, nothing is scanned.
 
-#![warn(missing_docs)]
-
 use crate::Outcome;
 use crate::assess::{self, judge_each};
 use crate::config::{Config, Format, Rows};

@@ -3,8 +3,6 @@
 //! scan in order (every row written, no temporary file left) once it has
 //! started, and end the process at once before.
 
-#![warn(missing_docs)]
-
 use crate::Outcome;
 use anyhow::{Context, Result};
 use std::future::Future;

@@ -3,8 +3,6 @@
 //! build the prober, hand the rows to the `pipeline`, print the summary,
 //! write the metrics, decide the outcome. `demo` shares `prober` and `run`.
 
-#![warn(missing_docs)]
-
 use super::runtime::{self, init_logging, scanning, stop_on_signal};
 use crate::config::{self, Config, Format, Probing, Rows};
 use crate::inventory::{self, Kind};
@@ -63,7 +61,8 @@ fn prepare(
         eprintln!("exchange-exposure: {warning}");
     }
     let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
-    let acceptances = accept.as_deref().map(|p| crate::accept::Acceptances::load(p, today)).transpose()?;
+    let acceptances =
+        accept.as_deref().map(|p| crate::accept::Acceptances::load(p, today)).transpose().context("--accept")?;
     let mut inputs: Vec<&Path> = baseline.iter().chain(&accept).map(|p| p.as_path()).collect();
     if let Some(path) = inventory.as_deref().filter(|p| *p != "-") {
         inputs.push(Path::new(path));

@@ -5,8 +5,6 @@
 //! several shards in one report and unknown statuses are refused, naming the
 //! report. Pure: reports in, a verdict out.
 
-#![warn(missing_docs)]
-
 use crate::assess::Status;
 use crate::report::provenance;
 use crate::report::read::ReadReport;

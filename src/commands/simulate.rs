@@ -2,8 +2,6 @@
 //! running until SIGINT or SIGTERM; optionally its inventory (with each
 //! host's expected status) and its CA certificate written out.
 
-#![warn(missing_docs)]
-
 use super::runtime::{self, shutdown_signal};
 use crate::config::Simulate;
 use crate::report::Output;

@@ -1,8 +1,6 @@
 //! `table`: print the fixed-build tables in use (`--advisory`), as CSV that
 //! `--table` can load back, JSON Lines, or aligned columns on a terminal.
 
-#![warn(missing_docs)]
-
 use crate::Outcome;
 use crate::config::{Config, Format};
 use crate::report;

@@ -1,7 +1,5 @@
 //! `--version`: the version and the release catalog's date.
 
-#![warn(missing_docs)]
-
 use crate::Outcome;
 use crate::config::Config;
 use crate::table::Table;

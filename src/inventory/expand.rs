@@ -47,21 +47,22 @@ impl Expand {
     }
 }
 
-/// `--target` arguments as entries, numbered from 1 in the order given.
-/// An unusable target is an error: it is a typing mistake on the command
-/// line, not a row of someone's inventory.
+/// Targets given one by one (`--target`) as entries, numbered from 1 in
+/// the order given. An unusable target is an error naming it: it is a
+/// typing mistake, not a row of someone's inventory (the caller says where
+/// it was typed).
 pub fn from_arguments(targets: &[String], expand: Expand) -> Result<Vec<Entry>> {
     let mut entries = Vec::new();
     for (i, target) in targets.iter().enumerate() {
         let entry = super::target(i as u64 + 1, target.trim());
         if let Kind::Invalid(why) = &entry.kind {
-            bail!("--target {target:?}: {}", why.trim_start_matches(&format!("line {}: ", i + 1)));
+            bail!("{target:?}: {}", why.trim_start_matches(&format!("line {}: ", i + 1)));
         }
         if let Kind::Range { net, .. } = &entry.kind
             && net.size() > MAX_RANGE
             && !expand.allow_large
         {
-            bail!("--target {net}: {} addresses, more than {MAX_RANGE}; split it or pass --allow-large", net.size());
+            bail!("{net}: {} addresses, more than {MAX_RANGE}; split it or pass --allow-large", net.size());
         }
         entries.extend(expand.entry(entry));
     }
@@ -86,13 +87,13 @@ pub struct Exclude {
 }
 
 impl Exclude {
-    /// Reads `--exclude` values: each a comma-separated list, or `@FILE`
+    /// Reads exclusion lists (`--exclude` values): each a comma-separated list, or `@FILE`
     /// with items separated by commas or lines (`#` starts a comment).
     pub fn parse(values: &[String]) -> Result<Exclude> {
         let mut items = Vec::new();
         for value in values {
             if let Some(path) = value.strip_prefix('@') {
-                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read --exclude @{path}"))?;
+                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read @{path}"))?;
                 for line in text.lines() {
                     let line = line.split('#').next().unwrap_or("");
                     items.extend(line.split(',').map(|s| s.trim().to_string()));
@@ -103,7 +104,7 @@ impl Exclude {
         }
         let mut rules = Vec::new();
         for item in items.iter().filter(|s| !s.is_empty()) {
-            rules.push(Self::rule(item).map_err(|why| anyhow::anyhow!("--exclude: {why}"))?);
+            rules.push(Self::rule(item).map_err(anyhow::Error::msg)?);
         }
         Ok(Exclude { rules, count: Arc::default() })
     }

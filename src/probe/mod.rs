@@ -75,8 +75,11 @@ pub struct Settings {
     pub connect_timeout: Duration,
     /// For the whole host.
     pub host_timeout: Duration,
+    /// The `User-Agent` of every request (checked to be a valid header value by `config`).
     pub user_agent: String,
+    /// A chain that does not verify fails the connection rather than being recorded.
     pub require_valid_tls: bool,
+    /// An HTTP proxy to tunnel through with CONNECT; none by default.
     pub proxy: Option<Endpoint>,
     /// Try the OpenSSL fallback for servers that speak only obsolete TLS.
     pub legacy_tls: bool,
@@ -92,9 +95,11 @@ pub struct Prober {
 }
 
 impl Prober {
+    /// A prober with these settings and TLS clients; the error says which
+    /// setting cannot be used.
     pub fn new(settings: &Settings, tls: tls::Tls) -> anyhow::Result<Prober> {
         let user_agent = HeaderValue::from_str(&settings.user_agent)
-            .map_err(|_| anyhow::anyhow!("--user-agent {:?} is not a valid header value", settings.user_agent))?;
+            .map_err(|_| anyhow::anyhow!("user agent {:?} is not a valid header value", settings.user_agent))?;
         let limits = Limits {
             request_timeout: settings.request_timeout,
             connect_timeout: settings.connect_timeout,

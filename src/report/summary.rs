@@ -5,8 +5,6 @@
 //! decided from (`config::Config::outcome`). Memory stays flat in the number
 //! of rows: hosts are listed up to a cap, the rest counted.
 
-#![warn(missing_docs)]
-
 use super::Row;
 use super::baseline::Change;
 use crate::assess::Status;
