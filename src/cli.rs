@@ -66,8 +66,9 @@ pub struct Common {
     /// Log each host's probe steps on stderr
     #[arg(long, short, global = true)]
     pub verbose: bool,
-    /// Advisories to judge against, comma-separated, or `all`: proxylogon (default), proxyshell, proxynotshell, owassrf, cve-2024-21410, cve-2025-53786, cve-2026-42897
-    #[arg(long, global = true, value_delimiter = ',', value_name = "NAME")]
+    /// Advisories to judge against, comma-separated, or `all` (the ids are
+    /// listed from `table::ADVISORIES`, so a new advisory appears here by itself)
+    #[arg(long, global = true, value_delimiter = ',', value_name = "NAME", help = advisory_help())]
     pub advisory: Vec<String>,
     /// Use this fixed-build table file for the first advisory (same format, same validation)
     #[arg(long, global = true, value_name = "FILE")]
@@ -252,4 +253,14 @@ pub struct SimulateArgs {
     /// Give this share of hosts a legacy-TLS personality, the rest a modern one [default: the fleet's cycle, 4 in 26]
     #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u8).range(0..=100))]
     pub legacy: Option<u8>,
+}
+
+/// `--advisory`'s help line: every built-in advisory id, the default first.
+fn advisory_help() -> String {
+    let ids: Vec<String> = crate::table::ADVISORIES
+        .iter()
+        .enumerate()
+        .map(|(i, (id, _))| if i == 0 { format!("{id} (default)") } else { id.to_string() })
+        .collect();
+    format!("Advisories to judge against, comma-separated, or `all`: {}", ids.join(", "))
 }
