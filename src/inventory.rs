@@ -64,7 +64,7 @@ pub enum Kind {
 
 /// Where each known column is, once the header is read.
 #[derive(Debug, Clone, Default)]
-struct Layout {
+struct Columns {
     host: Option<usize>,
     port: Option<usize>,
     url: Option<usize>,
@@ -82,7 +82,7 @@ struct Layout {
 pub struct Reader {
     lines: Lines,
     delimiter: char,
-    layout: Option<Layout>,
+    layout: Option<Columns>,
     /// The first line, when it is data (a file without a header row).
     first: Option<(u64, Line)>,
     /// The pass-through column names (empty without a header row).
@@ -168,15 +168,15 @@ fn skipped(text: &str) -> bool {
 
 /// What the first row is: a header (`Some` layout), data (`None`: one
 /// target per line), or an error naming the columns found and accepted.
-fn first_row(names: &[String], host_column: Option<&str>) -> Result<Option<Layout>, String> {
+fn first_row(names: &[String], host_column: Option<&str>) -> Result<Option<Columns>, String> {
     let found = || names.iter().map(|n| format!("{:?}", crate::sanitize::clean(n))).collect::<Vec<_>>().join(", ");
     if let Some(want) = host_column {
         let at = names.iter().position(|n| n.eq_ignore_ascii_case(want));
         let at =
             at.ok_or_else(|| format!("--host-column {want:?}: the header row has no such column; found {}", found()))?;
-        return Ok(Layout::from_header(names, Some(at)));
+        return Ok(Columns::from_header(names, Some(at)));
     }
-    if let Some(layout) = Layout::from_header(names, None) {
+    if let Some(layout) = Columns::from_header(names, None) {
         return Ok(Some(layout));
     }
     // One target per line has one field; several fields, none of them an
@@ -281,10 +281,10 @@ fn sniff_delimiter(first: &str) -> char {
     [',', ';', '\t'].into_iter().max_by_key(|&d| (count(d), d == ',')).unwrap_or(',')
 }
 
-impl Layout {
+impl Columns {
     /// A header names a host, url or build column (or `host`, the column
     /// `--host-column` named); otherwise the first line is data.
-    fn from_header(names: &[String], host: Option<usize>) -> Option<Layout> {
+    fn from_header(names: &[String], host: Option<usize>) -> Option<Columns> {
         let find = |want: &str| names.iter().position(|n| n.eq_ignore_ascii_case(want));
         let host = host.or_else(|| HOST_COLUMNS.iter().find_map(|c| find(c)));
         let url = find("url");
@@ -299,7 +299,7 @@ impl Layout {
             columns.iter().filter_map(|c| find(c)).filter(|i| Some(*i) != host).collect()
         };
         let (names_at, addresses) = (others(&NAME_COLUMNS), others(&ADDRESS_COLUMNS));
-        Some(Layout { host, port: find("port"), url, build, extras, width: names.len(), names: names_at, addresses })
+        Some(Columns { host, port: find("port"), url, build, extras, width: names.len(), names: names_at, addresses })
     }
 
     fn entry(&self, line: u64, cells: &[String]) -> Entry {
