@@ -236,7 +236,7 @@ mod tests {
                 host: host.into(),
                 port: Some(port),
                 verdict,
-                tls: String::new(),
+                tls: None,
                 fe_servers: Vec::new(),
                 checked_at: jiff::Timestamp::UNIX_EPOCH,
                 table: table.id,

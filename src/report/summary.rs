@@ -108,7 +108,7 @@ impl Summary {
                 self.seen.changes.insert(change);
             }
         }
-        if row.tls.contains("; legacy ") {
+        if row.tls.as_ref().is_some_and(|t| t.legacy.is_some()) {
             self.legacy_tls += 1;
         }
         let v = &row.verdict;
