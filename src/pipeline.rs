@@ -327,9 +327,7 @@ fn judge_entry(entry: Entry, observation: Option<Probed>, judging: &Judging) -> 
             let evidence = [Evidence::new(*build, Source::Inventory)];
             (judge_each(tables, |t| assess::assess(&evidence, t)), None, Vec::new())
         }
-        (Kind::Probe { .. }, Some(Probed::Failed(why))) => {
-            (only(assess::probe_crashed(&why)), None, Vec::new())
-        }
+        (Kind::Probe { .. }, Some(Probed::Failed(why))) => (only(assess::probe_crashed(&why)), None, Vec::new()),
         (Kind::Probe { .. }, Some(Probed::Stopped) | None) => {
             (only(assess::not_scanned("the run was stopped before this host was probed")), None, Vec::new())
         }
