@@ -66,7 +66,7 @@ impl Acceptance {
         if let Some(advisory) = &self.advisory {
             place.push_str(&format!(" ({advisory})"));
         }
-        format!("line {}: {place}, {} ({})", self.line, crate::report::printable(&self.reason), self.owner)
+        format!("line {}: {place}, {} ({})", self.line, crate::sanitize::printable(&self.reason), self.owner)
     }
 }
 
