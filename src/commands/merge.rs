@@ -33,7 +33,7 @@ pub fn merge(
 ) -> Result<Outcome> {
     let inputs: Vec<&Path> =
         std::iter::once(Path::new(inventory)).chain(reports.iter().map(PathBuf::as_path)).collect();
-    crate::report::remove_on_signal()?;
+    super::runtime::remove_partial_reports_on_signal()?;
     // The shards' own format is known only once they are read: stdout and
     // paths without an extension take it then.
     let mut planned = outputs::plan(output, config.format, Format::Csv)?;

@@ -29,7 +29,7 @@ pub mod xlsx;
 
 use anyhow::Result;
 pub use format::Format;
-pub use output::{Output, remove_on_signal};
+pub use output::{Output, remove_partial_files};
 pub use row::{Accepted, Row};
 pub use schema::{COLUMNS, Column, Schema, pass_through_names};
 use std::io::Write;
