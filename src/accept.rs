@@ -66,7 +66,7 @@ impl Acceptance {
         if let Some(advisory) = &self.advisory {
             place.push_str(&format!(" ({advisory})"));
         }
-        format!("line {}: {place}, {} ({})", self.line, crate::report::printable(&self.reason), self.owner)
+        format!("line {}: {place}, {} ({})", self.line, crate::sanitize::printable(&self.reason), self.owner)
     }
 }
 
@@ -236,7 +236,7 @@ mod tests {
                 host: host.into(),
                 port: Some(port),
                 verdict,
-                tls: String::new(),
+                tls: None,
                 fe_servers: Vec::new(),
                 checked_at: jiff::Timestamp::UNIX_EPOCH,
                 table: table.id,

@@ -318,23 +318,21 @@ fn judge_entry(entry: Entry, observation: Option<Probed>, judging: &Judging) -> 
     let (judged, tls, fe_servers) = match (&entry.kind, observation) {
         (Kind::Range { net, .. }, _) => {
             let why = format!("line {}: the range {net} was not expanded (a bug; please report it)", entry.line);
-            (only(assess::input_error(why)), String::new(), Vec::new())
+            (only(assess::input_error(why)), None, Vec::new())
         }
-        (Kind::Invalid(why), _) => (only(assess::input_error(why.clone())), String::new(), Vec::new()),
+        (Kind::Invalid(why), _) => (only(assess::input_error(why.clone())), None, Vec::new()),
         (Kind::Offline(build), _) => {
             let evidence = [Evidence::new(*build, Source::Inventory)];
-            (judge_each(tables, |t| assess::assess(&evidence, t)), String::new(), Vec::new())
+            (judge_each(tables, |t| assess::assess(&evidence, t)), None, Vec::new())
         }
-        (Kind::Probe { .. }, Some(Probed::Failed(why))) => {
-            (only(assess::probe_crashed(&why)), String::new(), Vec::new())
-        }
+        (Kind::Probe { .. }, Some(Probed::Failed(why))) => (only(assess::probe_crashed(&why)), None, Vec::new()),
         (Kind::Probe { .. }, Some(Probed::Stopped) | None) => {
-            (only(assess::not_scanned("the run was stopped before this host was probed")), String::new(), Vec::new())
+            (only(assess::not_scanned("the run was stopped before this host was probed")), None, Vec::new())
         }
         (Kind::Probe { build, .. }, Some(Probed::Done(obs))) => {
             let inventory = build.map(|b| Evidence::new(b, Source::Inventory));
             let judged = judge_each(tables, |t| assess::host(&obs.facts(), inventory.as_ref(), t));
-            (judged, obs.tls.as_ref().map(|t| t.describe()).unwrap_or_default(), obs.fe_servers.clone())
+            (judged, obs.tls.clone(), obs.fe_servers.clone())
         }
     };
     Row {

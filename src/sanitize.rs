@@ -1,7 +1,10 @@
-//! Text that came from outside (servers, inventories, mail headers) made
-//! safe to keep: cut short and limited to printable ASCII, so that it can go
-//! into a report cell, a log line or a terminal. Report writers add their
-//! own guards on top (formula neutralising, HTML escaping).
+//! The one home of text cleaning and escaping. Text that came from outside
+//! (servers, inventories, mail headers) made safe to keep: cut short and
+//! limited to printable ASCII (`clean`), so that it can go into a report
+//! cell, a log line or a terminal. And the guards for where text is shown:
+//! spreadsheets (`neutralise_formula`, undone by `unneutralise` when a
+//! report is read back), terminals (`printable`) and HTML (`escape_html`).
+//! Pure functions on strings; this module imports nothing from the crate.
 
 /// The longest server-sent name or value kept for the report.
 pub const MAX_TEXT: usize = 64;
@@ -18,6 +21,56 @@ pub fn clean_long(text: &str) -> String {
 
 fn clean_to(text: &str, max: usize) -> String {
     text.trim().chars().filter(|c| c.is_ascii_graphic() || *c == ' ').take(max).collect()
+}
+
+/// A cell a spreadsheet would read as a formula gets a leading `'`, which
+/// Excel, LibreOffice and Google Sheets show as text. The guard looks past
+/// leading whitespace and control characters (importers trim them, and
+/// `\t=1+1` trimmed is `=1+1`); a cell starting with tab or CR is guarded
+/// whatever follows. A cell that already looks guarded (`'=1`) is guarded
+/// again, so `unneutralise` gives back exactly what was written.
+pub fn neutralise_formula(cell: &str) -> String {
+    if is_formula_like(cell) { format!("'{cell}") } else { cell.to_string() }
+}
+
+fn is_formula_like(cell: &str) -> bool {
+    let visible = cell.trim_start_matches(|c: char| c.is_whitespace() || c.is_control());
+    cell.starts_with(['\t', '\r'])
+        || visible.starts_with(['=', '+', '-', '@'])
+        || cell.strip_prefix('\'').is_some_and(is_formula_like)
+}
+
+/// A guarded cell as it was before `neutralise_formula` (for reading
+/// reports back); any other cell unchanged.
+pub fn unneutralise(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if is_formula_like(rest) => rest,
+        _ => cell,
+    }
+}
+
+/// The text with every control character replaced by `?`, for a terminal.
+pub fn printable(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
+}
+
+/// Text made safe for HTML element content and quoted attributes: markup
+/// and quote characters as entities, control characters (but newline and
+/// tab) as `?`.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' && c != '\t' => out.push('?'),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -37,5 +90,58 @@ mod tests {
         }
         assert_eq!(clean(&"x".repeat(500)).len(), MAX_TEXT);
         assert_eq!(clean_long(&"x".repeat(500)).len(), 4 * MAX_TEXT);
+    }
+
+    #[test]
+    fn formulas_are_neutralised() {
+        for (cell, want) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1", "'+1"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\r=1"),
+            ("\t", "'\t"),
+            (" =1+1", "' =1+1"),
+            ("  \u{a0}@x", "'  \u{a0}@x"),
+            ("\u{1}=1", "'\u{1}=1"),
+            ("\n-1", "'\n-1"),
+            ("\u{0}\u{1b}+1", "'\u{0}\u{1b}+1"),
+            (" ok", " ok"),
+            ("a=1", "a=1"),
+            ("'=1", "''=1"),
+            ("'ok", "'ok"),
+            ("15.1.2176.9", "15.1.2176.9"),
+            ("EXCH-01", "EXCH-01"),
+            ("", ""),
+        ] {
+            assert_eq!(neutralise_formula(cell), want, "{cell:?}");
+            assert_eq!(unneutralise(&neutralise_formula(cell)), cell, "round trip {cell:?}");
+        }
+    }
+
+    #[test]
+    fn no_trimming_of_a_guarded_cell_gives_a_formula() {
+        for cell in ["\t=1+1", " =1+1", "\r\n@x", "\u{1}-1"] {
+            let guarded = neutralise_formula(cell);
+            for trimmed in [guarded.trim(), guarded.trim_start(), guarded.trim_matches(|c: char| c.is_control())] {
+                assert!(trimmed.starts_with('\''), "{cell:?} -> {guarded:?} -> {trimmed:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn control_characters_do_not_reach_the_terminal() {
+        assert_eq!(printable("a\u{1b}[31mb\u{7}\n"), "a?[31mb??");
+        assert_eq!(printable("Exchange – ok"), "Exchange – ok");
+    }
+
+    #[test]
+    fn escapes_markup_and_quotes() {
+        assert_eq!(
+            escape_html("<script>alert('x')</script> & \"y\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;y&quot;"
+        );
+        assert_eq!(escape_html("a\u{1b}b"), "a?b");
     }
 }

@@ -32,7 +32,7 @@ pub fn check(config: &Config, builds: Vec<String>, output: &[String]) -> Result<
     for (i, input) in inputs.iter().enumerate() {
         let judged = judge_each(&config.tables, |table| assess::input_build(input, table));
         if judged.overall.status == Status::InputError && !config.quiet {
-            eprintln!("exchange-exposure: {}", report::printable(&judged.overall.detail));
+            eprintln!("exchange-exposure: {}", crate::sanitize::printable(&judged.overall.detail));
         }
         statuses.push(judged.overall.status);
         statuses.extend(judged.each.iter().map(|(_, v)| v.status));

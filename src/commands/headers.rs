@@ -15,7 +15,7 @@ use std::path::Path;
 /// of `files` (`-`: stdin), its newest sighting; the summary on stderr.
 pub fn headers(config: &Config, files: &[String], output: &[String]) -> Result<Outcome> {
     let inputs: Vec<&Path> = files.iter().filter(|f| *f != "-").map(Path::new).collect();
-    crate::report::remove_on_signal()?;
+    super::runtime::remove_partial_reports_on_signal()?;
     let planned = outputs::plan(output, config.format, Format::Csv)?;
     outputs::check(&planned, &inputs)?;
     let opened = outputs::open(&planned, &inputs)?;

@@ -14,7 +14,8 @@ use crate::config::{Config, Rows, Seen};
 use crate::inventory::{self, Entry};
 use crate::report::read::{ReadReport, read_report_raw};
 use crate::report::schema::{Column, Key, Schema};
-use crate::report::{Format, Output, format::Start, outputs, unneutralise};
+use crate::report::{Format, Output, format::Start, outputs};
+use crate::sanitize::unneutralise;
 use anyhow::{Context, Result, bail, ensure};
 use std::collections::HashMap;
 use std::io::{BufReader, Write};
@@ -32,7 +33,7 @@ pub fn merge(
 ) -> Result<Outcome> {
     let inputs: Vec<&Path> =
         std::iter::once(Path::new(inventory)).chain(reports.iter().map(PathBuf::as_path)).collect();
-    crate::report::remove_on_signal()?;
+    super::runtime::remove_partial_reports_on_signal()?;
     // The shards' own format is known only once they are read: stdout and
     // paths without an extension take it then.
     let mut planned = outputs::plan(output, config.format, Format::Csv)?;

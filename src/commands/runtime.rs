@@ -1,7 +1,8 @@
 //! The one async runtime a networked command (`scan`, `demo`, `simulate`)
-//! runs on, and the signals that stop it: SIGINT, SIGTERM and SIGHUP end a
-//! scan in order (every row written, no temporary file left) once it has
-//! started, and end the process at once before.
+//! runs on, and every command's signal handling: SIGINT, SIGTERM and SIGHUP
+//! end a scan in order (every row written, no temporary file left) once it
+//! has started, and end the process at once before; they end `headers` and
+//! `merge` at once, their partial reports removed.
 
 use crate::Outcome;
 use anyhow::{Context, Result};
@@ -41,14 +42,46 @@ pub fn stop_on_signal() -> watch::Receiver<bool> {
         signal.await;
         if !RUN_STARTED.load(Ordering::SeqCst) {
             // Still setting up (perhaps reading a stalled stdin's header): no
-            // report and no temporary file exist yet, so end at once.
-            eprintln!("exchange-exposure: interrupted before the scan started; no report written");
-            std::process::exit(i32::from(Outcome::Incomplete.exit_code()));
+            // report is open yet, so end at once.
+            end_now("interrupted before the scan started; no report written");
         }
         eprintln!("exchange-exposure: stopping; rows not yet probed are reported as not-scanned");
         let _ = tx.send(true);
     });
     rx
+}
+
+/// For commands that do not stop in order on a signal (`headers`, `merge`):
+/// SIGINT, SIGTERM or SIGHUP removes the temporary files of the reports
+/// not yet committed and ends the process with status 2, so no temporary
+/// file outlives a signal. These commands run no async runtime of their
+/// own, so the listener gets a thread with a single-threaded one. The
+/// handlers are in place when this returns.
+pub fn remove_partial_reports_on_signal() -> Result<()> {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new().name("signals".into()).spawn(move || {
+        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(runtime) => runtime,
+            Err(e) => return drop(ready_tx.send(Err(e))),
+        };
+        let signal = {
+            let _guard = runtime.enter();
+            shutdown_signal()
+        };
+        let _ = ready_tx.send(Ok(()));
+        runtime.block_on(signal);
+        end_now("interrupted; no report written");
+    })?;
+    ready_rx.recv().map_err(io::Error::other)?.context("cannot start the signal handler")?;
+    Ok(())
+}
+
+/// Ends the process on a signal: no temporary report file left behind,
+/// `message` on stderr, the status of an incomplete run.
+fn end_now(message: &str) -> ! {
+    crate::report::remove_partial_files();
+    eprintln!("exchange-exposure: {message}");
+    std::process::exit(i32::from(Outcome::Incomplete.exit_code()));
 }
 
 /// Marks the start of the scan proper: a signal now stops it in order.

@@ -193,7 +193,7 @@ fn refuse_input_errors(entries: &[inventory::Entry]) -> Result<()> {
     if errors.is_empty() {
         return Ok(());
     }
-    let shown: Vec<String> = errors.iter().take(10).map(|e| format!("  {}", report::printable(e))).collect();
+    let shown: Vec<String> = errors.iter().take(10).map(|e| format!("  {}", crate::sanitize::printable(e))).collect();
     let more = if errors.len() > 10 { format!("\n  … and {} more", errors.len() - 10) } else { String::new() };
     bail!("--strict: {} unusable inventory rows, nothing probed:\n{}{more}", errors.len(), shown.join("\n"))
 }

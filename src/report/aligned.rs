@@ -6,7 +6,8 @@
 
 use super::format::{Exporter, Start};
 use super::schema::{Column, Key, Schema};
-use super::{printable, write_aligned};
+use super::write_aligned;
+use crate::sanitize::printable;
 use anyhow::Result;
 use std::io::Write;
 

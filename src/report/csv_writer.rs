@@ -3,7 +3,7 @@
 //! pass-through ones too. Each row is flushed as it comes.
 
 use super::format::{Exporter, Start};
-use super::neutralise_formula;
+use crate::sanitize::neutralise_formula;
 use anyhow::Result;
 use std::io::Write;
 

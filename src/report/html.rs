@@ -10,27 +10,11 @@
 use super::format::{Exporter, Start};
 use super::schema::{Column, Key, Schema};
 use crate::assess::Status;
+use crate::sanitize::{escape_html, neutralise_formula};
 use anyhow::Result;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
-
-/// Text made safe for HTML element content and quoted attributes.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' && c != '\t' => out.push('?'),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 const STYLE: &str = "
 body{font:13px/1.4 system-ui,-apple-system,'Segoe UI',Arial,sans-serif;color:#1a1a1a;margin:24px;max-width:1200px}
@@ -79,7 +63,7 @@ pub const MAX_ROWS: usize = 10_000;
 /// A cell's text for the page: formula-guarded (Excel opens HTML tables and
 /// would run `=…`), then escaped.
 fn cell(text: &str) -> String {
-    escape(&super::neutralise_formula(text))
+    escape_html(&neutralise_formula(text))
 }
 
 /// The page being built: counts of every row, and the first `MAX_ROWS` rows
@@ -114,7 +98,7 @@ impl Page {
         self.tables.get_or_insert_with(|| get(Column::Table));
         *self.counts.entry(status).or_default() += 1;
         self.total += 1;
-        let s = escape(status.as_str());
+        let s = escape_html(status.as_str());
         let host = match host_port(&get(Column::Host), &get(Column::Port)) {
             // A row without a host (an unusable inventory row, `check`) is known by its line.
             h if h.is_empty() => format!("(line {})", get(Column::Line)),
@@ -160,7 +144,7 @@ impl Page {
                 let class = match key {
                     Key::Own(Column::Status) => format!(" class=\"s {s}\""),
                     Key::AdvisoryStatus(_) => {
-                        let st = escape(&text);
+                        let st = escape_html(&text);
                         format!(" class=\"s {st}\"")
                     }
                     Key::Own(Column::Port | Column::Build | Column::FixedBuild | Column::Line | Column::CheckedAt) => {
@@ -189,9 +173,9 @@ impl Page {
 <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\
 <title>Exchange exposure report</title><style>{STYLE}</style></head><body>\n\
 <h1>Exchange exposure report</h1>\n<p class=\"meta\">Made {} by exchange-exposure {} against table {}. {} rows.</p>\n",
-            escape(&when),
+            escape_html(&when),
             env!("CARGO_PKG_VERSION"),
-            escape(self.tables.as_deref().unwrap_or("")),
+            escape_html(self.tables.as_deref().unwrap_or("")),
             self.total
         );
         html.push_str("<h2>Rows by status</h2>\n");
@@ -241,7 +225,12 @@ impl Page {
         for (name, value) in run.fields(Some(jiff::Timestamp::now())) {
             let value = value.unwrap_or_else(|| "(none)".into());
             // The tool's own text, not a server's: escaped, not formula-guarded.
-            let _ = writeln!(html, "<tr><th>{}</th><td>{}</td></tr>", escape(&name.replace('_', " ")), escape(&value));
+            let _ = writeln!(
+                html,
+                "<tr><th>{}</th><td>{}</td></tr>",
+                escape_html(&name.replace('_', " ")),
+                escape_html(&value)
+            );
         }
         html.push_str("</tbody></table>\n");
         html
@@ -309,7 +298,7 @@ fn chart(counts: &BTreeMap<Status, usize>) -> String {
 <text x=\"{}\" y=\"{}\" font-size=\"12\">{n}</text>",
             label_w - 6,
             y + 15,
-            escape(status.as_str()),
+            escape_html(status.as_str()),
             bar_h - 6,
             colour(*status),
             label_w + w + 6,
@@ -323,15 +312,6 @@ fn chart(counts: &BTreeMap<Status, usize>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escapes_markup_and_quotes() {
-        assert_eq!(
-            escape("<script>alert('x')</script> & \"y\""),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;y&quot;"
-        );
-        assert_eq!(escape("a\u{1b}b"), "a?b");
-    }
 
     #[test]
     fn the_chart_has_a_bar_per_status() {

@@ -6,9 +6,10 @@
 //! once (`outputs.rs`), where a report goes (`output.rs`), reading reports
 //! back by column name (`read.rs`), the baseline (`baseline.rs`) and
 //! provenance (`provenance.rs`). Cells that may carry server text are
-//! neutralised for spreadsheets, terminals and browsers (`text.rs`,
-//! `html::escape`). This module imports neither the command line nor the
-//! configuration nor the prober: callers hand it plain values.
+//! capped (`text.rs`) and neutralised for spreadsheets, terminals and
+//! browsers by each writer, with the guards of `crate::sanitize`. This
+//! module imports neither the command line nor the configuration nor the
+//! prober: callers hand it plain values.
 
 mod aligned;
 pub mod baseline;
@@ -28,11 +29,11 @@ pub mod xlsx;
 
 use anyhow::Result;
 pub use format::Format;
-pub use output::{Output, remove_on_signal};
+pub use output::{Output, remove_partial_files};
 pub use row::{Accepted, Row};
 pub use schema::{COLUMNS, Column, Schema, pass_through_names};
 use std::io::Write;
-pub use text::{cap_cell, cap_detail, neutralise_formula, printable, unneutralise, write_aligned};
+pub use text::{cap_cell, cap_detail, write_aligned};
 
 /// Writes rows in one format: each typed `Row` becomes the schema's cells,
 /// which the format's `Exporter` writes.

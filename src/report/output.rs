@@ -34,60 +34,21 @@ pub enum Output {
     },
 }
 
-/// Temporary files not yet committed or dropped, for `remove_on_signal`.
+/// Temporary files not yet committed or dropped, for `remove_partial_files`.
 static PENDING: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
 
 fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
     PENDING.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// For commands that do not stop in order on a signal (`headers`, `merge`):
-/// SIGINT, SIGTERM or SIGHUP removes the temporary report files and ends the
-/// process with status 2, so no temporary file outlives a signal. (`scan`
-/// has its own handlers: it stops in order and writes its report.)
-pub fn remove_on_signal() -> Result<()> {
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    std::thread::Builder::new().name("signals".into()).spawn(move || {
-        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-            Ok(runtime) => runtime,
-            Err(e) => return drop(ready_tx.send(Err(e))),
-        };
-        runtime.block_on(async move {
-            #[cfg(unix)]
-            {
-                use tokio::signal::unix::{SignalKind, signal};
-                let listeners = (|| {
-                    Ok::<_, io::Error>((
-                        signal(SignalKind::interrupt())?,
-                        signal(SignalKind::terminate())?,
-                        signal(SignalKind::hangup())?,
-                    ))
-                })();
-                let (mut int, mut term, mut hup) = match listeners {
-                    Ok(l) => l,
-                    Err(e) => return drop(ready_tx.send(Err(e))),
-                };
-                let _ = ready_tx.send(Ok(()));
-                tokio::select! {
-                    _ = int.recv() => {}
-                    _ = term.recv() => {}
-                    _ = hup.recv() => {}
-                }
-            }
-            #[cfg(not(unix))]
-            {
-                let _ = ready_tx.send(Ok(()));
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        });
-        for path in pending().iter() {
-            let _ = std::fs::remove_file(path);
-        }
-        eprintln!("exchange-exposure: interrupted; no report written");
-        std::process::exit(i32::from(crate::Outcome::Incomplete.exit_code()));
-    })?;
-    ready_rx.recv().map_err(io::Error::other)??;
-    Ok(())
+/// Removes the temporary file of every report opened and not yet committed
+/// or dropped, for a process about to end at once (`std::process::exit`
+/// runs no destructors, so they would outlive it). Callable from any
+/// thread; the signal handling that calls it is `commands::runtime`'s.
+pub fn remove_partial_files() {
+    for path in pending().iter() {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 /// What an `-o` path is, as far as the decision goes.

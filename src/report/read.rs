@@ -2,7 +2,7 @@
 //! told apart by the first character, as column names and rows of text;
 //! the readers then find each column by name through `Schema::read`.
 
-use super::text::unneutralise;
+use crate::sanitize::unneutralise;
 use anyhow::{Context, Result, bail};
 use std::path::Path;
 

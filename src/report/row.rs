@@ -6,6 +6,7 @@
 use super::baseline::Change;
 use crate::assess::{Judged, Status, Verdict};
 use crate::catalog::{self, staleness};
+use crate::evidence::TlsState;
 
 /// One report row.
 #[derive(Debug, Clone)]
@@ -16,8 +17,10 @@ pub struct Row {
     pub port: Option<u16>,
     /// The overall verdict (the worst advisory's, when several were judged).
     pub verdict: Verdict,
-    /// `verified`, `unverified: REASON`, `plain-http`, or empty when nothing was probed.
-    pub tls: String,
+    /// How the probed connection's TLS fared (the `tls` column is its
+    /// `describe()`); `None` when nothing was probed (offline, `check`,
+    /// `headers`, input-error and not-scanned rows).
+    pub tls: Option<TlsState>,
     /// Front-end servers the server named.
     pub fe_servers: Vec<String>,
     /// When the row was judged; set it with `Row::at`, which keeps `support` in step.
@@ -76,7 +79,7 @@ impl Row {
             host: String::new(),
             port: None,
             verdict: judged.overall,
-            tls: String::new(),
+            tls: None,
             fe_servers: Vec::new(),
             checked_at: jiff::Timestamp::UNIX_EPOCH,
             table,

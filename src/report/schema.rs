@@ -176,7 +176,7 @@ impl Column {
             Column::Source => v.sources.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("+"),
             Column::FixedBuild => opt(v.fixed_build.map(|b| b.to_string())),
             Column::Detail => super::cap_detail(&row.detail()),
-            Column::Tls => row.tls.clone(),
+            Column::Tls => opt(row.tls.as_ref().map(|t| t.describe())),
             Column::FeServers => super::cap_cell(&row.fe_servers.join(";"), super::text::MAX_CELL),
             Column::CheckedAt => row.checked_at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
             Column::Table => row.table.clone(),

@@ -9,6 +9,7 @@ use super::Row;
 use super::baseline::Change;
 use crate::assess::Status;
 use crate::build::Build;
+use crate::sanitize::printable;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
@@ -106,7 +107,7 @@ impl Summary {
                 self.seen.changes.insert(change);
             }
         }
-        if row.tls.contains("; legacy ") {
+        if row.tls.as_ref().is_some_and(|t| t.legacy.is_some()) {
             self.legacy_tls += 1;
         }
         let v = &row.verdict;
@@ -161,12 +162,12 @@ impl Summary {
             writeln!(out, "{note}")?;
         }
         let gone: Vec<String> =
-            self.gone.iter().map(|g| format!("  GONE from the inventory: {}", super::printable(g))).collect();
+            self.gone.iter().map(|g| format!("  GONE from the inventory: {}", printable(g))).collect();
         write_capped(out, &gone, self.gone.len())?;
         let vulnerable: Vec<String> = self
             .vulnerable
             .iter()
-            .map(|(host, build, needs)| format!("  VULNERABLE {} runs {build}, needs {needs}", super::printable(host)))
+            .map(|(host, build, needs)| format!("  VULNERABLE {} runs {build}, needs {needs}", printable(host)))
             .collect();
         write_capped(out, &vulnerable, self.by_status.get(&Status::Vulnerable).copied().unwrap_or(0))?;
         writeln!(out, "{}", self.timing())?;

@@ -1,6 +1,6 @@
 use super::*;
 use crate::assess::judge;
-use crate::evidence::Source;
+use crate::evidence::{CertState, Source, TlsState};
 use crate::table::Table;
 
 fn row(build: &str, detail: Option<&str>, extras: &[&str]) -> Row {
@@ -14,7 +14,7 @@ fn row(build: &str, detail: Option<&str>, extras: &[&str]) -> Row {
         host: "mail.example.test".into(),
         port: Some(443),
         verdict,
-        tls: "unverified: self-signed".into(),
+        tls: Some(TlsState { cert: CertState::Unverified("self-signed".into()), legacy: None }),
         fe_servers: vec!["EX1".into(), "-EX2".into()],
         checked_at: jiff::Timestamp::UNIX_EPOCH,
         table: table.id,
@@ -172,4 +172,28 @@ fn a_pass_through_column_named_status_something_is_not_styled_as_a_status() {
     assert!(html.contains("<th>status_old</th>"), "{html}");
     assert!(html.contains("<td class=\"s patched\">patched</td>"), "the row's own status is styled");
     assert!(html.contains("<td>vulnerable</td>") && !html.contains("class=\"s vulnerable\""), "{html}");
+}
+
+/// The `tls` cell is the probe's `TlsState::describe()`, empty when nothing
+/// was probed; the summary counts legacy sessions from the typed state.
+#[test]
+fn the_tls_cell_is_the_typed_state_described_and_the_summary_counts_legacy_sessions() {
+    let legacy = TlsState { cert: CertState::Verified, legacy: Some("TLSv1.0 ECDHE-RSA-AES256-SHA".into()) };
+    let cases = [
+        (None, ""),
+        (Some(TlsState { cert: CertState::PlainHttp, legacy: None }), "plain-http"),
+        (Some(TlsState { cert: CertState::Unverified("self-signed".into()), legacy: None }), "unverified: self-signed"),
+        (Some(legacy.clone()), "verified; legacy TLSv1.0 ECDHE-RSA-AES256-SHA"),
+    ];
+    let mut summary = summary::Summary::default();
+    for (tls, want) in cases {
+        let r = Row { tls, ..row("15.1.2176.9", None, &[]) };
+        assert_eq!(Column::Tls.cell(&r), want);
+        summary.add(&r);
+    }
+    assert_eq!(summary.legacy_tls, 1, "only the legacy session counts");
+    // A reason that merely reads like a legacy session is not one.
+    let lookalike = TlsState { cert: CertState::Unverified("x; legacy y".into()), legacy: None };
+    summary.add(&Row { tls: Some(lookalike), ..row("15.1.2176.9", None, &[]) });
+    assert_eq!(summary.legacy_tls, 1);
 }
