@@ -88,7 +88,7 @@ impl Config {
 
     /// The `table` column: every judging table's id, `+`-joined.
     pub fn table_ids(&self) -> String {
-        self.tables.iter().map(|t| t.id.as_str()).collect::<Vec<_>>().join("+")
+        crate::table::ids(&self.tables)
     }
 
     /// The report's extra columns: one status and CVE column per advisory

@@ -6,7 +6,7 @@
 //! (SIGINT, SIGTERM) ends probing; every row still gets written, as
 //! `not-scanned`.
 
-use crate::assess::{self, Judged, Verdict, judge_each};
+use crate::assess::{self, Verdict, judge_each};
 use crate::evidence::{Evidence, Source};
 use crate::inventory::{Entry, Kind};
 use crate::probe::{Observation, Prober};
@@ -118,9 +118,16 @@ impl Remembered {
 /// where the row came from).
 pub struct Judging<'a> {
     /// One table per advisory judged, never empty; the first leads.
-    pub tables: &'a [Table],
-    /// The report row for what `assess` judged.
-    pub row: &'a dyn Fn(Judged) -> Row,
+    tables: &'a [Table],
+    /// Their ids, `+`-joined: every row's `table` cell.
+    table_ids: String,
+}
+
+impl Judging<'_> {
+    /// Judging against these tables (one per advisory, the first leading).
+    pub fn new(tables: &[Table]) -> Judging<'_> {
+        Judging { tables, table_ids: crate::table::ids(tables) }
+    }
 }
 
 /// Runs the scan, writing rows to `writer` in inventory order as they come.
@@ -342,7 +349,7 @@ fn judge_entry(entry: Entry, observation: Option<Probed>, judging: &Judging) -> 
         fe_servers,
         line: Some(entry.line),
         extras: entry.extras,
-        ..(judging.row)(judged)
+        ..Row::judged(judged, judging.table_ids.clone())
     }
 }
 
@@ -357,8 +364,7 @@ mod tests {
         let config = crate::config::Config::for_tests();
         let build: Build = "15.1.2176.2".parse().unwrap();
         let entry = Entry { line: 2, host: String::new(), port: None, kind: Kind::Offline(build), extras: Vec::new() };
-        let row_of = |judged| Row::judged(judged, config.table_ids());
-        let row = judge_entry(entry, None, &Judging { tables: &config.tables, row: &row_of });
+        let row = judge_entry(entry, None, &Judging::new(&config.tables));
         let mut summary = Summary::default();
         for _ in 0..LISTED + 530 {
             summary.add(&row);

@@ -114,6 +114,11 @@ struct RawRow {
     esu_only: String,
 }
 
+/// The `table` cell of a report judged against `tables`: their ids, `+`-joined.
+pub fn ids(tables: &[Table]) -> String {
+    tables.iter().map(|t| t.id.as_str()).collect::<Vec<_>>().join("+")
+}
+
 impl Table {
     /// The table compiled into the binary.
     pub fn builtin() -> Table {

@@ -11,7 +11,7 @@ use crate::pipeline::{self, Judging};
 use crate::probe::{Prober, tls::Tls};
 use crate::report::baseline::Baseline;
 use crate::report::provenance::Provenance;
-use crate::report::{self, Output, Row};
+use crate::report::{self, Output};
 use crate::shard::Shard;
 use crate::{Outcome, metrics};
 use anyhow::{Context, Result, bail, ensure};
@@ -293,8 +293,7 @@ pub(super) async fn run_pipeline(
         ..config.layout(job.baseline.is_some(), columns.extras)
     };
     let mut writer = report::outputs::Reports::new(output, &layout)?;
-    let row_of = |judged| Row::judged(judged, config.table_ids());
-    let judging = Judging { tables: &config.tables, row: &row_of };
+    let judging = Judging::new(&config.tables);
     let summary = pipeline::run(&judging, job, &mut writer).await?;
     let place = writer.finish()?;
     if !config.quiet {
