@@ -11,7 +11,9 @@ use crate::cli::{Color, Common, ProbeArgs, ScanArgs, SimulateArgs};
 use crate::inventory::Entry;
 use crate::inventory::{Exclude, Expand};
 use crate::probe::Settings;
+use crate::report::Format;
 use crate::report::baseline::Change;
+use crate::report::summary::Seen;
 use crate::shard::Shard;
 use crate::table::Table;
 use crate::target::Endpoint;
@@ -19,12 +21,6 @@ use anyhow::{Context, Result, bail, ensure};
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::time::Duration;
-
-/// A report format (`--format`). Defined with the command line for now; the
-/// report layer is to own it.
-pub use crate::cli::Format;
-/// What a run saw, for its exit status; counted by the report's summary.
-pub use crate::report::summary::Seen;
 
 /// Validated settings common to every command.
 #[derive(Debug, Clone)]

@@ -3,7 +3,9 @@
 
 use crate::Outcome;
 use crate::assess::{self, Status, judge_each};
-use crate::config::{Config, Format, Rows, Seen};
+use crate::config::{Config, Rows};
+use crate::report::Format;
+use crate::report::summary::Seen;
 use crate::report::{self, Row};
 use anyhow::{Context, Result};
 use std::io::{self, BufRead, IsTerminal};

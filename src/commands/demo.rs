@@ -4,8 +4,9 @@
 
 use super::runtime::{self, scanning, stop_on_signal};
 use super::scan::{Columns, prober, run_pipeline};
-use crate::config::{Config, Format, Probing};
+use crate::config::{Config, Probing};
 use crate::inventory::{self, Kind};
+use crate::report::Format;
 use crate::{Outcome, pipeline, report, sim};
 use anyhow::{Context, Result, bail};
 use std::io;

@@ -3,8 +3,9 @@
 
 use crate::Outcome;
 use crate::assess::{self, judge_each};
-use crate::config::{Config, Format, Rows};
+use crate::config::{Config, Rows};
 use crate::mail::{self, Hop};
+use crate::report::Format;
 use crate::report::summary::Summary;
 use crate::report::{Row, outputs};
 use anyhow::{Context, Result};

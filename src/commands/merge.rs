@@ -10,10 +10,11 @@
 
 use crate::Outcome;
 use crate::assess::{self, Status};
-use crate::config::{Config, Rows, Seen};
+use crate::config::{Config, Rows};
 use crate::inventory::{self, Entry};
 use crate::report::read::{ReadReport, read_report_raw};
 use crate::report::schema::{Column, Key, Schema};
+use crate::report::summary::Seen;
 use crate::report::{Format, Output, format::Start, outputs};
 use crate::sanitize::unneutralise;
 use anyhow::{Context, Result, bail, ensure};

@@ -4,11 +4,12 @@
 //! write the metrics, decide the outcome. `demo` shares `prober` and `run`.
 
 use super::runtime::{self, init_logging, scanning, stop_on_signal};
-use crate::config::{self, Config, Format, Probing, Rows};
+use crate::config::{self, Config, Probing, Rows};
 use crate::inventory::{self, Kind};
 use crate::inventory::{Exclude, Expand};
 use crate::pipeline::{self, Judging};
 use crate::probe::{Prober, tls::Tls};
+use crate::report::Format;
 use crate::report::baseline::Baseline;
 use crate::report::provenance::Provenance;
 use crate::report::{self, Output};

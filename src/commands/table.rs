@@ -2,8 +2,9 @@
 //! `--table` can load back, JSON Lines, or aligned columns on a terminal.
 
 use crate::Outcome;
-use crate::config::{Config, Format};
+use crate::config::Config;
 use crate::report;
+use crate::report::Format;
 use crate::table::Table;
 use anyhow::Result;
 use std::io::{self, IsTerminal, Write};
