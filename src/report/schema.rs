@@ -10,8 +10,9 @@
 use super::{Layout, Row, provenance};
 use crate::table::ADVISORIES;
 
-/// The columns every report row has, in order: the contract's, then the
-/// tool's own (`line`, staleness, `support`, open CVEs).
+/// The columns every report row has, in order (README's column table):
+/// `host` to `table`, the published interface, then the tool's own
+/// (`line`, staleness, `support`, open CVEs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Column {
     /// The inventory's host (empty for build-only rows).
