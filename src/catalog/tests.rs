@@ -43,7 +43,7 @@ fn catalog_is_sorted_dated_sourced_and_kinded() {
 
 #[test]
 fn the_four_once_approximate_cus_carry_microsofts_dates_and_kbs() {
-    // GEBN (microsoft/Get-ExchangeBuildNumber) rows for the four CUs; CU14's KB also in later-advisories.md.
+    // GEBN (microsoft/Get-ExchangeBuildNumber) rows for the four CUs; CU14's KB is also the one data/cve-2024-21410.csv names.
     for (build, date, kb) in [
         ("15.2.1258.12", "2023-05-03", "KB5020999"),
         ("15.2.1544.4", "2024-02-13", "KB5035606"),
