@@ -113,9 +113,9 @@ impl Remembered {
     }
 }
 
-/// How rows are judged: the tables, and how a judged row becomes a report
-/// row (its table ids, staleness, open CVEs; the pipeline then fills in
-/// where the row came from).
+/// How rows are judged: the tables, and their ids for every row's `table`
+/// cell (`Row::judged` adds staleness and open CVEs; the pipeline then
+/// fills in where the row came from).
 pub struct Judging<'a> {
     /// One table per advisory judged, never empty; the first leads.
     tables: &'a [Table],

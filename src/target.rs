@@ -18,7 +18,7 @@ pub struct Endpoint {
     /// The address to connect to when the inventory gives one beside the
     /// name (as `curl --resolve` does): no lookup, and `host` is still the
     /// TLS SNI and the HTTP Host.
-    pub connect: Option<std::net::IpAddr>,
+    pub connect: Option<IpAddr>,
 }
 
 impl Endpoint {
@@ -28,7 +28,7 @@ impl Endpoint {
     }
 
     /// The address connected to, where it is known without a lookup.
-    pub fn address(&self) -> Option<std::net::IpAddr> {
+    pub fn address(&self) -> Option<IpAddr> {
         self.connect.or_else(|| self.host.parse().ok())
     }
 
@@ -120,6 +120,7 @@ pub fn parse_range(target: &str) -> Option<Result<(Net, Option<u16>), String>> {
     if target.contains("://") || !target.contains('/') {
         return None;
     }
+    let port_of = |p: &str| parse_port(p).map_err(|why| format!("{target:?}: {why}"));
     let (net, port) = if let Some(rest) = target.strip_prefix('[') {
         match rest.split_once(']') {
             Some((net, "")) => (net, None),
@@ -134,17 +135,12 @@ pub fn parse_range(target: &str) -> Option<Result<(Net, Option<u16>), String>> {
             // `10.0.0.0/24:8443`: the port follows the prefix.
             Some((addr, rest)) if !addr.contains(':') && rest.contains(':') => {
                 let (prefix, port) = rest.split_once(':').expect("has a colon");
-                return Some(
-                    Net::parse(&format!("{addr}/{prefix}"))
-                        .and_then(|net| Ok((net, Some(parse_port(port).map_err(|why| format!("{target:?}: {why}"))?)))),
-                );
+                return Some(Net::parse(&format!("{addr}/{prefix}")).and_then(|net| Ok((net, Some(port_of(port)?)))));
             }
             _ => (target, None),
         }
     };
-    Some(Net::parse(net).and_then(|net| {
-        Ok((net, port.map(|p| parse_port(p).map_err(|why| format!("{target:?}: {why}"))).transpose()?))
-    }))
+    Some(Net::parse(net).and_then(|net| Ok((net, port.map(port_of).transpose()?))))
 }
 
 /// A port number from 1 to 65535.

@@ -48,15 +48,6 @@ fn row_object(schema: &Schema, cells: &[String]) -> Map<String, Value> {
         .collect()
 }
 
-/// One report row as a JSON object: `columns` and their text `cells` in
-/// order, read by name (`Schema::read`), the ones named in `pass_through`
-/// kept as strings.
-pub fn object<'a>(cells: impl IntoIterator<Item = (&'a str, &'a str)>, pass_through: &[String]) -> Map<String, Value> {
-    let (names, texts): (Vec<String>, Vec<String>) =
-        cells.into_iter().map(|(name, text)| (name.to_string(), text.to_string())).unzip();
-    row_object(&Schema::read(&names, pass_through), &texts)
-}
-
 /// The JSON Lines writer: one object per line, written as each row comes.
 pub struct Jsonl<W: Write> {
     out: W,
@@ -145,7 +136,9 @@ mod tests {
     #[test]
     fn pass_through_columns_stay_strings() {
         let pass = vec!["asset".to_string()];
-        let obj = object([("port", "443"), ("asset", "1001"), ("open_cves_count", ""), ("open_cves", "")], &pass);
+        let names: Vec<String> = ["port", "asset", "open_cves_count", "open_cves"].map(String::from).to_vec();
+        let cells: Vec<String> = ["443", "1001", "", ""].map(String::from).to_vec();
+        let obj = row_object(&Schema::read(&names, &pass), &cells);
         assert_eq!(
             serde_json::Value::Object(obj),
             json!({"port": 443, "asset": "1001", "open_cves_count": null, "open_cves": null})

@@ -31,18 +31,8 @@ pub struct Provenance {
 
 impl Provenance {
     /// The cells, in `COLUMNS` order.
-    pub fn cells(&self) -> [(String, String); 4] {
-        let values = [
-            self.shard.clone(),
-            self.inventory_sha256.clone(),
-            self.inventory_lines.to_string(),
-            self.advisories.clone(),
-        ];
-        let mut i = 0;
-        values.map(|v| {
-            i += 1;
-            (COLUMNS[i - 1].to_string(), v)
-        })
+    pub fn cells(&self) -> [String; 4] {
+        [self.shard.clone(), self.inventory_sha256.clone(), self.inventory_lines.to_string(), self.advisories.clone()]
     }
 }
 

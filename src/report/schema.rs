@@ -286,8 +286,9 @@ pub fn pass_through_names(extras: &[String]) -> Vec<String> {
 #[derive(Debug, Clone, Default)]
 pub struct Schema {
     columns: Vec<(String, Key)>,
-    /// The shard provenance every row carries (`Key::Provenance` cells).
-    provenance: Option<provenance::Provenance>,
+    /// The shard provenance cells every row carries (`Key::Provenance`),
+    /// made once; empty without a shard.
+    provenance: Vec<String>,
 }
 
 impl Schema {
@@ -313,7 +314,8 @@ impl Schema {
         let mut columns: Vec<(String, Key)> = keys.into_iter().map(|k| (k.name(), k)).collect();
         let extras = pass_through_names(&layout.extras);
         columns.extend(extras.into_iter().enumerate().map(|(i, name)| (name, Key::PassThrough(i))));
-        Schema { columns, provenance: layout.provenance.clone() }
+        let provenance = layout.provenance.as_ref().map(|p| p.cells().to_vec()).unwrap_or_default();
+        Schema { columns, provenance }
     }
 
     /// The schema of a report read back, from its column names: the names
@@ -325,7 +327,7 @@ impl Schema {
             Some(i) => Key::PassThrough(i),
             None => Key::recognise(name).unwrap_or(Key::Other),
         };
-        Schema { columns: names.iter().map(|n| (n.clone(), key(n))).collect(), provenance: None }
+        Schema { columns: names.iter().map(|n| (n.clone(), key(n))).collect(), provenance: Vec::new() }
     }
 
     /// The columns: name and key, in order.
@@ -366,7 +368,7 @@ impl Schema {
             Key::AdvisoryCves(id) => each(id).map(|v| v.cves.join(";")).unwrap_or_default(),
             Key::Change => row.change.map(|c| c.as_str()).unwrap_or("").to_string(),
             Key::Accepted => row.accepted.as_ref().map(|a| super::cap_detail(&a.text)).unwrap_or_default(),
-            Key::Provenance(i) => self.provenance.as_ref().map(|p| p.cells()[*i].1.clone()).unwrap_or_default(),
+            Key::Provenance(i) => self.provenance.get(*i).cloned().unwrap_or_default(),
             Key::PassThrough(i) => row.extras.get(*i).cloned().unwrap_or_default(),
             Key::Other => String::new(),
         }
