@@ -17,7 +17,7 @@ pub struct Cli {
     /// Options every command takes
     #[command(flatten)]
     pub common: Common,
-    /// Print the version and the release catalog's date; with -v also each advisory's table id
+    /// Print the version and the release catalog's date; with -v also each advisory's table id and the data in use
     #[arg(long, short = 'V')]
     pub version: bool,
     /// Print a man page or a shell completion script on stdout, then exit
@@ -76,6 +76,62 @@ pub struct Common {
     /// Colour codes in -v logs on stderr: auto (a terminal, NO_COLOR unset), always or never
     #[arg(long, global = true, value_enum, default_value = "auto", value_name = "WHEN")]
     pub color: Color,
+    /// Where downloaded data lives [env: EXCHANGE_EXPOSURE_DATA_DIR] [default: $XDG_DATA_HOME/exchange-exposure, else ~/.local/share/exchange-exposure]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Which data to judge with: auto (the data dir's, else the compiled-in data) or builtin (the compiled-in data)
+    #[arg(long, global = true, value_enum, default_value = "auto", value_name = "WHICH")]
+    pub data: DataChoice,
+    /// scan, check, headers: exit 2 before judging when the data in use was last confirmed against Microsoft more than DAYS days ago
+    #[arg(long, global = true, value_name = "DAYS")]
+    pub max_data_age: Option<u32>,
+}
+
+/// `--data`: which data set judging uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DataChoice {
+    /// The data dir's data when there is some, else the compiled-in data
+    Auto,
+    /// The compiled-in data, whatever the data dir holds
+    Builtin,
+}
+
+/// `data`'s subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DataCommand {
+    /// Show the data in use: built-in or downloaded, when confirmed, newest release and CVE, sources, id
+    Status,
+    /// Fetch Microsoft's data (or a mirror's), validate it and make it the data in use (the previous copy is kept)
+    Update(DataUpdateArgs),
+    /// Write the data in use, with its manifest, to one file (for a machine without internet)
+    Export {
+        /// The file to write
+        file: PathBuf,
+    },
+    /// Check a file written by `data export` and make its data the data in use (the previous copy is kept)
+    Import {
+        /// The file to read
+        file: PathBuf,
+    },
+    /// Return to the data in use before the last update or import
+    Rollback,
+}
+
+/// `data update`'s own options.
+#[derive(Debug, Args)]
+pub struct DataUpdateArgs {
+    /// Fetch every source from this mirror (BASE/cvrf/v3.0/updates, BASE/cvrf/v3.0/cvrf/ID, BASE/Get-ExchangeBuildNumber/ExchangeBuildNumbers.csv, BASE/exchange/new-features/build-numbers-and-release-dates) [env: EXCHANGE_EXPOSURE_MIRROR]
+    #[arg(long, value_name = "BASE")]
+    pub mirror: Option<String>,
+    /// Seconds allowed to connect and for each wait for more data
+    #[arg(long, default_value_t = 30.0)]
+    pub timeout: f64,
+    /// Fetch through this HTTP proxy, e.g. http://proxy.corp.example:3128; none by default
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Also trust the CA certificates in this PEM file
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 /// The report formats are the report layer's (`report::Format`, the one
@@ -133,6 +189,12 @@ pub enum Command {
     },
     /// Run a lab fleet of simulated Exchange servers on loopback
     Simulate(SimulateArgs),
+    /// The data judging uses: status, update, export, import, rollback
+    Data {
+        /// What to do with it
+        #[command(subcommand)]
+        command: DataCommand,
+    },
     /// Start the lab fleet, scan the example inventory against it, write exposure.csv
     Demo {
         /// The inventory to scan (only lab fleet addresses on loopback) [default: the built-in example inventory]

@@ -39,6 +39,10 @@ pub struct Config {
     pub color: bool,
     /// `scan --fail-on-change`: changes since `--baseline` that make the exit status 1.
     pub fail_on_change: Vec<Change>,
+    /// Which data set judging uses, and where downloaded data lives (`--data`, `--data-dir`).
+    pub data: crate::datastore::Choice,
+    /// `--max-data-age DAYS`.
+    pub max_data_age: Option<u32>,
 }
 
 impl Config {
@@ -63,6 +67,8 @@ impl Config {
                 std::env::var_os("NO_COLOR").as_deref(),
             ),
             fail_on_change: Vec::new(),
+            data: data_choice(common),
+            max_data_age: common.max_data_age,
         })
     }
 
@@ -117,6 +123,82 @@ impl Config {
         let failing_status = seen.counted.iter().any(|s| self.fail_on.contains(s));
         let failing_change = seen.changes.iter().any(|c| self.fail_on_change.contains(c));
         if failing_status || failing_change { Outcome::Findings } else { Outcome::Clean }
+    }
+}
+
+/// `--data-dir`, else EXCHANGE_EXPOSURE_DATA_DIR, else the XDG default; `--data`.
+fn data_choice(common: &Common) -> crate::datastore::Choice {
+    let env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    let dir = common
+        .data_dir
+        .clone()
+        .or_else(|| env("EXCHANGE_EXPOSURE_DATA_DIR").map(PathBuf::from))
+        .or_else(|| crate::datastore::default_dir(env("XDG_DATA_HOME").as_deref(), env("HOME").as_deref()));
+    crate::datastore::Choice { dir, builtin: common.data == crate::cli::DataChoice::Builtin }
+}
+
+/// `data`'s subcommands, validated.
+#[derive(Debug)]
+pub enum Data {
+    /// `data status`.
+    Status,
+    /// `data update`.
+    Update(crate::datastore::update::Request),
+    /// `data export FILE`.
+    Export(PathBuf),
+    /// `data import FILE`.
+    Import(PathBuf),
+    /// `data rollback`.
+    Rollback,
+}
+
+impl Data {
+    /// `data`'s subcommand and flags, validated (`quiet`: `--quiet`).
+    pub fn from_args(command: crate::cli::DataCommand, quiet: bool) -> Result<Data> {
+        use crate::cli::DataCommand;
+        Ok(match command {
+            DataCommand::Status => Data::Status,
+            DataCommand::Export { file } => Data::Export(file),
+            DataCommand::Import { file } => Data::Import(file),
+            DataCommand::Rollback => Data::Rollback,
+            DataCommand::Update(args) => {
+                ensure!(
+                    args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 600.0,
+                    "--timeout must be between 0 and 600 seconds"
+                );
+                if let Some(url) = &args.proxy {
+                    ensure!(url.starts_with("http://"), "--proxy {url:?}: give an http:// URL");
+                }
+                let ca = match &args.ca_cert {
+                    Some(path) => Some((
+                        std::fs::read(path).with_context(|| format!("cannot read --ca-cert {}", path.display()))?,
+                        path.display().to_string(),
+                    )),
+                    None => None,
+                };
+                let mirror =
+                    args.mirror.or_else(|| std::env::var("EXCHANGE_EXPOSURE_MIRROR").ok().filter(|m| !m.is_empty()));
+                if let Some(base) = &mirror {
+                    ensure!(
+                        base.starts_with("https://") || base.starts_with("http://"),
+                        "--mirror {base:?}: give an http:// or https:// base URL"
+                    );
+                }
+                let sources = match &mirror {
+                    Some(base) => crate::datastore::update::Sources::mirror(base),
+                    None => crate::datastore::update::Sources::microsoft(),
+                };
+                Data::Update(crate::datastore::update::Request {
+                    sources,
+                    fetch: crate::datastore::fetch::Settings {
+                        timeout: Duration::from_secs_f64(args.timeout),
+                        proxy: args.proxy,
+                        ca,
+                    },
+                    quiet,
+                })
+            }
+        })
     }
 }
 
@@ -491,6 +573,9 @@ impl Config {
             advisory: Vec::new(),
             table: None,
             color: crate::cli::Color::Auto,
+            data_dir: None,
+            data: crate::cli::DataChoice::Builtin,
+            max_data_age: None,
         };
         Config::from_cli(&common).expect("the defaults are valid")
     }

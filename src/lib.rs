@@ -17,11 +17,14 @@ pub mod catalog;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod dataset;
+pub mod datastore;
 pub mod evidence;
 pub mod hash;
 pub mod inventory;
 pub mod mail;
 pub mod metrics;
+pub mod msdata;
 pub mod open_cves;
 pub mod pipeline;
 pub mod probe;
@@ -87,6 +90,9 @@ pub fn run(cli: cli::Cli) -> Result<Outcome> {
             commands::merge::merge(&config, &inventory, host_column.as_deref(), &reports, &output)
         }
         cli::Command::Simulate(args) => commands::simulate::simulate(config::Simulate::from_args(args)?),
+        cli::Command::Data { command } => {
+            commands::data::data(&config, config::Data::from_args(command, config.quiet)?)
+        }
         cli::Command::Demo { inventory, output } => commands::demo::demo(&config, inventory.as_deref(), &output),
     }
 }

@@ -23,6 +23,10 @@
 //!   `commands`: rows and runs reach it as plain values.
 //! - `inventory`, `mail` and `sim` never import `probe` (nor anything above
 //!   the pipeline).
+//! - The data store (`datastore`: where data lives, fetching it) and the
+//!   data itself (`dataset`, `msdata`) never import `cli`, `config`,
+//!   `commands`, `probe`, `pipeline` or `assess`: commands hand them plain
+//!   settings, and judging is handed the data set they load.
 //! - The bottom of the crate: `build`, `hash` and `sanitize` import nothing
 //!   from it; `catalog` only `build`; `table` only `build`, `catalog` and
 //!   `hash`; `target` only `sanitize`; `evidence` only `build`.
@@ -199,6 +203,17 @@ fn build_and_table_sit_at_the_bottom() {
     assert_eq!(imports(&graph, "catalog"), set(&["build"]));
     assert_eq!(imports(&graph, "hash"), BTreeSet::new());
     assert_eq!(imports(&graph, "table"), set(&["build", "catalog", "hash"]));
+}
+
+#[test]
+fn the_data_store_and_the_data_sit_below_the_commands_and_beside_the_prober() {
+    let graph = graph();
+    for module in ["datastore", "dataset", "msdata"] {
+        let found = imports(&graph, module);
+        for forbidden in ["cli", "config", "commands", "probe", "pipeline", "assess"] {
+            assert!(!found.contains(forbidden), "{module} imports {forbidden}");
+        }
+    }
 }
 
 #[test]

@@ -5,6 +5,8 @@ use std::process::{Command, Output, Stdio};
 
 fn run(args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_exchange-exposure"))
+        // Never the real home's data (tests/common's `bin` does the same).
+        .env("EXCHANGE_EXPOSURE_DATA_DIR", std::env::temp_dir().join(format!("xx-data-{}", std::process::id())))
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

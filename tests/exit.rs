@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 /// A loopback port nothing listens on.
 fn closed_port() -> u16 {
@@ -44,7 +44,7 @@ fn a_run_that_judged_nothing_exits_2_with_the_reason() {
 
 #[test]
 fn check_with_no_builds_judged_nothing() {
-    let mut child = Command::new(BIN).arg("check").stdin(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+    let mut child = bin().arg("check").stdin(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
     drop(child.stdin.take());
     assert_eq!(child.wait().unwrap().code(), Some(2));
 }
@@ -59,12 +59,8 @@ fn a_reader_closing_stdout_early_does_not_make_findings_exit_0() {
         text.push_str("15.1.2176.2\n");
     }
     std::fs::write(&inv, text).unwrap();
-    let mut child = Command::new(BIN)
-        .args(["scan", inv.to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child =
+        bin().args(["scan", inv.to_str().unwrap()]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let mut first = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap(); // then `head -1` closes
     assert!(first.starts_with("host,port,status"), "{first}");

@@ -5,9 +5,8 @@
 
 mod common;
 
-use common::BIN;
+use common::bin;
 use common::server::*;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -307,7 +306,7 @@ fn server_text_cannot_become_a_spreadsheet_formula() {
     std::fs::create_dir_all(&dir).unwrap();
     let inv = dir.join("inv.csv");
     std::fs::write(&inv, format!("host,port\n127.0.0.1,{port}\n")).unwrap();
-    let out = Command::new(BIN).args(["scan", inv.to_str().unwrap(), "--timeout", "1"]).output().unwrap();
+    let out = bin().args(["scan", inv.to_str().unwrap(), "--timeout", "1"]).output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     let row = csv::Reader::from_reader(text.as_bytes()).records().next().unwrap().unwrap();
     assert_eq!(&row[12], "'=cmd|' /C calc'!A0", "fe_servers");

@@ -97,7 +97,7 @@ fn an_endless_line_is_read_in_bounded_memory() {
     let dir = temp_dir("inv-zero");
     let zero = dir.join("zero");
     assert!(Command::new("mknod").arg(&zero).args(["c", "1", "5"]).status().unwrap().success());
-    let mut child = Command::new(BIN)
+    let mut child = bin()
         .args(["scan", zero.to_str().unwrap(), "-v", "-o", dir.join("r.csv").to_str().unwrap()])
         .stderr(std::process::Stdio::piped())
         .spawn()

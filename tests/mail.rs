@@ -68,7 +68,7 @@ fn a_message_without_exchange_gives_no_rows_and_exit_0() {
 #[test]
 fn pasted_headers_on_stdin_with_jsonl() {
     use std::io::Write;
-    let mut child = std::process::Command::new(BIN)
+    let mut child = bin()
         .args(["headers", "-", "--format", "jsonl", "--advisory", "all"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())

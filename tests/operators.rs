@@ -246,7 +246,7 @@ fn verbose_logs_carry_colour_codes_only_when_asked() {
     let inventory = dir.join("inventory.csv");
     std::fs::write(&inventory, "host,build\n,15.1.2176.9\n").unwrap();
     let scan = |extra: &[&str], no_color: bool| {
-        let mut cmd = Command::new(BIN);
+        let mut cmd = bin();
         cmd.args(["scan", inventory.to_str().unwrap(), "-v", "-o", dir.join("r.csv").to_str().unwrap()]).args(extra);
         if no_color {
             cmd.env("NO_COLOR", "1");
@@ -400,7 +400,7 @@ fn demo_runs_from_any_directory_and_moves_when_its_addresses_are_taken() {
     let _cleanup = Cleanup(dir.clone());
     // Hold the example's first address and port (if a parallel demo holds it, it is taken all the same).
     let _taken = std::net::TcpListener::bind("127.1.0.1:9443");
-    let out = Command::new(BIN).arg("demo").current_dir(&dir).output().unwrap();
+    let out = bin().arg("demo").current_dir(&dir).output().unwrap();
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "the example has vulnerable hosts; {stderr}");
     assert!(stderr.contains("the built-in example inventory"), "{stderr}");
@@ -414,11 +414,8 @@ fn demo_runs_from_any_directory_and_moves_when_its_addresses_are_taken() {
     // --inventory still overrides.
     let (inv, _) = example_inventory(&dir);
     std::fs::write(&inv, "host,port\n127.1.0.2,9443\n").unwrap();
-    let out = Command::new(BIN)
-        .args(["demo", "--inventory", inv.to_str().unwrap(), "-o", "one.csv"])
-        .current_dir(&dir)
-        .output()
-        .unwrap();
+    let out =
+        bin().args(["demo", "--inventory", inv.to_str().unwrap(), "-o", "one.csv"]).current_dir(&dir).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(read_csv(&dir.join("one.csv")).len(), 1);
 }
@@ -434,8 +431,7 @@ fn check_without_builds_at_a_terminal_says_how_to_use_it() {
     assert_eq!(rc, 0, "openpty failed");
     // SAFETY: `slave` is an open descriptor this test owns from here on.
     let stdin = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(slave) };
-    let mut child =
-        Command::new(BIN).arg("check").stdin(stdin).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = bin().arg("check").stdin(stdin).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -453,7 +449,7 @@ fn check_without_builds_at_a_terminal_says_how_to_use_it() {
     assert_eq!(status.code(), Some(2));
     assert!(text(&out.stderr).contains("usage: exchange-exposure check BUILD"), "{}", text(&out.stderr));
     // Piped stdin still reads builds.
-    let mut piped = Command::new(BIN).arg("check").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let mut piped = bin().arg("check").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
     std::io::Write::write_all(&mut piped.stdin.take().unwrap(), b"15.1.2176.9\n").unwrap();
     let out = piped.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));

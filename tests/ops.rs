@@ -56,7 +56,7 @@ fn messy_inventory_of_200_rows_with_20_bad_ones_gives_200_rows() {
     let inv = dir.join("messy.csv");
     std::fs::write(&inv, &text).unwrap();
     let report = dir.join("report.csv");
-    let out = Command::new(BIN)
+    let out = bin()
         .args([
             "scan",
             inv.to_str().unwrap(),
@@ -178,7 +178,7 @@ fn an_interrupted_run_still_writes_every_row() {
     std::fs::write(&inv, inventory).unwrap();
     let report = dir.join("report.csv");
     let started = Instant::now();
-    let mut child = Command::new(BIN)
+    let mut child = bin()
         .args([
             "scan",
             inv.to_str().unwrap(),

@@ -4,7 +4,6 @@
 mod common;
 
 use common::*;
-use std::process::Command;
 
 #[test]
 fn every_lab_host_is_judged_as_its_personality_expects() {
@@ -202,8 +201,7 @@ fn proxy_is_used_only_when_asked() {
     let through_proxy = tunnels.load(std::sync::atomic::Ordering::SeqCst);
     assert!(through_proxy >= 3, "{through_proxy} tunnels");
     // The proxy variables other tools honour do not redirect a scan.
-    let direct =
-        Command::new(BIN).args(["scan", inv]).env("HTTPS_PROXY", &proxy).env("https_proxy", &proxy).output().unwrap();
+    let direct = bin().args(["scan", inv]).env("HTTPS_PROXY", &proxy).env("https_proxy", &proxy).output().unwrap();
     assert_eq!(direct.status.code(), Some(1));
     assert_eq!(tunnels.load(std::sync::atomic::Ordering::SeqCst), through_proxy, "no proxy without --proxy");
     drop(fleet);
@@ -273,7 +271,7 @@ fn a_low_open_file_limit_lowers_concurrency_and_no_host_pays_for_it() {
     let dir = temp_dir("nofile");
     let fleet = simulate(&dir, "127.6.2.1", 52);
     let report = dir.join("report.csv");
-    let mut scan = Command::new(BIN);
+    let mut scan = bin();
     scan.args(["scan", fleet.inventory.to_str().unwrap(), "--concurrency", "512", "--ca-cert"])
         .arg(&fleet.ca)
         .arg("-o")

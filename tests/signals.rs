@@ -34,7 +34,7 @@ fn a_signal_ends_a_run_whose_stdin_stalls_writing_what_was_read() {
     for signal in ["INT", "TERM", "HUP"] {
         let dir = temp_dir(&format!("signal-{signal}"));
         let report = dir.join("r.csv");
-        let mut child = Command::new(BIN)
+        let mut child = bin()
             .args(["scan", "-", "-v", "--timeout", "60", "-o", report.to_str().unwrap()])
             .stdin(Stdio::piped())
             .stderr(Stdio::piped())
@@ -69,7 +69,7 @@ fn a_signal_ends_a_run_whose_stdin_stalls_writing_what_was_read() {
 fn a_signal_before_the_header_arrives_ends_the_run_at_once() {
     let dir = temp_dir("signal-early");
     let report = dir.join("r.csv");
-    let mut child = Command::new(BIN)
+    let mut child = bin()
         .args(["scan", "-", "-v", "-o", report.to_str().unwrap()])
         .stdin(Stdio::piped())
         .stderr(Stdio::piped())
@@ -90,7 +90,7 @@ fn a_signal_before_the_header_arrives_ends_the_run_at_once() {
 fn headers_leaves_no_temporary_file_when_signalled() {
     let dir = temp_dir("signal-headers");
     let report = dir.join("r.csv");
-    let mut child = Command::new(BIN)
+    let mut child = bin()
         .args(["headers", "-", "-o", report.to_str().unwrap()])
         .stdin(Stdio::piped())
         .stderr(Stdio::piped())

@@ -23,10 +23,11 @@ pub fn check(config: &Config, builds: Vec<String>, output: &[String]) -> Result<
         return Ok(Outcome::Incomplete);
     }
     report::outputs::check(&planned, &[])?;
+    let data = super::data::judging_data(config)?;
     let inputs = if builds.is_empty() { read_stdin_lines()? } else { builds };
     let outputs = report::outputs::open(&planned, &[])?;
     let layout = report::Layout {
-        run: Some(report::provenance::Run::now(config.table_ids(), None)?),
+        run: Some(report::provenance::Run::now(config.table_ids(), None)?.with_data(data.provenance.stamp())),
         ..config.layout(false, Vec::new())
     };
     let mut writer = report::outputs::Reports::new(outputs, &layout)?;

@@ -19,6 +19,7 @@ pub fn headers(config: &Config, files: &[String], output: &[String]) -> Result<O
     super::runtime::remove_partial_reports_on_signal()?;
     let planned = outputs::plan(output, config.format, Format::Csv)?;
     outputs::check(&planned, &inputs)?;
+    let data = super::data::judging_data(config)?;
     let opened = outputs::open(&planned, &inputs)?;
     let mut hops: Vec<Hop> = Vec::new();
     for file in files {
@@ -33,7 +34,7 @@ pub fn headers(config: &Config, files: &[String], output: &[String]) -> Result<O
         hops.extend(mail::messages(&text).into_iter().flat_map(mail::hops));
     }
     let hops = mail::newest_per_server(hops);
-    let run = crate::report::provenance::Run::now(config.table_ids(), None)?;
+    let run = crate::report::provenance::Run::now(config.table_ids(), None)?.with_data(data.provenance.stamp());
     let mut writer =
         outputs::Reports::new(opened, &crate::report::Layout { run: Some(run), ..config.layout(false, Vec::new()) })?;
     let mut summary = Summary::default();

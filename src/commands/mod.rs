@@ -4,6 +4,7 @@
 //! the signal handling the networked commands share.
 
 pub mod check;
+pub mod data;
 pub mod demo;
 pub mod generate;
 pub mod headers;

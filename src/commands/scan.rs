@@ -57,6 +57,7 @@ fn prepare(
         jsonl_provenance,
         probing,
     } = args;
+    let data = super::data::judging_data(config)?;
     let baseline_report = baseline.as_deref().map(Baseline::load).transpose()?;
     if let Some(warning) = baseline_report.as_ref().and_then(|b| b.tables_warning(&config.table_ids())) {
         eprintln!("exchange-exposure: {warning}");
@@ -73,7 +74,8 @@ fn prepare(
     report::outputs::check(&planned, &inputs)?;
     let metrics = metrics.as_deref().map(metrics::Destination::check).transpose()?;
     let run =
-        report::provenance::Run::now(config.table_ids(), inventory.as_deref().filter(|p| *p != "-").map(Path::new))?;
+        report::provenance::Run::now(config.table_ids(), inventory.as_deref().filter(|p| *p != "-").map(Path::new))?
+            .with_data(data.provenance.stamp());
     let (rows, extra_columns, note): (pipeline::Entries, Vec<String>, _) = match &inventory {
         Some(path) => {
             let reader = open_inventory(path, host_column.as_deref())?;

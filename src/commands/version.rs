@@ -20,6 +20,24 @@ pub fn version(config: &Config) -> Result<Outcome> {
         for t in crate::table::ADVISORIES.iter().filter_map(|(id, _)| Table::advisory(id)) {
             writeln!(out, "table {}: {} ({} rows)", t.advisory, t.id, t.rows.len())?;
         }
+        match crate::datastore::load(&config.data) {
+            Ok(loaded) => {
+                let p = &loaded.provenance;
+                let place = match &p.origin {
+                    crate::datastore::Origin::Builtin => String::new(),
+                    crate::datastore::Origin::Downloaded(path) => format!(", {}", path.display()),
+                };
+                writeln!(
+                    out,
+                    "data {} ({}{place}; schema {}; confirmed against Microsoft {})",
+                    p.id(),
+                    p.origin_name(),
+                    p.manifest.schema,
+                    p.confirmed().strftime("%Y-%m-%d")
+                )?;
+            }
+            Err(err) => writeln!(out, "data: cannot be loaded: {err:#}")?,
+        }
     }
     out.flush()?;
     Ok(Outcome::Clean)

@@ -51,6 +51,27 @@ pub struct Run {
     pub started: jiff::Timestamp,
     /// The inventory file's name, line count and SHA-256 (`None`: stdin, or no inventory).
     pub inventory: Option<(String, u64, String)>,
+    /// The data set judged with (`None`: not recorded).
+    pub data: Option<DataStamp>,
+}
+
+/// The data set a report was judged with: the `data_id`, `data_origin` and
+/// `data_confirmed` columns and provenance fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataStamp {
+    /// The data set's id (SHA-256, hex).
+    pub id: String,
+    /// `built-in` or `update`.
+    pub origin: String,
+    /// When it was last confirmed against Microsoft (YYYY-MM-DD).
+    pub confirmed: String,
+}
+
+impl DataStamp {
+    /// The cells, in column order (`data_id`, `data_origin`, `data_confirmed`).
+    pub fn cells(&self) -> [String; 3] {
+        [self.id.clone(), self.origin.clone(), self.confirmed.clone()]
+    }
 }
 
 /// Options whose value changes a verdict, a row's cells or the exit status.
@@ -126,7 +147,13 @@ impl Run {
             scanning_host: host_name(),
             started: jiff::Timestamp::now(),
             inventory,
+            data: None,
         })
+    }
+
+    /// The run, recording the data set it judges with.
+    pub fn with_data(self, data: DataStamp) -> Run {
+        Run { data: Some(data), ..self }
     }
 
     /// The provenance fields, named, in order: text, or `None` when absent
@@ -147,6 +174,9 @@ impl Run {
             ("inventory", inv.map(|i| i.0.clone())),
             ("inventory_lines", inv.map(|i| i.1.to_string())),
             ("inventory_sha256", inv.map(|i| i.2.clone())),
+            ("data_id", self.data.as_ref().map(|d| d.id.clone())),
+            ("data_origin", self.data.as_ref().map(|d| d.origin.clone())),
+            ("data_confirmed", self.data.as_ref().map(|d| d.confirmed.clone())),
         ]
     }
 }

@@ -59,6 +59,12 @@ pub enum Column {
     OpenCves,
     /// How many those are.
     OpenCvesCount,
+    /// The data set judged with: its id (SHA-256).
+    DataId,
+    /// Where that data came from: `built-in` or `update`.
+    DataOrigin,
+    /// When that data was last confirmed against Microsoft (YYYY-MM-DD).
+    DataConfirmed,
 }
 
 /// The names of `Column::ALL`, in order.
@@ -118,6 +124,9 @@ impl Column {
         Column::Support,
         Column::OpenCves,
         Column::OpenCvesCount,
+        Column::DataId,
+        Column::DataOrigin,
+        Column::DataConfirmed,
     ];
 
     /// The column's name in every format.
@@ -145,6 +154,9 @@ impl Column {
             Column::Support => "support",
             Column::OpenCves => "open_cves",
             Column::OpenCvesCount => "open_cves_count",
+            Column::DataId => "data_id",
+            Column::DataOrigin => "data_origin",
+            Column::DataConfirmed => "data_confirmed",
         }
     }
 
@@ -155,7 +167,7 @@ impl Column {
             Column::Cves | Column::FeServers => Kind::List,
             Column::OpenCves => Kind::ListOrUnknown,
             Column::CheckedAt => Kind::DateTime,
-            Column::LatestSuDate => Kind::Date,
+            Column::LatestSuDate | Column::DataConfirmed => Kind::Date,
             _ => Kind::Text,
         }
     }
@@ -188,7 +200,14 @@ impl Column {
             Column::Support => opt(row.support.clone()),
             Column::OpenCves => opt(row.open_cves.as_ref().map(|c| c.join(";"))),
             Column::OpenCvesCount => opt(row.open_cves.as_ref().map(|c| c.len().to_string())),
+            // The same for every row of a run: the schema holds them (`Schema::of`).
+            Column::DataId | Column::DataOrigin | Column::DataConfirmed => String::new(),
         }
+    }
+
+    /// The column's place among the data set's cells (`DataStamp::cells`), if it is one.
+    fn data_index(self) -> Option<usize> {
+        [Column::DataId, Column::DataOrigin, Column::DataConfirmed].iter().position(|c| *c == self)
     }
 }
 
@@ -289,6 +308,9 @@ pub struct Schema {
     /// The shard provenance cells every row carries (`Key::Provenance`),
     /// made once; empty without a shard.
     provenance: Vec<String>,
+    /// The data set's cells every row carries (`DataStamp::cells`), made
+    /// once; empty when the run does not record its data.
+    data: Vec<String>,
 }
 
 impl Schema {
@@ -315,7 +337,8 @@ impl Schema {
         let extras = pass_through_names(&layout.extras);
         columns.extend(extras.into_iter().enumerate().map(|(i, name)| (name, Key::PassThrough(i))));
         let provenance = layout.provenance.as_ref().map(|p| p.cells().to_vec()).unwrap_or_default();
-        Schema { columns, provenance }
+        let data = layout.run.as_ref().and_then(|r| r.data.as_ref()).map(|d| d.cells().to_vec()).unwrap_or_default();
+        Schema { columns, provenance, data }
     }
 
     /// The schema of a report read back, from its column names: the names
@@ -327,7 +350,11 @@ impl Schema {
             Some(i) => Key::PassThrough(i),
             None => Key::recognise(name).unwrap_or(Key::Other),
         };
-        Schema { columns: names.iter().map(|n| (n.clone(), key(n))).collect(), provenance: Vec::new() }
+        Schema {
+            columns: names.iter().map(|n| (n.clone(), key(n))).collect(),
+            provenance: Vec::new(),
+            data: Vec::new(),
+        }
     }
 
     /// The columns: name and key, in order.
@@ -363,6 +390,7 @@ impl Schema {
     fn cell(&self, row: &Row, key: &Key) -> String {
         let each = |id: &str| row.each.iter().find(|(each, _)| each == id).map(|(_, v)| v);
         match key {
+            Key::Own(c) if let Some(i) = c.data_index() => self.data.get(i).cloned().unwrap_or_default(),
             Key::Own(c) => c.cell(row),
             Key::AdvisoryStatus(id) => each(id).map(|v| v.status.to_string()).unwrap_or_default(),
             Key::AdvisoryCves(id) => each(id).map(|v| v.cves.join(";")).unwrap_or_default(),

@@ -44,8 +44,9 @@ fn csv_has_the_contract_columns_then_the_inventory_columns() {
     let out = write(Format::Csv, &[row("15.1.2176.2", None, &["alice", "=1+1"])], &["owner", "note"]);
     let mut rdr = csv::Reader::from_reader(out.as_bytes());
     let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
-    assert_eq!(&header[..22], COLUMNS);
-    assert_eq!(&header[22..], ["owner", "note"]);
+    let n = COLUMNS.len();
+    assert_eq!(&header[..n], COLUMNS);
+    assert_eq!(&header[n..], ["owner", "note"]);
     let rec = rdr.records().next().unwrap().unwrap();
     assert_eq!(&rec[0], "mail.example.test");
     assert_eq!(&rec[2], "vulnerable");
@@ -67,8 +68,41 @@ fn csv_has_the_contract_columns_then_the_inventory_columns() {
     assert!(rec[20].starts_with("CVE-2021-24085;CVE-2021-26412;"), "{}", &rec[20]);
     assert_eq!(rec[21].parse::<usize>().unwrap(), rec[20].split(';').count());
     // Inventory columns pass through, formula-guarded like every cell (issue 12).
-    assert_eq!(&rec[22], "alice");
-    assert_eq!(&rec[23], "'=1+1");
+    assert_eq!(&rec[n], "alice");
+    assert_eq!(&rec[n + 1], "'=1+1");
+}
+
+#[test]
+fn the_data_judged_with_is_recorded_on_every_row_at_the_end_of_the_own_columns() {
+    let mut run = super::provenance::Run::now("t".into(), None).unwrap();
+    run = run.with_data(super::provenance::DataStamp {
+        id: "ab".repeat(32),
+        origin: "update".into(),
+        confirmed: "2026-12-01".into(),
+    });
+    let layout = Layout { run: Some(run), extras: vec!["owner".into()], ..Layout::default() };
+    let mut w = Writer::new(Vec::new(), Format::Csv, layout).unwrap();
+    for _ in 0..2 {
+        w.write(&row("15.1.2176.2", None, &["alice"])).unwrap();
+    }
+    let out = String::from_utf8(w.finish().unwrap()).unwrap();
+    let mut rdr = csv::Reader::from_reader(out.as_bytes());
+    let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    assert!(at("table") < at("data_id"), "the table column stays where it was");
+    assert_eq!((at("data_origin"), at("data_confirmed")), (at("data_id") + 1, at("data_id") + 2));
+    assert_eq!(at("owner"), at("data_confirmed") + 1);
+    for rec in rdr.records() {
+        let rec = rec.unwrap();
+        assert_eq!(
+            (&rec[at("data_id")], &rec[at("data_origin")], &rec[at("data_confirmed")]),
+            ("abababababababababababababababababababababababababababababababab", "update", "2026-12-01")
+        );
+    }
+    // Without a run that records its data, the cells are empty, not made up.
+    let plain = write(Format::Csv, &[row("15.1.2176.2", None, &[])], &[]);
+    let rec = csv::Reader::from_reader(plain.as_bytes()).records().next().unwrap().unwrap();
+    assert_eq!(&rec[at("data_id")], "");
 }
 
 #[test]
@@ -93,7 +127,7 @@ fn jsonl_has_the_same_fields_in_order() {
     let line = out.lines().next().unwrap();
     let obj: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line).unwrap();
     let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
-    assert_eq!(&keys[..22], COLUMNS);
+    assert_eq!(&keys[..COLUMNS.len()], COLUMNS);
     assert_eq!(obj["status"], "patched");
     assert_eq!(obj["owner"], "bob");
     assert_eq!(out.lines().count(), 1);

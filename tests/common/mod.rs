@@ -11,6 +11,18 @@ pub mod server;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_exchange-exposure");
 
+/// The binary, with its data dir set to a folder of this test process under
+/// the temporary directory (never created unless a test writes data there),
+/// so no test reads or writes the real home's data; no mirror from the
+/// environment either. Every test runs the binary through this.
+pub fn bin() -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .env("EXCHANGE_EXPOSURE_DATA_DIR", std::env::temp_dir().join(format!("xx-data-{}", std::process::id())))
+        .env_remove("EXCHANGE_EXPOSURE_MIRROR");
+    command
+}
+
 /// A running `simulate`; killed on drop.
 pub struct Fleet {
     pub child: Child,
@@ -40,7 +52,7 @@ pub fn simulate(dir: &Path, first: &str, hosts: u32) -> Fleet {
 pub fn simulate_with(dir: &Path, first: &str, hosts: u32, extra: &[&str]) -> Fleet {
     let inventory = dir.join("fleet.csv");
     let ca = dir.join("ca.pem");
-    let mut child = Command::new(BIN)
+    let mut child = bin()
         .args(["simulate", "--hosts", &hosts.to_string(), "--first", first])
         .args(extra)
         .arg("--inventory-out")
@@ -57,7 +69,7 @@ pub fn simulate_with(dir: &Path, first: &str, hosts: u32, extra: &[&str]) -> Fle
 }
 
 pub fn run(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().unwrap()
+    bin().args(args).output().unwrap()
 }
 
 pub fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {

@@ -3,12 +3,11 @@
 //! per connection) so they can send what no well-behaved server library
 //! would; and a one-host scan of them with its time and memory bounds.
 
-use super::BIN;
+use super::bin;
 use rcgen::{CertificateParams, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -195,7 +194,7 @@ pub fn scan_inventory(key: u16, inventory: &str, extra: &[&str]) -> Scan {
     let inv = dir.join("inv.csv");
     std::fs::write(&inv, inventory).unwrap();
     let started = Instant::now();
-    let out = Command::new(BIN)
+    let out = bin()
         .args(["scan", inv.to_str().unwrap(), "--timeout", "1", "--format", "jsonl", "--fail-on", ""])
         .args(extra)
         .output()
