@@ -6,6 +6,9 @@
 # FAIL_ON_CHANGE=new,regressed alerts on what got worse since the previous
 # run instead of on the same known hosts every night (with FAIL_ON= to stop
 # alerting on statuses); ACCEPT=FILE names accepted risks (--accept).
+# Before the scan, `data update` refreshes the data from Microsoft (or
+# EXCHANGE_EXPOSURE_MIRROR) into EXCHANGE_EXPOSURE_DATA_DIR; DATA_UPDATE=no
+# skips it (air-gapped sites import data instead: docs/data.md).
 set -u
 INVENTORY=${INVENTORY:-/etc/exchange-exposure/inventory.csv}
 STATE_DIR=${STATE_DIR:-/var/lib/exchange-exposure}
@@ -15,6 +18,15 @@ FAIL_ON_CHANGE=${FAIL_ON_CHANGE:-}
 ACCEPT=${ACCEPT:-}
 
 mkdir -p "$STATE_DIR"
+
+# A failed update must not stop the scan: it warns, and the scan judges with
+# the data it has (the report's data_id/data_origin/data_confirmed say which).
+if [ "${DATA_UPDATE:-yes}" != no ]; then
+  if ! "$BIN" data update --quiet 2>"$STATE_DIR/last-update.txt"; then
+    echo "exchange-exposure nightly: warning: data update failed; scanning with the data in use:" >&2
+    cat "$STATE_DIR/last-update.txt" >&2
+  fi
+fi
 day=$(date -u +%Y-%m-%d)
 report="$STATE_DIR/exposure-$day.csv"
 # A second run on one day gets its own file: -o may not name the baseline.

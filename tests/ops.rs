@@ -294,6 +294,7 @@ fn the_nightly_script_keeps_reports_compares_and_alerts() {
     let fleet = simulate(&dir, "127.7.5.1", 3);
     let state = dir.join("state");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/nightly.sh");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let nightly_with = |env: &[(&str, &str)]| {
         Command::new("bash")
             .arg(script)
@@ -301,6 +302,10 @@ fn the_nightly_script_keeps_reports_compares_and_alerts() {
             .env("INVENTORY", &fleet.inventory)
             .env("STATE_DIR", &state)
             .env("EXTRA_ARGS", format!("--ca-cert {}", fleet.ca.display()))
+            // The script's `data update` goes to a closed loopback port (never
+            // to Microsoft): it fails, and the scan must run all the same.
+            .env("EXCHANGE_EXPOSURE_MIRROR", format!("https://127.0.0.1:{closed}"))
+            .env("EXCHANGE_EXPOSURE_DATA_DIR", dir.join("data"))
             .envs(env.iter().copied())
             .output()
             .unwrap()
@@ -309,6 +314,8 @@ fn the_nightly_script_keeps_reports_compares_and_alerts() {
     let first = nightly();
     assert_eq!(first.status.code(), Some(1), "vulnerable hosts: the scheduler's alert");
     assert!(String::from_utf8_lossy(&first.stderr).contains("VULNERABLE"), "the summary goes to the alert");
+    let warned = String::from_utf8_lossy(&first.stderr);
+    assert!(warned.contains("warning: data update failed") && warned.contains("source msrc-updates"), "{warned}");
     let latest = state.join("latest.csv");
     let rows = read_csv(&latest);
     assert_eq!(rows.len(), 3);
@@ -318,8 +325,9 @@ fn the_nightly_script_keeps_reports_compares_and_alerts() {
     let rows = read_csv(&latest);
     assert!(rows.iter().all(|r| r["change"] == "unchanged"), "the second night compares with the first");
     // Alerting on what changed only: the same vulnerable hosts are no alert.
-    let third = nightly_with(&[("FAIL_ON_CHANGE", "new,regressed"), ("FAIL_ON", "")]);
+    let third = nightly_with(&[("FAIL_ON_CHANGE", "new,regressed"), ("FAIL_ON", ""), ("DATA_UPDATE", "no")]);
     assert_eq!(third.status.code(), Some(0), "{}", String::from_utf8_lossy(&third.stderr));
+    assert!(!String::from_utf8_lossy(&third.stderr).contains("data update"), "DATA_UPDATE=no skips it");
     drop(fleet);
     std::fs::remove_dir_all(dir).unwrap();
 }
