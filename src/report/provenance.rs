@@ -75,7 +75,7 @@ impl DataStamp {
 }
 
 /// Options whose value changes a verdict, a row's cells or the exit status.
-const VERDICT_OPTIONS: [&str; 17] = [
+const VERDICT_OPTIONS: [&str; 20] = [
     "--advisory",
     "--table",
     "--fail-on",
@@ -93,6 +93,9 @@ const VERDICT_OPTIONS: [&str; 17] = [
     "--shard",
     "--host-column",
     "--allow-large",
+    "--data",
+    "--data-dir",
+    "--max-data-age",
 ];
 
 /// The options of a command line that change verdicts, each with its value
