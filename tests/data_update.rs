@@ -577,3 +577,28 @@ fn after_a_new_month_check_shows_its_cves_open() {
     assert_eq!(run_in(&data, &["data", "rollback"]).status.code(), Some(0));
     assert!(!open(&data), "rollback returns to the data without February 2026");
 }
+
+#[test]
+fn tls_proxy_and_size_failures_name_their_cause() {
+    let dir = Temp::new("causes");
+    let data = dir.0.join("data");
+    let mirror = Mirror::start(&dir.0, &["2021-Mar"]);
+    // Without the mirror's CA the certificate does not verify: the cause is
+    // in the message (the error's source chain), not just "error sending request".
+    let out = run_in(&data, &["data", "update", "--mirror", &mirror.base]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).to_lowercase().contains("certificate"), "{}", stderr(&out));
+    // A proxy that is not there (a closed loopback port).
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let proxy = format!("http://127.0.0.1:{closed}");
+    let out = update(&data, &mirror, &["--proxy", &proxy]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("source msrc-updates"), "{}", stderr(&out));
+    assert!(mirror.take_log().is_empty(), "nothing reached the mirror past the proxy");
+    // A page past its size cap is refused as it arrives.
+    mirror.set("/exchange/new-features/build-numbers-and-release-dates", vec![b'x'; 17 << 20], Mode::Normal);
+    let out = update(&data, &mirror, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("source learn-page") && stderr(&out).contains("MiB"), "{}", stderr(&out));
+    assert!(!data.join("current.bundle").exists());
+}
