@@ -78,10 +78,13 @@ pub struct Acceptances {
     today: Date,
 }
 
+/// The largest accepted-risks file read (a few thousand rows are ~1 MiB).
+pub const MAX_ACCEPT: u64 = 16 * crate::bounded::MIB;
+
 impl Acceptances {
     /// Reads an acceptance file (`--accept FILE`); acceptances hold through `today` inclusive of their `expires` day.
     pub fn load(path: &Path, today: Date) -> Result<Acceptances> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let text = crate::bounded::read_to_string(path, MAX_ACCEPT, "the accepted-risks file")?;
         let list = parse(&text).with_context(|| path.display().to_string())?;
         Ok(Acceptances { used: vec![false; list.len()], list, today })
     }

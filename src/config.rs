@@ -39,6 +39,8 @@ pub struct Config {
     pub color: bool,
     /// `scan --fail-on-change`: changes since `--baseline` that make the exit status 1.
     pub fail_on_change: Vec<Change>,
+    /// `--table FILE`, an input no output may name.
+    pub table_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -63,7 +65,13 @@ impl Config {
                 std::env::var_os("NO_COLOR").as_deref(),
             ),
             fail_on_change: Vec::new(),
+            table_file: common.table.clone(),
         })
+    }
+
+    /// The files every command reads (`--table`): no output may name them.
+    pub fn input_files(&self) -> Vec<&std::path::Path> {
+        self.table_file.iter().map(PathBuf::as_path).collect()
     }
 
     /// `scan --fail-on-change`, validated (`baseline`: whether `--baseline`
@@ -154,6 +162,9 @@ pub struct Scan {
     pub jsonl_provenance: bool,
     /// How hosts are probed.
     pub probing: Probing,
+    /// Every file the scan reads besides `--table` (inventory, `--baseline`,
+    /// `--accept`, `--ca-cert`, `--exclude @FILE`): no output may name one.
+    pub input_files: Vec<PathBuf>,
 }
 
 impl Scan {
@@ -170,7 +181,16 @@ impl Scan {
             args.stats_every
         );
         let expand = Expand { allow_large: args.allow_large };
+        let input_files = args
+            .inventory
+            .iter()
+            .filter(|p| *p != "-")
+            .map(PathBuf::from)
+            .chain(args.baseline.iter().chain(&args.accept).chain(&args.probe.ca_cert).cloned())
+            .chain(args.exclude.iter().filter_map(|v| v.strip_prefix('@')).map(PathBuf::from))
+            .collect();
         Ok(Scan {
+            input_files,
             shard: args
                 .shard
                 .as_deref()
@@ -240,7 +260,7 @@ impl Probing {
         let request_timeout = Duration::from_secs_f64(args.timeout);
         let ca = match &args.ca_cert {
             Some(path) => Some(Ca {
-                pem: std::fs::read(path).with_context(|| format!("cannot read --ca-cert {}", path.display()))?,
+                pem: crate::bounded::read(path, 16 * crate::bounded::MIB, "--ca-cert")?,
                 label: path.display().to_string(),
             }),
             None => None,

@@ -22,9 +22,9 @@ pub fn check(config: &Config, builds: Vec<String>, output: &[String]) -> Result<
         );
         return Ok(Outcome::Incomplete);
     }
-    report::outputs::check(&planned, &[])?;
+    report::outputs::check(&planned, &config.input_files())?;
     let inputs = if builds.is_empty() { read_stdin_lines()? } else { builds };
-    let outputs = report::outputs::open(&planned, &[])?;
+    let outputs = report::outputs::open(&planned, &config.input_files())?;
     let layout = report::Layout {
         run: Some(report::provenance::Run::now(config.table_ids(), None)?),
         ..config.layout(false, Vec::new())

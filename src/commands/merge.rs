@@ -32,8 +32,12 @@ pub fn merge(
     reports: &[PathBuf],
     output: &[String],
 ) -> Result<Outcome> {
-    let inputs: Vec<&Path> =
-        std::iter::once(Path::new(inventory)).chain(reports.iter().map(PathBuf::as_path)).collect();
+    let inputs: Vec<&Path> = config
+        .input_files()
+        .into_iter()
+        .chain(std::iter::once(Path::new(inventory)))
+        .chain(reports.iter().map(PathBuf::as_path))
+        .collect();
     super::runtime::remove_partial_reports_on_signal()?;
     // The shards' own format is known only once they are read: stdout and
     // paths without an extension take it then.
@@ -41,12 +45,16 @@ pub fn merge(
     outputs::check(&planned, &inputs)?;
     let opened = outputs::open(&planned, &inputs)?;
     let file = std::fs::File::open(inventory).with_context(|| format!("cannot open inventory {inventory}"))?;
-    let reader = inventory::Reader::with_host_column(Box::new(BufReader::new(file)), host_column)?;
+    // Read whole to be joined: an endless file is an error, not a hang.
+    let file = crate::bounded::Capped::new(file, crate::report::provenance::MAX_INVENTORY);
+    let reader = inventory::Reader::with_host_column(Box::new(BufReader::new(file)), host_column)
+        .with_context(|| format!("inventory {inventory}"))?;
     let extra_names = crate::report::pass_through_names(&reader.extra_columns);
     // Ranges expand as `scan` expands them (without --allow-large).
     let entries: Vec<Entry> = reader
         .map(|e| e.map(|e| crate::inventory::Expand::default().entry(e)))
-        .collect::<Result<Vec<_>>>()?
+        .collect::<Result<Vec<_>>>()
+        .with_context(|| format!("inventory {inventory}"))?
         .into_iter()
         .flatten()
         .collect();
