@@ -66,7 +66,8 @@ impl Acceptance {
         if let Some(advisory) = &self.advisory {
             place.push_str(&format!(" ({advisory})"));
         }
-        format!("line {}: {place}, {} ({})", self.line, crate::sanitize::printable(&self.reason), self.owner)
+        // Shown on a terminal: every part of it came from the file.
+        crate::sanitize::printable(&format!("line {}: {place}, {} ({})", self.line, self.reason, self.owner))
     }
 }
 
@@ -107,7 +108,10 @@ impl Acceptances {
             if covered.is_empty() {
                 continue;
             }
-            texts.push(format!("until {}: {} ({})", a.expires, a.reason, a.owner));
+            // A report cell: cleaned as text shown anywhere is (the CSV
+            // writer formula-guards it as every cell).
+            let (reason, owner) = (crate::sanitize::printable(&a.reason), crate::sanitize::printable(&a.owner));
+            texts.push(format!("until {}: {reason} ({owner})", a.expires));
             for id in covered {
                 if !advisories.contains(id) {
                     advisories.push(id.clone());

@@ -112,3 +112,34 @@ fn inputs_read_whole_stop_at_their_cap() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Outside text shown on a terminal (an `--accept` file's host, owner and
+/// reason; inventory host names in `--format table`) carries no escape
+/// sequence, bidi override or zero-width character; the `accepted` cell is
+/// cleaned the same way.
+#[test]
+fn outside_text_reaches_no_terminal_raw() {
+    let dir = temp_dir("inputs-terminal");
+    let inv = write(&dir, "inv.csv", "host,build\n,15.1.2176.2\nmail\u{202e}lmth.corp,\nma\u{200b}il.corp\u{1b}[2J,\n");
+    let accept = write(
+        &dir,
+        "accept.csv",
+        "host,port,advisory,reason,owner,expires,build\n\
+         *,,,WAF \u{202e}in front,\u{1b}]8;;http://x\u{7}secops\u{1b}]8;;\u{7},2099-12-31,15.1.2176.2\n\
+         gone\u{1b}[31m.corp,443,,old,\u{200b}it-ops,2099-12-31,\n",
+    );
+    let report = dir.join("r.csv");
+    let out = run(&["scan", &inv, "--accept", &accept, "-o", report.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("UNUSED acceptance"), "{stderr}");
+    let raw = |text: &str| text.chars().any(|c| matches!(c, '\u{1b}' | '\u{7}' | '\u{202e}' | '\u{200b}'));
+    assert!(!raw(&stderr), "{stderr:?}");
+    for row in read_csv(&report) {
+        assert!(!raw(&row["accepted"]), "{:?}", row["accepted"]);
+    }
+    let out = run(&["scan", &inv, "--format", "table", "-q"]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("mail?lmth.corp"), "{table}");
+    assert!(!raw(&table) && !raw(&String::from_utf8_lossy(&out.stderr)), "{table:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
