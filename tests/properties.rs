@@ -1,7 +1,10 @@
 //! Property tests (proptest) over the functions that read untrusted input:
 //! the build parser, the marker extractors and the inventory reader. The
 //! coverage-guided fuzz targets in `fuzz/` run the same functions for longer
-//! (SECURITY.md); these run briefly in every CI run.
+//! (SECURITY.md); these run briefly in every CI run. The `inventory_quoted`
+//! target's check (quoted cells with line breaks come back whole) is
+//! `quoted_notes_come_back_whole`, run here on generated notes and on every
+//! `fuzz/regressions/inventory_quoted-*` input.
 
 use exchange_exposure::build::Build;
 use exchange_exposure::inventory::{Kind, Reader};
