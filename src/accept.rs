@@ -66,7 +66,8 @@ impl Acceptance {
         if let Some(advisory) = &self.advisory {
             place.push_str(&format!(" ({advisory})"));
         }
-        format!("line {}: {place}, {} ({})", self.line, crate::sanitize::printable(&self.reason), self.owner)
+        // Shown on a terminal: every part of it came from the file.
+        crate::sanitize::printable(&format!("line {}: {place}, {} ({})", self.line, self.reason, self.owner))
     }
 }
 
@@ -78,10 +79,13 @@ pub struct Acceptances {
     today: Date,
 }
 
+/// The largest accepted-risks file read (a few thousand rows are ~1 MiB).
+pub const MAX_ACCEPT: u64 = 16 * crate::bounded::MIB;
+
 impl Acceptances {
     /// Reads an acceptance file (`--accept FILE`); acceptances hold through `today` inclusive of their `expires` day.
     pub fn load(path: &Path, today: Date) -> Result<Acceptances> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let text = crate::bounded::read_to_string(path, MAX_ACCEPT, "the accepted-risks file")?;
         let list = parse(&text).with_context(|| path.display().to_string())?;
         Ok(Acceptances { used: vec![false; list.len()], list, today })
     }
@@ -104,7 +108,10 @@ impl Acceptances {
             if covered.is_empty() {
                 continue;
             }
-            texts.push(format!("until {}: {} ({})", a.expires, a.reason, a.owner));
+            // A report cell: cleaned as text shown anywhere is (the CSV
+            // writer formula-guards it as every cell).
+            let (reason, owner) = (crate::sanitize::printable(&a.reason), crate::sanitize::printable(&a.owner));
+            texts.push(format!("until {}: {reason} ({owner})", a.expires));
             for id in covered {
                 if !advisories.contains(id) {
                     advisories.push(id.clone());

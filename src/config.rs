@@ -43,6 +43,8 @@ pub struct Config {
     pub data: crate::datastore::Choice,
     /// `--max-data-age DAYS`.
     pub max_data_age: Option<u32>,
+    /// `--table FILE`, an input no output may name.
+    pub table_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -69,7 +71,13 @@ impl Config {
             fail_on_change: Vec::new(),
             data: data_choice(common),
             max_data_age: common.max_data_age,
+            table_file: common.table.clone(),
         })
+    }
+
+    /// The files every command reads (`--table`): no output may name them.
+    pub fn input_files(&self) -> Vec<&std::path::Path> {
+        self.table_file.iter().map(PathBuf::as_path).collect()
     }
 
     /// `scan --fail-on-change`, validated (`baseline`: whether `--baseline`
@@ -236,6 +244,9 @@ pub struct Scan {
     pub jsonl_provenance: bool,
     /// How hosts are probed.
     pub probing: Probing,
+    /// Every file the scan reads besides `--table` (inventory, `--baseline`,
+    /// `--accept`, `--ca-cert`, `--exclude @FILE`): no output may name one.
+    pub input_files: Vec<PathBuf>,
 }
 
 impl Scan {
@@ -246,8 +257,22 @@ impl Scan {
             args.metrics.as_deref().is_none_or(|p| p.as_os_str() != "-"),
             "--metrics needs a file (stdout carries the report)"
         );
+        ensure!(
+            args.stats_every <= MAX_STATS_EVERY,
+            "--stats-every {}: give a number of seconds from 0 (no status lines) to {MAX_STATS_EVERY} (a day)",
+            args.stats_every
+        );
         let expand = Expand { allow_large: args.allow_large };
+        let input_files = args
+            .inventory
+            .iter()
+            .filter(|p| *p != "-")
+            .map(PathBuf::from)
+            .chain(args.baseline.iter().chain(&args.accept).chain(&args.probe.ca_cert).cloned())
+            .chain(args.exclude.iter().filter_map(|v| v.strip_prefix('@')).map(PathBuf::from))
+            .collect();
         Ok(Scan {
+            input_files,
             shard: args
                 .shard
                 .as_deref()
@@ -305,7 +330,8 @@ impl Probing {
     pub fn from_args(args: &ProbeArgs) -> Result<Probing> {
         ensure!(
             args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 600.0,
-            "--timeout must be between 0 and 600 seconds"
+            "--timeout {}: give a number of seconds above 0, at most 600",
+            args.timeout
         );
         ensure!((1..=4096).contains(&args.concurrency), "--concurrency must be from 1 to 4096");
         let user_agent = args.user_agent.clone().unwrap_or_else(default_user_agent);
@@ -316,7 +342,7 @@ impl Probing {
         let request_timeout = Duration::from_secs_f64(args.timeout);
         let ca = match &args.ca_cert {
             Some(path) => Some(Ca {
-                pem: std::fs::read(path).with_context(|| format!("cannot read --ca-cert {}", path.display()))?,
+                pem: crate::bounded::read(path, 16 * crate::bounded::MIB, "--ca-cert")?,
                 label: path.display().to_string(),
             }),
             None => None,
@@ -364,7 +390,10 @@ fn default_user_agent() -> String {
 /// The connect timeout: as given, or the default (no longer than `--timeout`).
 fn connect_timeout(given: Option<f64>, request_secs: f64) -> Result<Duration> {
     let secs = given.unwrap_or(DEFAULT_CONNECT_SECS.min(request_secs));
-    ensure!(secs.is_finite() && secs > 0.0 && secs <= 600.0, "--connect-timeout must be between 0 and 600 seconds");
+    ensure!(
+        secs.is_finite() && secs > 0.0 && secs <= 600.0,
+        "--connect-timeout {secs}: give a number of seconds above 0, at most 600"
+    );
     Ok(Duration::from_secs_f64(secs))
 }
 
@@ -373,6 +402,10 @@ fn proxy_endpoint(url: &str) -> Result<Endpoint> {
     ensure!(url.starts_with("http://"), "--proxy {url:?}: give an http:// URL (the tunnel inside it carries TLS)");
     crate::target::parse_target(url, None).map_err(|why| anyhow::anyhow!("--proxy: {why}"))
 }
+
+/// The longest `--stats-every`: a day (a longer one is never seen, and a
+/// number near `u64::MAX` would overflow the clock).
+const MAX_STATS_EVERY: u64 = 86_400;
 
 /// `simulate`'s flags, validated.
 #[derive(Debug)]
@@ -394,7 +427,7 @@ pub struct Simulate {
 impl Simulate {
     /// `simulate`'s flags, validated.
     pub fn from_args(args: SimulateArgs) -> Result<Simulate> {
-        ensure!(args.hosts >= 1, "--hosts must be at least 1");
+        ensure!((1..=1 << 24).contains(&args.hosts), "--hosts must be from 1 to 16777216 (the loopback /8)");
         ensure!(args.latency <= 60_000, "--latency must be at most 60000 ms");
         let mix = crate::sim::personalities::Mix { silent: args.silent, legacy: args.legacy };
         ensure!(

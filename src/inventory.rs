@@ -7,10 +7,14 @@ use crate::build::Build;
 use crate::target::{Endpoint, check_host, parse_port, parse_target};
 use anyhow::{Context, Result, bail};
 use lines::{Line, Lines};
+use records::{Record, Records};
 use std::io::BufRead;
 
 mod expand;
 pub mod lines;
+pub mod records;
+
+pub use records::MAX_RECORD_LINES;
 
 pub use expand::{Exclude, Expand, from_arguments};
 
@@ -77,14 +81,13 @@ struct Columns {
     addresses: Vec<usize>,
 }
 
-/// A streaming reader of inventory rows. Each physical line is one record
-/// (a quoted cell cannot span lines: a stray quote costs its own line only).
+/// A streaming reader of inventory rows. A record may span lines inside a
+/// quoted cell (`records`); a stray quote costs its own line only.
 pub struct Reader {
-    lines: Lines,
-    delimiter: char,
+    records: Records,
     layout: Option<Columns>,
-    /// The first line, when it is data (a file without a header row).
-    first: Option<(u64, Line)>,
+    /// The first record, when it is data (a file without a header row).
+    first: Option<Record>,
     /// The pass-through column names (empty without a header row).
     pub extra_columns: Vec<String>,
     note: Note,
@@ -116,42 +119,47 @@ impl Reader {
 
     /// As `new`; `host_column` names the host column (`--host-column`).
     pub fn with_host_column(input: Box<dyn BufRead + Send>, host_column: Option<&str>) -> Result<Reader> {
-        let mut lines = Lines::new(input).context("cannot read the inventory")?;
+        let lines = Lines::new(input).context("cannot read the inventory")?;
+        let mut records = Records::new(lines, b',');
         let first = loop {
-            match lines.next().transpose().context("cannot read the inventory")? {
-                Some((_, Line::Text(text))) if skipped(&text) => continue,
+            match records.next_line().transpose().context("cannot read the inventory")? {
+                Some((_, Line::Text(text), _)) if skipped(&text) => continue,
                 other => break other,
             }
         };
         let note = Note::default();
-        note.set(lines.note());
-        let (text, number) = match &first {
-            None => {
-                let reader = Reader {
-                    lines,
-                    delimiter: ',',
-                    layout: None,
-                    first: None,
-                    extra_columns: Vec::new(),
-                    note,
-                    read_as_1252: 0,
-                };
-                return Ok(reader);
-            }
-            Some((n, Line::TooLong(len))) => bail!("line {n} is {len} bytes long, more than a line may have (1 MiB)"),
-            Some((n, Line::Text(text))) => (text.clone(), *n),
+        note.set(records.lines.note());
+        let empty = |records, note| Reader {
+            records,
+            layout: None,
+            first: None,
+            extra_columns: Vec::new(),
+            note,
+            read_as_1252: 0,
         };
-        let delimiter = sniff_delimiter(&text);
-        let names: Vec<String> = split_line(&text, delimiter)
-            .map_err(|why| anyhow::anyhow!("line {number}: {why}"))?
-            .iter()
-            .map(|c| c.trim().to_string())
-            .collect();
+        let delimiter = match first {
+            None => return Ok(empty(records, note)),
+            Some((n, Line::TooLong(len), _)) => {
+                bail!("line {n} is {len} bytes long, more than a line may have (1 MiB)")
+            }
+            Some((n, Line::Text(text), ending)) => {
+                let delimiter = sniff_delimiter(&text);
+                records.unread((n, Line::Text(text), ending));
+                delimiter
+            }
+        };
+        records.set_delimiter(delimiter as u8);
+        let first = records.next_record(skipped).transpose().context("cannot read the inventory")?;
+        let names: Vec<String> = match &first {
+            Some(Record::Cells { cells, .. }) => cells.iter().map(|c| c.trim().to_string()).collect(),
+            Some(Record::Bad { line, why }) => bail!("line {line}: {why}"),
+            None => return Ok(empty(records, note)),
+        };
         let layout = first_row(&names, host_column).map_err(anyhow::Error::msg)?;
         let extra_columns =
             layout.as_ref().map(|l| l.extras.iter().map(|&i| names[i].clone()).collect()).unwrap_or_default();
         let first = if layout.is_some() { None } else { first };
-        Ok(Reader { lines, delimiter, layout, first, extra_columns, note, read_as_1252: 0 })
+        Ok(Reader { records, layout, first, extra_columns, note, read_as_1252: 0 })
     }
 
     /// A handle on the encoding note (set when the file was not UTF-8).
@@ -193,67 +201,26 @@ fn first_row(names: &[String], host_column: Option<&str>) -> Result<Option<Colum
     Ok(None)
 }
 
-/// Splits one line into cells (RFC 4180 quoting within the line); an error
-/// when a quoted cell is not closed on it.
-fn split_line(line: &str, delimiter: char) -> Result<Vec<String>, &'static str> {
-    let mut cells = Vec::new();
-    let mut cell = String::new();
-    let (mut at_start, mut quoted) = (true, false);
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        if quoted {
-            if c != '"' {
-                cell.push(c);
-            } else if chars.peek() == Some(&'"') {
-                chars.next();
-                cell.push('"');
-            } else {
-                quoted = false;
-            }
-        } else if c == delimiter {
-            cells.push(std::mem::take(&mut cell));
-            at_start = true;
-            continue;
-        } else if c == '"' && at_start {
-            quoted = true;
-        } else {
-            cell.push(c);
-        }
-        at_start = false;
-    }
-    if quoted {
-        return Err("a quoted cell is not closed on this line (a stray '\"'?); the line is not read");
-    }
-    cells.push(cell);
-    Ok(cells)
-}
-
 impl Iterator for Reader {
     type Item = Result<Entry>;
 
     fn next(&mut self) -> Option<Result<Entry>> {
         loop {
-            let (line, text) = match self.first.take().map(Ok).or_else(|| self.lines.next())? {
-                Ok((n, Line::Text(text))) => (n, text),
-                Ok((n, Line::TooLong(len))) => {
-                    let why = format!("line {n}: {len} bytes, longer than a line may have (1 MiB); not read");
-                    return Some(Ok(invalid(n, String::new(), why, &[])));
+            let next = self.first.take().map(Ok).or_else(|| self.records.next_record(skipped))?;
+            let (line, cells) = match next {
+                Ok(Record::Cells { line, cells }) => (line, cells),
+                Ok(Record::Bad { line, why }) => {
+                    return Some(Ok(invalid(line, String::new(), format!("line {line}: {why}"), &[])));
                 }
                 Err(err) => return Some(Err(anyhow::Error::new(err).context("cannot read the inventory"))),
             };
-            if let Some((_, n)) = self.lines.windows_1252
+            if let Some((_, n)) = self.records.lines.windows_1252
                 && n != self.read_as_1252
             {
                 self.read_as_1252 = n;
-                self.note.set(self.lines.note());
+                self.note.set(self.records.lines.note());
             }
-            if text.trim_start().starts_with('#') {
-                continue; // a comment
-            }
-            let cells: Vec<String> = match split_line(&text, self.delimiter) {
-                Ok(cells) => cells.iter().map(|c| c.trim().to_string()).collect(),
-                Err(why) => return Some(Ok(invalid(line, String::new(), format!("line {line}: {why}"), &[]))),
-            };
+            let cells: Vec<String> = cells.iter().map(|c| c.trim().to_string()).collect();
             if cells.iter().all(String::is_empty) {
                 continue; // a blank line is not a row
             }

@@ -12,6 +12,7 @@
 
 pub mod accept;
 pub mod assess;
+pub mod bounded;
 pub mod build;
 pub mod catalog;
 pub mod cli;

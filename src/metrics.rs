@@ -6,9 +6,10 @@
 
 use crate::assess::Status;
 use crate::report::Output;
+use crate::report::outputs::Planned;
 use crate::report::summary::Summary;
 use crate::table::Table;
-use anyhow::{Result, bail};
+use anyhow::Result;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
@@ -17,12 +18,11 @@ use std::path::Path;
 pub struct Destination(Output);
 
 impl Destination {
-    /// Opens the temporary file beside `path` (a file: stdout carries the report).
-    pub fn check(path: &Path) -> Result<Destination> {
-        if path.as_os_str() == "-" {
-            bail!("the metrics need a file, not stdout (stdout carries the report)");
-        }
-        Ok(Destination(Output::open(Some(&path.to_string_lossy()), &[])?))
+    /// Opens the temporary file beside `path`, once it is known to be
+    /// neither an input nor a report of the run (`outputs::check_metrics`).
+    pub fn check(path: &Path, planned: &[Planned], inputs: &[&Path]) -> Result<Destination> {
+        crate::report::outputs::check_metrics(path, planned, inputs)?;
+        Ok(Destination(Output::open(Some(&path.to_string_lossy()), inputs)?))
     }
 
     /// Writes the text and renames it into place.

@@ -49,9 +49,35 @@ pub fn unneutralise(cell: &str) -> &str {
     }
 }
 
-/// The text with every control character replaced by `?`, for a terminal.
+/// The text with every control character, and every invisible format
+/// character (bidi overrides and isolates, zero-width spaces and joiners,
+/// the BOM, tag characters) replaced by `?`, for a terminal: what is shown
+/// is what the text holds, with no escape sequence and no reordering. The
+/// one rule for every outside string shown on a terminal.
 pub fn printable(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
+    text.chars().map(|c| if c.is_control() || is_invisible_format(c) { '?' } else { c }).collect()
+}
+
+/// Unicode's format characters (category Cf) that change how text is
+/// shown without being seen.
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00ad}'
+            | '\u{0600}'..='\u{0605}'
+            | '\u{061c}'
+            | '\u{06dd}'
+            | '\u{070f}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206f}'
+            | '\u{feff}'
+            | '\u{fff9}'..='\u{fffb}'
+            | '\u{e0001}'
+            | '\u{e0020}'..='\u{e007f}'
+    )
 }
 
 /// Text made safe for HTML element content and quoted attributes: markup
@@ -76,6 +102,20 @@ pub fn escape_html(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printable_shows_no_escape_no_bidi_override_no_zero_width_character() {
+        let cases = [
+            ("mail\u{202e}moc.evil", "mail?moc.evil"),
+            ("ma\u{200b}il.corp", "ma?il.corp"),
+            ("\u{1b}]8;;http://x\u{7}link\u{1b}]8;;\u{7}", "?]8;;http://x?link?]8;;?"),
+            ("\u{2067}a\u{2069}\u{feff}", "?a??"),
+            ("Müller, ops", "Müller, ops"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(printable(text), want, "{text:?}");
+        }
+    }
 
     #[test]
     fn keeps_printable_ascii_only_and_cuts() {

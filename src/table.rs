@@ -119,15 +119,18 @@ pub fn ids(tables: &[Table]) -> String {
     tables.iter().map(|t| t.id.as_str()).collect::<Vec<_>>().join("+")
 }
 
+/// The largest `--table` file read (the built-in one is a few KiB).
+pub const MAX_TABLE: u64 = 16 * crate::bounded::MIB;
+
 impl Table {
     /// The table compiled into the binary.
     pub fn builtin() -> Table {
         Table::parse(BUILTIN_TABLE).expect("the built-in table passes its own validation (tested)")
     }
 
-    /// Loads another table file (`--table FILE`), with the same validation.
+    /// Loads another table file (`--table FILE`, at most `MAX_TABLE` bytes), with the same validation.
     pub fn load(path: &Path) -> Result<Table> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read table {}", path.display()))?;
+        let text = crate::bounded::read_to_string(path, MAX_TABLE, "table")?;
         Table::parse(&text).with_context(|| format!("table {} is not valid", path.display()))
     }
 

@@ -86,3 +86,27 @@ fn an_empty_shard_of_a_non_empty_inventory_is_not_a_failure() {
     assert_eq!(codes, [0, 1], "the empty shard is 0, the one with the vulnerable row 1");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A numeric flag out of its range is a clear error (exit 2) naming the
+/// range, never a panic (exit 101).
+#[test]
+fn numeric_flags_out_of_range_are_refused_with_their_range() {
+    let dir = temp_dir("exit-ranges");
+    let inv = dir.join("inv.csv");
+    std::fs::write(&inv, "build\n15.1.2176.2\n").unwrap();
+    let report = dir.join("r.csv");
+    for (flag, value, want) in [
+        ("--stats-every", "9223372036854775807", "from 0 (no status lines) to 86400"),
+        ("--timeout", "0", "above 0, at most 600"),
+        ("--connect-timeout", "601", "above 0, at most 600"),
+        ("--concurrency", "0", "from 1 to 4096"),
+        ("--rate", "0", "above 0"),
+    ] {
+        let out = run(&["scan", inv.to_str().unwrap(), flag, value, "-o", report.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {stderr}");
+        assert!(stderr.contains(flag) && stderr.contains(want), "{flag} {value}: {stderr}");
+        assert!(!report.exists(), "{flag} {value}: refused before any report");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

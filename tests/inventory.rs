@@ -122,3 +122,27 @@ fn an_endless_line_is_read_in_bounded_memory() {
     assert!(peak_kib < 100 * 1024, "peak {peak_kib} KiB");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A CMDB export whose note cells hold line breaks (LF, CRLF, a CR inside
+/// quotes): every row is judged, the vulnerable one too, and the notes pass
+/// through whole.
+#[test]
+fn multi_line_cells_keep_their_rows() {
+    let dir = temp_dir("inv-multiline");
+    for ending in ["\n", "\r\n"] {
+        let text =
+            format!("host,build,note{e},15.1.2176.2,\"multi{e}line note\"{e},15.2.858.5,\"\r=1\"{e}", e = ending);
+        let inv = dir.join("inv.csv");
+        std::fs::write(&inv, &text).unwrap();
+        let report = dir.join("r.csv");
+        let out = run(&["scan", inv.to_str().unwrap(), "-o", report.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{ending:?}: {stderr}");
+        let rows = read_csv(&report);
+        let got: Vec<(&str, &str)> = rows.iter().map(|r| (r["line"].as_str(), r["status"].as_str())).collect();
+        assert_eq!(got, [("2", "vulnerable"), ("4", "patched")], "{ending:?}");
+        assert_eq!(rows[0]["note"], format!("multi{ending}line note"));
+        assert_eq!(rows[1]["note"], "'=1", "trimmed, and guarded as a formula");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -195,3 +195,51 @@ fn a_pass_through_column_named_status_something_is_not_a_status() {
     assert!(!html.contains("<td class=\"s vulnerable\">"), "not styled as a status");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A shard row for a line the inventory lacks, or a second row for a line,
+/// is refused (exit 2) naming the shard and the line: never dropped.
+#[test]
+fn merge_refuses_a_row_for_no_inventory_line_and_a_row_replacing_another() {
+    let dir = temp_dir("merge-extra");
+    let inv = dir.join("inv.csv");
+    std::fs::write(&inv, "build,owner\n15.2.858.5,a\n15.2.858.5,b\n15.2.858.5,c\n").unwrap();
+    let shard = dir.join("s0.csv");
+    let out = run(&["scan", inv.to_str().unwrap(), "--shard", "0/1", "-o", shard.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut rdr = csv::Reader::from_path(&shard).unwrap();
+    let header = rdr.headers().unwrap().clone();
+    let records: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    let line_at = header.iter().position(|c| c == "line").unwrap();
+    let status_at = header.iter().position(|c| c == "status").unwrap();
+    let tampered = |line: &str| {
+        let mut row: Vec<String> = records[0].iter().map(String::from).collect();
+        row[line_at] = line.into();
+        row[status_at] = "vulnerable".into();
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(&header).unwrap();
+        records.iter().for_each(|r| w.write_record(r).unwrap());
+        w.write_record(&row).unwrap();
+        w.into_inner().unwrap()
+    };
+    for (line, want) in [
+        ("99999", "inventory line \"99999\", which the inventory does not have"),
+        ("3", "a second row for inventory line 3"),
+    ] {
+        let bad = dir.join("bad.csv");
+        std::fs::write(&bad, tampered(line)).unwrap();
+        let merged = dir.join("merged.csv");
+        let out = run(&[
+            "merge",
+            "--inventory",
+            inv.to_str().unwrap(),
+            "-o",
+            merged.to_str().unwrap(),
+            bad.to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{line}: {stderr}");
+        assert!(stderr.contains(want) && stderr.contains("bad.csv"), "{line}: {stderr}");
+        assert!(!merged.exists(), "{line}: no merged report");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,7 +1,10 @@
 //! Property tests (proptest) over the functions that read untrusted input:
 //! the build parser, the marker extractors and the inventory reader. The
 //! coverage-guided fuzz targets in `fuzz/` run the same functions for longer
-//! (SECURITY.md); these run briefly in every CI run.
+//! (SECURITY.md); these run briefly in every CI run. The `inventory_quoted`
+//! target's check (quoted cells with line breaks come back whole) is
+//! `quoted_notes_come_back_whole`, run here on generated notes and on every
+//! `fuzz/regressions/inventory_quoted-*` input.
 
 use exchange_exposure::build::Build;
 use exchange_exposure::inventory::{Kind, Reader};
@@ -81,6 +84,13 @@ proptest! {
     }
 
     #[test]
+    fn quoted_cells_with_line_breaks_come_back_whole(first in any::<u8>(), notes in proptest::collection::vec("[a-z \"\r\n,;]{0,40}", 1..20)) {
+        let mut data = vec![first];
+        data.extend(notes.join("\0").into_bytes());
+        quoted_notes_come_back_whole(&data);
+    }
+
+    #[test]
     fn inventory_rows_in_equal_rows_out(hosts in proptest::collection::vec("[a-z0-9.:\\[\\]-]{0,20}", 1..40)) {
         let text = format!("host,owner\n{}\n", hosts.iter().map(|h| format!("{h},x")).collect::<Vec<_>>().join("\n"));
         let rows: Vec<_> = Reader::new(Box::new(std::io::Cursor::new(text.into_bytes()))).unwrap().map(Result::unwrap).collect();
@@ -104,6 +114,8 @@ fn fuzz_regressions_stay_fixed() {
             let body = data.get(split + 1..).unwrap_or_default();
             markers::page_builds(&String::from_utf8_lossy(body));
             markers::manifest_build(body);
+        } else if name.starts_with("inventory_quoted-") {
+            quoted_notes_come_back_whole(&data);
         } else if name.starts_with("inventory-") {
             let reader = Reader::new(Box::new(std::io::Cursor::new(data))).unwrap();
             assert!(reader.map(Result::unwrap).all(|e| e.line >= 1));
@@ -113,4 +125,31 @@ fn fuzz_regressions_stay_fixed() {
         seen += 1;
     }
     assert!(seen >= 1);
+}
+
+/// What the `inventory_quoted` fuzz target checks, on one input: NUL-split
+/// notes written as quoted cells (line ending from the first byte) read
+/// back whole, one row each, numbered at the line where the record starts.
+fn quoted_notes_come_back_whole(data: &[u8]) {
+    let Some((&first, rest)) = data.split_first() else { return };
+    let Ok(text) = std::str::from_utf8(rest) else { return };
+    let ending = ["\n", "\r\n", "\r"][first as usize % 3];
+    let notes: Vec<&str> = text.split('\0').take(64).collect();
+    if notes.iter().any(|n| n.len() > 512) {
+        return;
+    }
+    let mut csv = format!("build,note{ending}");
+    let mut lines = vec![];
+    let mut line = 2u64;
+    for note in &notes {
+        lines.push(line);
+        csv.push_str(&format!("15.1.2176.2,\"{}\"{ending}", note.replace('"', "\"\"")));
+        line += 1 + note.replace("\r\n", "\n").matches(['\n', '\r']).count() as u64;
+    }
+    let reader = Reader::new(Box::new(std::io::Cursor::new(csv.into_bytes()))).unwrap();
+    let rows: Vec<_> = reader.map(Result::unwrap).collect();
+    let got: Vec<(u64, &str)> = rows.iter().map(|r| (r.line, r.extras[0].as_str())).collect();
+    let want: Vec<(u64, &str)> = lines.iter().copied().zip(notes.iter().map(|n| n.trim())).collect();
+    assert_eq!(got, want);
+    assert!(rows.iter().all(|r| matches!(r.kind, Kind::Offline(_))));
 }

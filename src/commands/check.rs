@@ -22,10 +22,10 @@ pub fn check(config: &Config, builds: Vec<String>, output: &[String]) -> Result<
         );
         return Ok(Outcome::Incomplete);
     }
-    report::outputs::check(&planned, &[])?;
+    report::outputs::check(&planned, &config.input_files())?;
     let data = super::data::judging_data(config)?;
     let inputs = if builds.is_empty() { read_stdin_lines()? } else { builds };
-    let outputs = report::outputs::open(&planned, &[])?;
+    let outputs = report::outputs::open(&planned, &config.input_files())?;
     let layout = report::Layout {
         run: Some(report::provenance::Run::now(config.table_ids(), None)?.with_data(data.provenance.stamp())),
         ..config.layout(false, Vec::new())

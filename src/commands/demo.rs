@@ -54,7 +54,7 @@ pub fn demo(config: &Config, inventory_path: Option<&Path>, output_path: &Path) 
             hosts.push((addr, index as usize));
         }
     }
-    let inputs: Vec<&Path> = inventory_path.into_iter().collect();
+    let inputs: Vec<&Path> = config.input_files().into_iter().chain(inventory_path).collect();
     let planned = report::outputs::plan(&[output_path.to_string_lossy().into_owned()], config.format, Format::Csv)?;
     let output = report::outputs::open(&planned, &inputs)?;
     let data = super::data::judging_data(config)?;

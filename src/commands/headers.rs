@@ -9,13 +9,17 @@ use crate::report::Format;
 use crate::report::summary::Summary;
 use crate::report::{Row, outputs};
 use anyhow::{Context, Result};
-use std::io::{self, Read};
+use std::io;
 use std::path::Path;
+
+/// The largest message file (or stdin) read.
+const MAX_MESSAGES: u64 = 256 * crate::bounded::MIB;
 
 /// `headers`: one report row per Exchange server named in the mail headers
 /// of `files` (`-`: stdin), its newest sighting; the summary on stderr.
 pub fn headers(config: &Config, files: &[String], output: &[String]) -> Result<Outcome> {
-    let inputs: Vec<&Path> = files.iter().filter(|f| *f != "-").map(Path::new).collect();
+    let inputs: Vec<&Path> =
+        config.input_files().into_iter().chain(files.iter().filter(|f| *f != "-").map(Path::new)).collect();
     super::runtime::remove_partial_reports_on_signal()?;
     let planned = outputs::plan(output, config.format, Format::Csv)?;
     outputs::check(&planned, &inputs)?;
@@ -23,12 +27,11 @@ pub fn headers(config: &Config, files: &[String], output: &[String]) -> Result<O
     let opened = outputs::open(&planned, &inputs)?;
     let mut hops: Vec<Hop> = Vec::new();
     for file in files {
+        // A mailbox export may be large, but not endless.
         let bytes = if file == "-" {
-            let mut buf = Vec::new();
-            io::stdin().read_to_end(&mut buf).context("cannot read stdin")?;
-            buf
+            crate::bounded::read_from(io::stdin(), MAX_MESSAGES).context("stdin")?
         } else {
-            std::fs::read(file).with_context(|| format!("cannot read {file}"))?
+            crate::bounded::read(std::path::Path::new(file), MAX_MESSAGES, "message file")?
         };
         let text = String::from_utf8_lossy(&bytes);
         hops.extend(mail::messages(&text).into_iter().flat_map(mail::hops));

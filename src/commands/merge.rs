@@ -32,8 +32,12 @@ pub fn merge(
     reports: &[PathBuf],
     output: &[String],
 ) -> Result<Outcome> {
-    let inputs: Vec<&Path> =
-        std::iter::once(Path::new(inventory)).chain(reports.iter().map(PathBuf::as_path)).collect();
+    let inputs: Vec<&Path> = config
+        .input_files()
+        .into_iter()
+        .chain(std::iter::once(Path::new(inventory)))
+        .chain(reports.iter().map(PathBuf::as_path))
+        .collect();
     super::runtime::remove_partial_reports_on_signal()?;
     // The shards' own format is known only once they are read: stdout and
     // paths without an extension take it then.
@@ -41,12 +45,16 @@ pub fn merge(
     outputs::check(&planned, &inputs)?;
     let opened = outputs::open(&planned, &inputs)?;
     let file = std::fs::File::open(inventory).with_context(|| format!("cannot open inventory {inventory}"))?;
-    let reader = inventory::Reader::with_host_column(Box::new(BufReader::new(file)), host_column)?;
+    // Read whole to be joined: an endless file is an error, not a hang.
+    let file = crate::bounded::Capped::new(file, crate::report::provenance::MAX_INVENTORY);
+    let reader = inventory::Reader::with_host_column(Box::new(BufReader::new(file)), host_column)
+        .with_context(|| format!("inventory {inventory}"))?;
     let extra_names = crate::report::pass_through_names(&reader.extra_columns);
     // Ranges expand as `scan` expands them (without --allow-large).
     let entries: Vec<Entry> = reader
         .map(|e| e.map(|e| crate::inventory::Expand::default().entry(e)))
-        .collect::<Result<Vec<_>>>()?
+        .collect::<Result<Vec<_>>>()
+        .with_context(|| format!("inventory {inventory}"))?
         .into_iter()
         .flatten()
         .collect();
@@ -77,7 +85,7 @@ pub fn merge(
     let schema = Schema::read(&columns, &extra_names);
     let run = crate::report::provenance::Run::now(config.table_ids(), Some(Path::new(inventory)))?;
     let shape = Shape { schema: &schema, csv_input: !*jsonl, run: Some(run) };
-    let merged = join(&entries, read.iter().map(|(_, r, _)| r), &shape)?;
+    let merged = join(&entries, read.iter().map(|(p, r, _)| (p.as_path(), r)), &shape)?;
     let missing = merged.missing;
     let shards_format = config.format.unwrap_or(if *jsonl { Format::Jsonl } else { Format::Csv });
     for p in planned.iter_mut().filter(|p| p.path.as_deref().is_none_or(|path| Format::of_extension(path).is_none())) {
@@ -143,7 +151,14 @@ struct Shape<'a> {
 /// inventory entry. The rows of a CIDR range share its line (and shards
 /// split them by address), so where the inventory has several rows on one
 /// line they are told apart by host and port.
-fn join<'a>(entries: &[Entry], reports: impl Iterator<Item = &'a ReadReport>, shape: &Shape) -> Result<Merged> {
+/// A shard row for a line the inventory lacks, or one more row for a line
+/// than the inventory has there (a row that would replace another), is
+/// refused, naming the shard and the line: a merge never drops a row.
+fn join<'a>(
+    entries: &[Entry],
+    reports: impl Iterator<Item = (&'a Path, &'a ReadReport)>,
+    shape: &Shape,
+) -> Result<Merged> {
     let column = |column: Column| {
         let name = column.name();
         shape.schema.at(&Key::Own(column)).with_context(|| format!("the reports have no {name:?} column"))
@@ -153,8 +168,8 @@ fn join<'a>(entries: &[Entry], reports: impl Iterator<Item = &'a ReadReport>, sh
     for entry in entries {
         *per_line.entry(entry.line.to_string()).or_default() += 1;
     }
-    let mut by_line: HashMap<String, Vec<Vec<String>>> = HashMap::new();
-    for report in reports {
+    let mut by_line: HashMap<String, Vec<(&Path, Vec<String>)>> = HashMap::new();
+    for (path, report) in reports {
         let line_at = report.column(Column::Line.name())?;
         // Where each of the merged columns is in this report, by name.
         let at: Vec<usize> = shape.schema.names().map(|c| report.column(c)).collect::<Result<_>>()?;
@@ -162,10 +177,19 @@ fn join<'a>(entries: &[Entry], reports: impl Iterator<Item = &'a ReadReport>, sh
             // Plain text: a CSV cell's formula guard comes off, and goes back on as written.
             let plain = |c: &String| if shape.csv_input { unneutralise(c).to_string() } else { c.clone() };
             let cells = at.iter().map(|&i| plain(&row[i])).collect();
-            let rows = by_line.entry(row[line_at].clone()).or_default();
-            rows.push(cells);
-            let expected = per_line.get(&row[line_at]).copied().unwrap_or(1);
-            ensure!(rows.len() <= expected, "inventory line {} is in two reports", row[line_at]);
+            let line = &row[line_at];
+            let Some(&expected) = per_line.get(line) else {
+                bail!("{}: a row for inventory line {line:?}, which the inventory does not have", path.display());
+            };
+            let rows = by_line.entry(line.clone()).or_default();
+            if let Some((other, _)) = rows.iter().find(|_| rows.len() >= expected) {
+                bail!(
+                    "{}: a second row for inventory line {line} (also in {}): it would replace the other",
+                    path.display(),
+                    other.display()
+                );
+            }
+            rows.push((path, cells));
         }
     }
     let mut missing = 0;
@@ -177,11 +201,11 @@ fn join<'a>(entries: &[Entry], reports: impl Iterator<Item = &'a ReadReport>, sh
             let port = entry.port.map(|p| p.to_string()).unwrap_or_default();
             let found = by_line.get_mut(&line).and_then(|rows| {
                 let at = if several {
-                    rows.iter().position(|r| r[host_at] == entry.host && r[port_at] == port)
+                    rows.iter().position(|(_, r)| r[host_at] == entry.host && r[port_at] == port)
                 } else {
                     (!rows.is_empty()).then_some(0)
                 };
-                at.map(|i| rows.swap_remove(i))
+                at.map(|i| rows.swap_remove(i).1)
             });
             found.unwrap_or_else(|| {
                 missing += 1;
@@ -189,6 +213,15 @@ fn join<'a>(entries: &[Entry], reports: impl Iterator<Item = &'a ReadReport>, sh
             })
         })
         .collect();
+    // Rows of a several-row line (a CIDR range) that matched no address of it.
+    if let Some((line, (path, row))) = by_line.iter().find_map(|(l, rows)| rows.first().map(|r| (l, r))) {
+        bail!(
+            "{}: a row for inventory line {line} ({}:{}) that no inventory row of that line has",
+            path.display(),
+            row[host_at],
+            row[port_at]
+        );
+    }
     Ok(Merged { rows, missing })
 }
 

@@ -17,7 +17,7 @@ use crate::shard::Shard;
 use crate::{Outcome, metrics};
 use anyhow::{Context, Result, bail, ensure};
 use std::io::{self, BufRead, BufReader, IsTerminal};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// `scan`, with its flags validated (`config::Scan`).
 pub fn scan(config: &Config, args: config::Scan) -> Result<Outcome> {
@@ -56,6 +56,7 @@ fn prepare(
         accept,
         jsonl_provenance,
         probing,
+        input_files,
     } = args;
     let data = super::data::judging_data(config)?;
     let baseline_report = baseline.as_deref().map(Baseline::load).transpose()?;
@@ -65,14 +66,12 @@ fn prepare(
     let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
     let acceptances =
         accept.as_deref().map(|p| crate::accept::Acceptances::load(p, today)).transpose().context("--accept")?;
-    let mut inputs: Vec<&Path> = baseline.iter().chain(&accept).map(|p| p.as_path()).collect();
-    if let Some(path) = inventory.as_deref().filter(|p| *p != "-") {
-        inputs.push(Path::new(path));
-    }
+    // Every file the run reads, in one list: no report, nor the metrics, may be one.
+    let inputs: Vec<&Path> = config.input_files().into_iter().chain(input_files.iter().map(PathBuf::as_path)).collect();
     // Refuse a bad -o before reading a possibly slow stdin.
     let planned = report::outputs::plan(&outputs, config.format, Format::Csv)?;
     report::outputs::check(&planned, &inputs)?;
-    let metrics = metrics.as_deref().map(metrics::Destination::check).transpose()?;
+    let metrics = metrics.as_deref().map(|m| metrics::Destination::check(m, &planned, &inputs)).transpose()?;
     let run =
         report::provenance::Run::now(config.table_ids(), inventory.as_deref().filter(|p| *p != "-").map(Path::new))?
             .with_data(data.provenance.stamp());

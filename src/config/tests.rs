@@ -234,7 +234,11 @@ fn scan_flags_are_validated_into_settings() {
         (&["inv.csv", "--shard", "4/4"][..], "--shard \"4/4\": expected K/N"),
         (&["inv.csv", "--rate", "0"][..], "--rate 0"),
         (&["inv.csv", "--metrics", "-"][..], "--metrics needs a file"),
-        (&["inv.csv", "--timeout", "700"][..], "--timeout must be between"),
+        (&["inv.csv", "--timeout", "700"][..], "--timeout 700: give a number of seconds above 0, at most 600"),
+        (&["inv.csv", "--timeout", "0"][..], "--timeout 0: give a number of seconds above 0"),
+        (&["inv.csv", "--connect-timeout", "0"][..], "--connect-timeout 0: give a number of seconds above 0"),
+        (&["inv.csv", "--stats-every", "9223372036854775807"][..], "from 0 (no status lines) to 86400"),
+        (&["inv.csv", "--stats-every", "86401"][..], "--stats-every 86401"),
     ] {
         let err = format!("{:#}", scan(args).unwrap_err());
         assert!(err.contains(want), "{args:?}: {err}");

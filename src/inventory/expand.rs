@@ -5,7 +5,7 @@
 
 use super::{Entry, Kind};
 use crate::target::{MAX_RANGE, Net};
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -86,6 +86,9 @@ pub struct Exclude {
     pub count: Arc<AtomicU64>,
 }
 
+/// The largest `--exclude @FILE` list read.
+pub const MAX_LIST: u64 = 16 * crate::bounded::MIB;
+
 impl Exclude {
     /// Reads exclusion lists (`--exclude` values): each a comma-separated list, or `@FILE`
     /// with items separated by commas or lines (`#` starts a comment).
@@ -93,7 +96,7 @@ impl Exclude {
         let mut items = Vec::new();
         for value in values {
             if let Some(path) = value.strip_prefix('@') {
-                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read @{path}"))?;
+                let text = crate::bounded::read_to_string(std::path::Path::new(path), MAX_LIST, "@FILE list")?;
                 for line in text.lines() {
                     let line = line.split('#').next().unwrap_or("");
                     items.extend(line.split(',').map(|s| s.trim().to_string()));

@@ -4,7 +4,8 @@
 //! bare CR (Excel for Mac), each line numbered as the file's real line and
 //! capped at `MAX_LINE` bytes with memory bounded (a longer line is skipped
 //! to its end and reported, never held). The input is read once, so a pipe
-//! or FIFO loses nothing (issue 12).
+//! or FIFO loses nothing. Each line's ending is kept beside it (`ending`),
+//! so that a quoted cell spanning lines (`records`) keeps its line breaks.
 
 use std::io::{self, BufRead, BufReader, Read};
 
@@ -35,8 +36,9 @@ pub enum Encoding {
 pub struct Lines {
     input: Box<dyn BufRead + Send>,
     number: u64,
-    /// The last line ended with CR: a LF right after it belongs to it.
-    pending_cr: bool,
+    /// How the last line read ended: `"\n"`, `"\r\n"`, `"\r"`, or `""` at
+    /// the end of the file (a quoted cell keeps its line breaks as written).
+    pub ending: &'static str,
     cap: usize,
     /// How the bytes are decoded (from the byte-order mark).
     pub encoding: Encoding,
@@ -74,7 +76,7 @@ impl Lines {
             Encoding::Utf16Le => Box::new(BufReader::new(Decode::new(rest, encoding_rs::UTF_16LE))),
             Encoding::Utf16Be => Box::new(BufReader::new(Decode::new(rest, encoding_rs::UTF_16BE))),
         };
-        Ok(Lines { input, number: 0, pending_cr: false, cap, encoding, windows_1252: None })
+        Ok(Lines { input, number: 0, ending: "", cap, encoding, windows_1252: None })
     }
 
     /// What to tell the user about the encoding, when it was not plain UTF-8.
@@ -101,11 +103,8 @@ impl Lines {
         loop {
             let buf = self.input.fill_buf()?;
             if buf.is_empty() {
+                self.ending = "";
                 return Ok(any.then_some((line, length)));
-            }
-            if std::mem::take(&mut self.pending_cr) && buf[0] == b'\n' {
-                self.input.consume(1);
-                continue;
             }
             any = true;
             let end = buf.iter().position(|&b| b == b'\n' || b == b'\r');
@@ -116,8 +115,18 @@ impl Lines {
             }
             match end {
                 Some(i) => {
-                    self.pending_cr = buf[i] == b'\r';
+                    let cr = buf[i] == b'\r';
                     self.input.consume(i + 1);
+                    self.ending = "\n";
+                    // A LF right after a CR belongs to it (looked at now, so
+                    // the ending is known with the line).
+                    if cr {
+                        self.ending = "\r";
+                        if self.input.fill_buf()?.first() == Some(&b'\n') {
+                            self.input.consume(1);
+                            self.ending = "\r\n";
+                        }
+                    }
                     return Ok(Some((line, length)));
                 }
                 None => {
@@ -162,25 +171,34 @@ struct Decode {
     start: usize,
     end: usize,
     eof: bool,
+    finished: bool,
 }
 
 impl Decode {
     fn new(inner: Box<dyn Read + Send>, encoding: &'static encoding_rs::Encoding) -> Decode {
         let decoder = encoding.new_decoder_without_bom_handling();
-        Decode { inner, decoder, buf: vec![0; 8192], start: 0, end: 0, eof: false }
+        Decode { inner, decoder, buf: vec![0; 8192], start: 0, end: 0, eof: false, finished: false }
     }
 }
 
 impl Read for Decode {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         loop {
+            // The decoder is done once it has been told of the end and has
+            // given everything back; reading on (a peek past a last CR) gets
+            // nothing.
+            if self.finished {
+                return Ok(0);
+            }
             if self.start == self.end && !self.eof {
                 self.start = 0;
                 self.end = self.inner.read(&mut self.buf)?;
                 self.eof = self.end == 0;
             }
-            let (_, read, written, _) = self.decoder.decode_to_utf8(&self.buf[self.start..self.end], out, self.eof);
+            let (result, read, written, _) =
+                self.decoder.decode_to_utf8(&self.buf[self.start..self.end], out, self.eof);
             self.start += read;
+            self.finished = self.eof && result == encoding_rs::CoderResult::InputEmpty;
             if written > 0 || self.eof || out.len() < 4 {
                 return Ok(written);
             }

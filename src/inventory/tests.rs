@@ -201,25 +201,6 @@ fn a_header_without_a_host_column_is_an_error_naming_what_it_has() {
 }
 
 #[test]
-fn cells_split_on_one_line() {
-    let cases: &[(&str, Result<&[&str], ()>)] = &[
-        ("a,b", Ok(&["a", "b"])),
-        ("\"a,b\",c", Ok(&["a,b", "c"])),
-        ("\"say \"\"hi\"\"\",x", Ok(&["say \"hi\"", "x"])),
-        ("ab\"c,d", Ok(&["ab\"c", "d"])),
-        (",", Ok(&["", ""])),
-        ("", Ok(&[""])),
-        ("\"open,x", Err(())),
-        ("a,\"", Err(())),
-    ];
-    for (line, want) in cases {
-        let got = split_line(line, ',').map_err(|_| ());
-        let want = want.map(|w| w.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-        assert_eq!(got, want, "{line:?}");
-    }
-}
-
-#[test]
 fn shards_split_exactly_once_and_keep_a_host_together() {
     let mut text = String::from("host,port\n");
     for i in 0..300 {
@@ -291,4 +272,45 @@ fn an_address_and_a_name_on_one_row_connect_to_the_address_and_present_the_name(
         assert_eq!((rows[0].host.as_str(), e.host.as_str(), e.connect), (*host, *name, *connect), "{text}");
         assert_eq!(e.address(), connect.or_else(|| e.host.parse().ok()), "{text}");
     }
+}
+
+#[test]
+fn a_quoted_cell_may_hold_line_breaks_of_any_kind() {
+    for ending in ["\n", "\r\n", "\r"] {
+        let text = format!(
+            "host,build,note{e},15.1.2176.2,\"multi{e}line note\"{e}127.0.0.1,,\"a\rb\"{e}127.0.0.2,,\"x{e}{e}y\"{e}127.0.0.3,,z{e}",
+            e = ending
+        );
+        let (extras, rows) = read(&text);
+        assert_eq!(extras, ["note"], "{text:?}");
+        let got: Vec<(u64, &str)> = rows.iter().map(|r| (r.line, r.extras[0].as_str())).collect();
+        // A bare CR is a line break too: rows are numbered as the file's lines.
+        let want = [
+            (2, format!("multi{ending}line note")),
+            (4, "a\rb".into()),
+            (6, format!("x{ending}{ending}y")),
+            (9, "z".into()),
+        ];
+        let want: Vec<(u64, &str)> = want.iter().map(|(n, s)| (*n, s.as_str())).collect();
+        assert_eq!(got, want, "{text:?}");
+        assert!(matches!(rows[0].kind, Kind::Offline(b) if b.to_string() == "15.1.2176.2"), "{:?}", rows[0]);
+    }
+}
+
+#[test]
+fn an_unclosed_quote_past_the_bound_costs_its_own_line_only() {
+    // A stray quote followed by more lines than a cell may span: the line
+    // with it is an input error, and every line after it is read afresh.
+    let mut text = String::from("host,owner\n127.0.0.1,\"ops\n");
+    for i in 0..(MAX_RECORD_LINES + 5) {
+        text.push_str(&format!("127.1.{}.{},team {i}\n", i / 250, i % 250));
+    }
+    let (_, rows) = read(&text);
+    assert_eq!(rows.len(), MAX_RECORD_LINES + 6);
+    assert!(why(&rows[0]).starts_with("line 2: a quoted cell is not closed"), "{:?}", rows[0]);
+    assert_eq!((rows[1].line, rows[1].extras[0].as_str()), (3, "team 0"));
+    // A quoted cell cut short by the end of the file: the same.
+    let (_, rows) = read("host,owner\n127.0.0.1,\"ops\n127.0.0.2,b\n");
+    assert!(why(&rows[0]).starts_with("line 2: a quoted cell is not closed"), "{:?}", rows[0]);
+    assert_eq!((rows[1].line, rows[1].host.as_str()), (3, "127.0.0.2"));
 }

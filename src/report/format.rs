@@ -104,7 +104,7 @@ impl Format {
             Format::Jsonl => Box::new(super::jsonl::Jsonl::new(out, start)?),
             Format::Table => Box::new(super::aligned::Aligned::new(out, start)),
             Format::Html => Box::new(super::html::Html::new(out, start)),
-            Format::Xlsx => Box::new(super::xlsx::Xlsx::new(out, start)),
+            Format::Xlsx => Box::new(super::xlsx::Xlsx::new(out, start)?),
         })
     }
 }

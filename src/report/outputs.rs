@@ -56,6 +56,90 @@ pub fn check(planned: &[Planned], inputs: &[&Path]) -> Result<()> {
     planned.iter().try_for_each(|p| Output::check(p.path.as_deref(), inputs))
 }
 
+/// Refuses a `--metrics` path that is one of the run's inputs or one of
+/// its reports, compared by file identity (device and inode; a name not
+/// yet made, by its directory's identity and its name), so `./r.csv`, a
+/// link to it and `/dev/stdout` while stdout is the report are all caught.
+pub fn check_metrics(metrics: &Path, planned: &[Planned], inputs: &[&Path]) -> Result<()> {
+    let shown = metrics.display();
+    if metrics.as_os_str() == "-" {
+        bail!("the metrics need a file, not stdout (stdout carries the report)");
+    }
+    let mine = Place::of(metrics);
+    for input in inputs {
+        if mine.is(&Place::of(input)) {
+            bail!("--metrics {shown} is {}, which this run reads; name another metrics file", input.display());
+        }
+    }
+    for p in planned {
+        let theirs = p.path.as_deref().map_or(Place::Stdout, |path| Place::of(Path::new(path)));
+        if mine.is(&theirs) {
+            let report = p.path.as_deref().unwrap_or("stdout");
+            bail!("--metrics {shown} is where the report {report} goes; name another metrics file");
+        }
+    }
+    Ok(())
+}
+
+/// Where a path leads, to tell whether two names are one file.
+#[derive(Debug, PartialEq, Eq)]
+enum Place {
+    /// The process's stdout (`-`, `/dev/stdout` and the like).
+    Stdout,
+    /// An existing file: its identity.
+    File(Identity),
+    /// A file not made yet: its directory's identity and its name.
+    New(Identity, std::ffi::OsString),
+    /// Nothing that can be told apart (a missing directory).
+    Unknown,
+}
+
+/// A file's device and inode (on other systems, its canonical path).
+type Identity = (u64, u64, Option<std::path::PathBuf>);
+
+#[cfg(unix)]
+fn identity(meta: &std::fs::Metadata, _: &Path) -> Identity {
+    use std::os::unix::fs::MetadataExt;
+    (meta.dev(), meta.ino(), None)
+}
+
+#[cfg(not(unix))]
+fn identity(_: &std::fs::Metadata, path: &Path) -> Identity {
+    (0, 0, std::fs::canonicalize(path).ok())
+}
+
+impl Place {
+    fn of(path: &Path) -> Place {
+        if path.to_str().is_some_and(is_stdout) {
+            return Place::Stdout;
+        }
+        if let Ok(meta) = std::fs::metadata(path) {
+            return Place::File(identity(&meta, path));
+        }
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        match (std::fs::metadata(dir), path.file_name()) {
+            (Ok(meta), Some(name)) => Place::New(identity(&meta, dir), name.to_owned()),
+            _ => Place::Unknown,
+        }
+    }
+
+    /// Whether two places are one file; stdout is also whatever file it is.
+    fn is(&self, other: &Place) -> bool {
+        let stdout = || {
+            use std::os::fd::AsFd;
+            let fd = std::io::stdout().as_fd().try_clone_to_owned().ok()?;
+            let meta = std::fs::File::from(fd).metadata().ok()?;
+            Some(Place::File(identity(&meta, Path::new("/dev/stdout"))))
+        };
+        match (self, other) {
+            (Place::Unknown, _) | (_, Place::Unknown) => false,
+            (Place::Stdout, Place::Stdout) => true,
+            (Place::Stdout, file) | (file, Place::Stdout) => stdout().is_some_and(|s| &s == file),
+            (a, b) => a == b,
+        }
+    }
+}
+
 /// A workbook is binary: it goes to a file or a pipe, never to a terminal.
 fn no_workbook_on_a_terminal(planned: &[Planned]) -> Result<()> {
     for p in planned {

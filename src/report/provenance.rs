@@ -194,10 +194,16 @@ fn quote(arg: &str) -> String {
     }
 }
 
+/// The largest inventory hashed (or, by `merge`, read whole): an endless
+/// file is an error, never a hash that runs forever.
+pub const MAX_INVENTORY: u64 = 4096 * crate::bounded::MIB;
+
 /// The inventory file's SHA-256 (hex) and its number of lines, counted as
-/// the inventory reader counts them (LF, CRLF or CR), in one pass.
+/// the inventory reader counts them (LF, CRLF or CR), in one pass; at most
+/// `MAX_INVENTORY` bytes.
 pub fn fingerprint(path: &Path) -> Result<(String, u64)> {
     let file = std::fs::File::open(path).with_context(|| format!("cannot open inventory {}", path.display()))?;
+    let file = crate::bounded::Capped::new(file, MAX_INVENTORY);
     let hashing = Hashing { inner: file, digest: ring::digest::Context::new(&ring::digest::SHA256) };
     let shared = std::sync::Arc::new(std::sync::Mutex::new(hashing));
     let mut lines = Lines::new(Box::new(BufReader::new(Shared(shared.clone()))))
@@ -215,7 +221,7 @@ pub fn fingerprint(path: &Path) -> Result<(String, u64)> {
 
 /// A reader that hashes what passes through it.
 struct Hashing {
-    inner: std::fs::File,
+    inner: crate::bounded::Capped<std::fs::File>,
     digest: ring::digest::Context,
 }
 

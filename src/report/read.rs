@@ -22,15 +22,19 @@ impl ReadReport {
     }
 }
 
+/// The largest report read back whole (a shard to merge, a baseline): a
+/// million rows are ~500 MiB.
+pub const MAX_REPORT: u64 = 1024 * crate::bounded::MIB;
+
 /// Reads a report, cells as they were before formula neutralisation.
 pub fn read_report(path: &Path) -> Result<ReadReport> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read report {}", path.display()))?;
+    let text = crate::bounded::read_to_string(path, MAX_REPORT, "report")?;
     parse_report(&text, false).with_context(|| format!("report {}", path.display()))
 }
 
 /// Reads a report, cells exactly as written; also says whether it is JSONL.
 pub fn read_report_raw(path: &Path) -> Result<(ReadReport, bool)> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read report {}", path.display()))?;
+    let text = crate::bounded::read_to_string(path, MAX_REPORT, "report")?;
     let report = parse_report(&text, true).with_context(|| format!("report {}", path.display()))?;
     Ok((report, is_jsonl(text.strip_prefix('\u{feff}').unwrap_or(&text))))
 }

@@ -159,7 +159,7 @@ impl Summary {
             writeln!(out, "accepted risks: {} rows (kept in the report, not counted for --fail-on)", self.accepted)?;
         }
         for note in &self.acceptance_notes {
-            writeln!(out, "{note}")?;
+            writeln!(out, "{}", printable(note))?;
         }
         let gone: Vec<String> =
             self.gone.iter().map(|g| format!("  GONE from the inventory: {}", printable(g))).collect();
