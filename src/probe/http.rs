@@ -2,23 +2,29 @@
 //! handshake (with the certificate's verdict recorded), then GETs on the same
 //! connection with capped headers and bodies. Failures are typed so the
 //! report can say which step failed.
-
+//!
+//! The HTTP layer is the probe's own, and deliberately small: it sends
+//! only `GET` requests without a body (no other method, no request body,
+//! no `Expect`, no upgrade, no compression asked), and reads responses
+//! framed by `Content-Length`, chunked transfer coding or the connection's
+//! close, with 1xx answers skipped. Heads are parsed strictly (`httparse`,
+//! as a conforming client would); what fails that goes to `raw`'s lenient
+//! second read. Requests may be written before earlier answers are read
+//! (pipelining over a keep-alive connection); answers are read in order.
+//! A response whose head arrived is returned even if its body then stalls,
+//! breaks off or passes the cap: `broken` says so, and the head is evidence.
 use super::dns::Resolver;
 use super::tls::Tls;
 use crate::evidence::{CertState, TlsState};
 use crate::target::Endpoint;
-use bytes::{Bytes, BytesMut};
-use http_body_util::{BodyExt, Empty};
-use hyper::client::conn::http1::SendRequest;
+use bytes::Bytes;
+use hyper::StatusCode;
 use hyper::header::{HeaderMap, HeaderValue};
-use hyper::{Request, StatusCode};
-use hyper_util::rt::TokioIo;
 use rustls::pki_types::{CertificateDer, ServerName};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
-use tokio::task::JoinHandle;
 use tokio::time::{Instant, timeout, timeout_at};
 
 /// The most of a body that is read; the rest is never fetched.
@@ -81,20 +87,22 @@ pub struct Response {
 pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
-/// One open connection; dropping it closes the socket.
+/// One open connection; dropping it closes the socket. Requests are written
+/// by `send` and their answers read in order by `read`, so a caller may
+/// send several before reading the first (pipelining).
 pub struct Connection {
-    sender: SendRequest<Empty<Bytes>>,
-    driver: JoinHandle<()>,
-    /// False once a body was left unread or the server closed.
+    io: Box<dyn Io>,
+    /// Bytes read and not yet consumed by a response.
+    buf: Vec<u8>,
+    /// False once a body was left unread, the server closed or asked to.
     reusable: bool,
+    /// Responses read whole over this connection.
+    served: usize,
+    /// The last read found the connection closed before any byte of its
+    /// answer: on a reused connection, the server closed it while idle.
+    closed_unanswered: bool,
     /// How the connection's transport fared.
     pub tls: TlsState,
-}
-
-impl Drop for Connection {
-    fn drop(&mut self) {
-        self.driver.abort();
-    }
 }
 
 /// Settings for one connection's requests.
@@ -260,16 +268,7 @@ pub async fn connect(
     limits: &Limits,
 ) -> Result<Connection, HttpError> {
     let (io, state) = open_stream(ep, addrs, tls, limits).await?;
-    let (sender, conn) = hyper::client::conn::http1::Builder::new()
-        .max_buf_size(MAX_HEADER_BYTES.max(8192))
-        .max_headers(MAX_HEADERS)
-        .handshake(TokioIo::new(io))
-        .await
-        .map_err(|e| HttpError::Http(error_chain(&e)))?;
-    let driver = tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    Ok(Connection { sender, driver, reusable: true, tls: state })
+    Ok(Connection::new(io, state))
 }
 
 /// Asks the proxy for a tunnel to the endpoint.
@@ -330,66 +329,358 @@ fn server_name(host: &str) -> Result<ServerName<'static>, HttpError> {
         .map_err(|_| HttpError::Tls(format!("{host:?} is not a valid TLS server name")))
 }
 
+/// The longest chunk-size line (with extensions) or trailer section read.
+const MAX_CHUNK_LINE: usize = 4096;
+/// How much the read buffer grows by at a time: most heads and small bodies
+/// fit in one read; a large body grows it only as its bytes arrive.
+const READ_CHUNK: usize = 4096;
+
+/// How a response's body is delimited.
+enum Framing {
+    /// No body (1xx, 204, 304).
+    Empty,
+    /// `Content-Length` bytes.
+    Length(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+    /// Until the server closes.
+    Close,
+}
+
+/// A parsed head: status, headers, how the body ends, whether the
+/// connection may carry another request, and its length in bytes.
+struct Head {
+    status: StatusCode,
+    headers: HeaderMap,
+    framing: Framing,
+    keep_alive: bool,
+    len: usize,
+}
+
+/// Why a body stopped before its end.
+enum Cut {
+    /// The request timeout ran out: the server stalled or dripped.
+    Stalled,
+    /// The stream failed or closed early, or the framing is broken.
+    Broken(String),
+}
+
 impl Connection {
+    fn new(io: Box<dyn Io>, tls: TlsState) -> Connection {
+        Connection { io, buf: Vec::new(), reusable: true, served: 0, closed_unanswered: false, tls }
+    }
+
     /// Whether another request can go over this connection.
     pub fn is_usable(&self) -> bool {
-        self.reusable && !self.sender.is_closed()
+        self.reusable
+    }
+
+    /// Whether a response came whole over it and the server keeps it open:
+    /// then requests may be sent before the answers to earlier ones.
+    pub fn keeps_alive(&self) -> bool {
+        self.reusable && self.served > 0
+    }
+
+    /// Whether the last read failed because the server had closed the
+    /// connection after answering an earlier request: asking again over a
+    /// fresh connection is not a second try of a failed request.
+    pub fn closed_while_idle(&self) -> bool {
+        self.closed_unanswered && self.served > 0
     }
 
     /// GET `path`, not following redirects; the body is read up to `MAX_BODY`.
     /// Header and body together must arrive within the request timeout.
     pub async fn get(&mut self, ep: &Endpoint, path: &str, limits: &Limits) -> Result<Response, HttpError> {
+        self.send(ep, path, limits).await?;
+        self.read(limits).await
+    }
+
+    /// Writes a GET for `path`; its answer is read by a later `read`, after
+    /// the answers of the requests sent before it.
+    pub async fn send(&mut self, ep: &Endpoint, path: &str, limits: &Limits) -> Result<(), HttpError> {
+        use tokio::io::AsyncWriteExt;
+        let request = request(ep, path, limits)?;
         let limit = limits.request_timeout;
-        let request = Request::get(path)
-            .header(hyper::header::HOST, ep.host_header())
-            .header(hyper::header::USER_AGENT, limits.user_agent.clone())
-            .header(hyper::header::ACCEPT, "*/*")
-            .body(Empty::<Bytes>::new())
-            .map_err(|e| HttpError::Http(e.to_string()))?;
-        let exchange = async {
-            self.sender.ready().await.map_err(|e| HttpError::Http(error_chain(&e)))?;
-            let response = self.sender.send_request(request).await.map_err(|e| head_error(&e))?;
-            let (parts, mut body) = response.into_parts();
-            let mut buf = BytesMut::new();
-            let mut broken = None;
-            while let Some(frame) = body.frame().await {
-                let frame = match frame {
-                    Ok(frame) => frame,
-                    Err(e) => {
-                        // The head arrived: keep it, and what came of the body.
-                        self.reusable = false;
-                        broken = Some(format!("the body broke off: {}", error_chain(&e)));
-                        break;
+        let written = async {
+            self.io.write_all(&request).await?;
+            self.io.flush().await
+        };
+        match timeout(limit, written).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => {
+                self.reusable = false;
+                self.closed_unanswered = true;
+                Err(HttpError::Http(format!("sending the request failed: {}", error_chain(&e))))
+            }
+            Err(_) => {
+                self.reusable = false;
+                Err(timed_out("HTTP request", limit))
+            }
+        }
+    }
+
+    /// Reads the next response, its head and then its body, within the
+    /// request timeout. What arrived before a stall, a reset or the body
+    /// cap is kept: once the head is whole the response is returned, with
+    /// `broken` saying why its body is short.
+    pub async fn read(&mut self, limits: &Limits) -> Result<Response, HttpError> {
+        let limit = limits.request_timeout;
+        let deadline = Instant::now() + limit;
+        self.closed_unanswered = false;
+        let head = match self.read_head(deadline, limit).await {
+            Ok(head) => head,
+            Err(err) => {
+                self.reusable = false;
+                return Err(err);
+            }
+        };
+        let mut body = Vec::new();
+        let cut = match head.framing {
+            Framing::Empty => None,
+            Framing::Length(n) => self.body_length(n, &mut body, deadline).await.err(),
+            Framing::Chunked => self.body_chunked(&mut body, deadline).await.err(),
+            Framing::Close => {
+                self.reusable = false;
+                self.body_to_close(&mut body, deadline).await.err()
+            }
+        };
+        if body.len() >= MAX_BODY {
+            // The rest stays unread: this connection cannot carry another request.
+            self.reusable = false;
+        }
+        let broken = cut.map(|cut| {
+            self.reusable = false;
+            match cut {
+                Cut::Stalled => format!(
+                    "the body stalled: {} bytes arrived within the request timeout of {}s",
+                    body.len(),
+                    limit.as_secs_f64()
+                ),
+                Cut::Broken(why) => format!("the body broke off: {why}"),
+            }
+        });
+        if broken.is_none() && body.len() < MAX_BODY {
+            self.served += 1;
+        }
+        self.reusable &= head.keep_alive;
+        if self.buf.is_empty() && self.buf.capacity() > 4 * READ_CHUNK {
+            self.buf = Vec::new();
+        }
+        body.shrink_to_fit();
+        Ok(Response { status: head.status, headers: head.headers, body: Bytes::from(body), broken })
+    }
+
+    /// Reads more bytes into the buffer by `deadline`: how many (0: closed).
+    async fn fill(&mut self, deadline: Instant) -> Result<usize, Cut> {
+        use tokio::io::AsyncReadExt;
+        if self.buf.capacity() - self.buf.len() < READ_CHUNK / 4 {
+            self.buf.reserve(READ_CHUNK);
+        }
+        match timeout_at(deadline, self.io.read_buf(&mut self.buf)).await {
+            Err(_) => Err(Cut::Stalled),
+            Ok(Err(e)) => Err(Cut::Broken(error_chain(&e))),
+            Ok(Ok(n)) => Ok(n),
+        }
+    }
+
+    async fn read_head(&mut self, deadline: Instant, limit: Duration) -> Result<Head, HttpError> {
+        loop {
+            if let Some(head) = parse_head(&self.buf)? {
+                self.buf.drain(..head.len);
+                // Informational answers (100 Continue, 103) precede the real one.
+                if head.status.is_informational() && head.status != StatusCode::SWITCHING_PROTOCOLS {
+                    continue;
+                }
+                return Ok(head);
+            }
+            if self.buf.len() >= MAX_HEADER_BYTES {
+                return Err(HttpError::Malformed(format!(
+                    "the response head is larger than {} KiB",
+                    MAX_HEADER_BYTES / 1024
+                )));
+            }
+            match self.fill(deadline).await {
+                Ok(0) if self.buf.is_empty() => {
+                    self.closed_unanswered = true;
+                    return Err(HttpError::Http("the server closed the connection without an answer".into()));
+                }
+                Ok(0) => {
+                    return Err(HttpError::Http("the connection closed before the response head was complete".into()));
+                }
+                Ok(_) => {}
+                Err(Cut::Stalled) => return Err(timed_out("HTTP request", limit)),
+                Err(Cut::Broken(why)) => {
+                    self.closed_unanswered = self.buf.is_empty();
+                    return Err(HttpError::Http(why));
+                }
+            }
+        }
+    }
+
+    /// Moves up to `n` buffered bytes into `body`, within the body cap.
+    fn take(&mut self, n: usize, body: &mut Vec<u8>) -> usize {
+        let n = n.min(self.buf.len());
+        let room = MAX_BODY.saturating_sub(body.len());
+        body.extend_from_slice(&self.buf[..n.min(room)]);
+        self.buf.drain(..n);
+        n
+    }
+
+    async fn body_length(&mut self, length: u64, body: &mut Vec<u8>, deadline: Instant) -> Result<(), Cut> {
+        let mut left = length;
+        loop {
+            left -= self.take(usize::try_from(left).unwrap_or(usize::MAX), body) as u64;
+            if left == 0 || body.len() >= MAX_BODY {
+                return Ok(());
+            }
+            if self.fill(deadline).await? == 0 {
+                return Err(Cut::Broken(format!("the connection closed after {} of {length} bytes", length - left)));
+            }
+        }
+    }
+
+    async fn body_to_close(&mut self, body: &mut Vec<u8>, deadline: Instant) -> Result<(), Cut> {
+        loop {
+            self.take(usize::MAX, body);
+            if body.len() >= MAX_BODY || self.fill(deadline).await? == 0 {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The buffer up to and without the next CRLF (consumed), read as needed.
+    async fn line(&mut self, deadline: Instant) -> Result<Vec<u8>, Cut> {
+        loop {
+            if let Some(end) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                let line = self.buf[..end].to_vec();
+                self.buf.drain(..end + 2);
+                return Ok(line);
+            }
+            if self.buf.len() > MAX_CHUNK_LINE {
+                return Err(Cut::Broken(format!("a chunk line longer than {MAX_CHUNK_LINE} bytes")));
+            }
+            if self.fill(deadline).await? == 0 {
+                return Err(Cut::Broken("the connection closed inside a chunked body".into()));
+            }
+        }
+    }
+
+    async fn body_chunked(&mut self, body: &mut Vec<u8>, deadline: Instant) -> Result<(), Cut> {
+        loop {
+            let line = self.line(deadline).await?;
+            let size = line.split(|&b| b == b';').next().unwrap_or_default().trim_ascii();
+            let size = std::str::from_utf8(size)
+                .ok()
+                .and_then(|s| u64::from_str_radix(s, 16).ok())
+                .ok_or_else(|| Cut::Broken("invalid chunk size line".into()))?;
+            if size == 0 {
+                // Trailers, up to the blank line.
+                let mut trailers = 0;
+                loop {
+                    let line = self.line(deadline).await?;
+                    trailers += line.len() + 2;
+                    if line.is_empty() {
+                        return Ok(());
                     }
-                };
-                if let Some(data) = frame.data_ref() {
-                    let room = MAX_BODY - buf.len();
-                    buf.extend_from_slice(&data[..data.len().min(room)]);
-                    if buf.len() >= MAX_BODY {
-                        // The rest stays unread: this connection cannot carry another request.
-                        self.reusable = false;
-                        break;
+                    if trailers > MAX_CHUNK_LINE {
+                        return Err(Cut::Broken("trailers too long".into()));
                     }
                 }
             }
-            Ok(Response { status: parts.status, headers: parts.headers, body: buf.freeze(), broken })
-        };
-        let result = timeout(limit, exchange).await.map_err(|_| timed_out("HTTP request", limit)).and_then(|r| r);
-        if result.is_err() {
-            self.reusable = false;
+            self.body_length(size, body, deadline).await?;
+            if body.len() >= MAX_BODY {
+                return Ok(());
+            }
+            if !self.line(deadline).await?.is_empty() {
+                return Err(Cut::Broken("a chunk is longer than its size".into()));
+            }
         }
-        result
     }
 }
 
-/// Why no response head came: the server sent something that is not HTTP
-/// (it answered: `Malformed`), or nothing usable at all.
-fn head_error(err: &hyper::Error) -> HttpError {
-    if err.is_parse() || err.is_parse_status() {
-        HttpError::Malformed(error_chain(err))
-    } else {
-        HttpError::Http(error_chain(err))
+/// The bytes of a GET for `path`. The path must be one an HTTP request
+/// line can carry (a redirect's `Location` may not be).
+fn request(ep: &Endpoint, path: &str, limits: &Limits) -> Result<Vec<u8>, HttpError> {
+    let visible = !path.is_empty() && path.bytes().all(|b| b.is_ascii_graphic());
+    if !visible || !path.starts_with('/') || path.parse::<hyper::Uri>().is_err() {
+        return Err(HttpError::Http(format!("invalid request path {:?}", crate::sanitize::clean(path))));
     }
+    let host = ep.host_header();
+    let ua = limits.user_agent.as_bytes();
+    let mut out = Vec::with_capacity(64 + path.len() + host.len() + ua.len());
+    out.extend_from_slice(b"GET ");
+    out.extend_from_slice(path.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\nHost: ");
+    out.extend_from_slice(host.as_bytes());
+    out.extend_from_slice(b"\r\nUser-Agent: ");
+    out.extend_from_slice(ua);
+    out.extend_from_slice(b"\r\nAccept: */*\r\n\r\n");
+    Ok(out)
+}
+
+/// A response head, parsed as strictly as an HTTP/1.1 client should (the
+/// lenient reading is `raw`'s): `None` while incomplete.
+fn parse_head(buf: &[u8]) -> Result<Option<Head>, HttpError> {
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut parsed = httparse::Response::new(&mut slots);
+    let len = match parsed.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(e) => return Err(HttpError::Malformed(format!("invalid response head: {e}"))),
+    };
+    if len > MAX_HEADER_BYTES {
+        return Err(HttpError::Malformed(format!("the response head is larger than {} KiB", MAX_HEADER_BYTES / 1024)));
+    }
+    let malformed = |why: &str| HttpError::Malformed(why.to_string());
+    let status = parsed.code.and_then(|c| StatusCode::from_u16(c).ok()).ok_or_else(|| malformed("invalid status"))?;
+    let mut headers = HeaderMap::with_capacity(parsed.headers.len());
+    for h in parsed.headers.iter() {
+        let name =
+            hyper::header::HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| malformed("invalid header name"))?;
+        let value = HeaderValue::from_bytes(h.value).map_err(|_| malformed("invalid header value"))?;
+        headers.append(name, value);
+    }
+    let tokens = |name| {
+        headers
+            .get_all(name)
+            .iter()
+            .flat_map(|v| v.to_str().unwrap_or_default().split(','))
+            .map(|t| t.trim().to_ascii_lowercase())
+            .collect::<Vec<String>>()
+    };
+    let connection = tokens(hyper::header::CONNECTION);
+    let keep_alive = if parsed.version == Some(1) {
+        !connection.iter().any(|t| t == "close")
+    } else {
+        connection.iter().any(|t| t == "keep-alive")
+    };
+    let codings = tokens(hyper::header::TRANSFER_ENCODING);
+    let framing = if status.is_informational() || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED
+    {
+        Framing::Empty
+    } else if !codings.is_empty() {
+        if codings.last().is_some_and(|c| c == "chunked") { Framing::Chunked } else { Framing::Close }
+    } else {
+        let mut lengths = headers.get_all(hyper::header::CONTENT_LENGTH).iter().map(|v| {
+            v.to_str()
+                .ok()
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .ok_or_else(|| malformed("invalid content-length"))
+        });
+        match lengths.next() {
+            None => Framing::Close,
+            Some(first) => {
+                let first = first?;
+                for other in lengths {
+                    if other? != first {
+                        return Err(malformed("conflicting content-length values"));
+                    }
+                }
+                Framing::Length(first)
+            }
+        }
+    };
+    Ok(Some(Head { status, headers, framing, keep_alive, len }))
 }
 
 /// An error and its causes, joined: hyper's and rustls' top-level messages

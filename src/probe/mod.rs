@@ -17,6 +17,7 @@ use crate::sanitize::clean;
 use crate::target::Endpoint;
 use http::{Connection, HttpError, Limits, Response};
 use hyper::header::HeaderValue;
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -134,8 +135,28 @@ impl Prober {
             Ok(addrs) => addrs,
             Err(err) => return obs.failure = Some(err),
         };
-        let mut session = Session { prober: self, ep: ep.clone(), addrs, conn: None, opened: 0 };
-        for path in [OWA, LOGON, EXPORT_TOOL] {
+        let mut session = Session {
+            prober: self,
+            ep: ep.clone(),
+            addrs,
+            conn: None,
+            opened: 0,
+            ahead: VecDeque::new(),
+            early: Vec::new(),
+            pipelining: true,
+        };
+        if !session.fetch(OWA, obs).await {
+            return;
+        }
+        // Asked only while the evidence still needs them: the manifest
+        // gives a full build, so none is fetched once a header gave one.
+        let full_build = obs
+            .evidence
+            .iter()
+            .any(|e| e.source == Source::Header && e.build.precision() == crate::build::Precision::Full);
+        let plan: &[&str] = if full_build { &[LOGON] } else { &[LOGON, EXPORT_TOOL] };
+        session.send_ahead(plan).await;
+        for path in plan {
             if !session.fetch(path, obs).await {
                 return;
             }
@@ -143,6 +164,7 @@ impl Prober {
         // EWS and Autodiscover answer 401 with the header where OWA and ECP
         // are closed, redirected to AD FS or stripped: asked whenever no
         // header came yet, even when nothing so far looked like Exchange.
+        // Each is asked only if the one before gave no header: never sent ahead.
         for path in FALLBACKS {
             if obs.evidence.iter().any(|e| e.source == Source::Header) {
                 break;
@@ -165,6 +187,14 @@ struct Session<'a> {
     addrs: Vec<SocketAddr>,
     conn: Option<Connection>,
     opened: usize,
+    /// Paths requested over `conn` whose answers are not read yet, in order.
+    ahead: VecDeque<String>,
+    /// Answers read before their turn (a redirect asked for another path
+    /// first), by path.
+    early: Vec<(String, Result<Response, HttpError>)>,
+    /// False once the server left a pipelined request unanswered: from then
+    /// on each request waits for the answer before it.
+    pipelining: bool,
 }
 
 impl Session<'_> {
@@ -250,6 +280,8 @@ impl Session<'_> {
             self.addrs.iter_mut().for_each(|a| a.set_port(port));
         }
         self.conn = None;
+        self.ahead.clear();
+        self.early.clear();
         obs.tls = None;
     }
 
@@ -267,16 +299,87 @@ impl Session<'_> {
         }
     }
 
-    async fn get(&mut self, path: &str) -> Result<Response, HttpError> {
+    /// Sends the requests for `paths` now, before reading any answer, when
+    /// the connection has shown it stays open (HTTP/1.1 keep-alive).
+    async fn send_ahead(&mut self, paths: &[&str]) {
         let limits = &self.prober.limits;
-        let usable = self.conn.as_ref().is_some_and(Connection::is_usable);
-        if !usable {
-            self.count_connection()?;
-            self.conn = None;
-            self.conn = Some(http::connect(&self.ep, &mut self.addrs, &self.prober.tls, limits).await?);
+        let Some(conn) = self.conn.as_mut().filter(|c| self.pipelining && c.keeps_alive()) else { return };
+        for path in paths {
+            if conn.send(&self.ep, path, limits).await.is_err() {
+                return;
+            }
+            self.ahead.push_back(path.to_string());
         }
-        let conn = self.conn.as_mut().expect("connected above");
-        conn.get(&self.ep, path, limits).await
+    }
+
+    async fn get(&mut self, path: &str) -> Result<Response, HttpError> {
+        if let Some(at) = self.early.iter().position(|(p, _)| p == path) {
+            return self.early.swap_remove(at).1;
+        }
+        if self.ahead.contains(&path.to_string()) {
+            // Answers come in order: those before this one are kept for their turn.
+            while let Some(sent) = self.ahead.pop_front() {
+                let result = self.read_ahead().await;
+                if sent == path {
+                    return match result {
+                        Ok(response) => Ok(response),
+                        Err(HttpError::Malformed(why)) => Err(HttpError::Malformed(why)),
+                        // Sent ahead and lost (the server closed, or ignored the
+                        // pipelined request): asked again, alone.
+                        Err(_) => self.ask(path).await,
+                    };
+                }
+                if let Ok(response) = result {
+                    self.early.push((sent, Ok(response)));
+                }
+            }
+        }
+        // Answers still owed for other paths are read first, or the
+        // connection is out of step.
+        while let Some(sent) = self.ahead.pop_front() {
+            if let Ok(response) = self.read_ahead().await {
+                self.early.push((sent, Ok(response)));
+            }
+        }
+        self.ask(path).await
+    }
+
+    /// The next pipelined answer; a failure ends pipelining on this host.
+    async fn read_ahead(&mut self) -> Result<Response, HttpError> {
+        let limits = &self.prober.limits;
+        let Some(conn) = self.conn.as_mut().filter(|c| c.is_usable()) else {
+            self.ahead.clear();
+            return Err(HttpError::Http("the connection closed".into()));
+        };
+        let result = conn.read(limits).await;
+        if result.is_err() {
+            self.ahead.clear();
+            self.conn = None;
+            self.pipelining = false;
+        }
+        result
+    }
+
+    /// Sends one request and reads its answer, over the open connection or
+    /// a new one; a server that closed the connection while it was idle
+    /// is asked again over a new one.
+    async fn ask(&mut self, path: &str) -> Result<Response, HttpError> {
+        let limits = &self.prober.limits;
+        for _ in 0..2 {
+            let usable = self.conn.as_ref().is_some_and(Connection::is_usable);
+            if !usable {
+                self.count_connection()?;
+                self.conn = None;
+                self.conn = Some(http::connect(&self.ep, &mut self.addrs, &self.prober.tls, limits).await?);
+            }
+            let conn = self.conn.as_mut().expect("connected above");
+            let result = conn.get(&self.ep, path, limits).await;
+            if result.is_err() && conn.closed_while_idle() {
+                continue;
+            }
+            return result;
+        }
+        Err(HttpError::Http("the server closed the connection without an answer, twice".into()))
     }
 
     /// GET `path` over a fresh stream, read leniently (`raw`).
