@@ -199,6 +199,9 @@ pub struct Probing {
     pub settings: Settings,
     /// Hosts probed at once (before the open-file limit is applied).
     pub concurrency: usize,
+    /// TCP connects in flight at most (`--max-connects`); `None`: what the
+    /// open-file limit holds, up to 8,192.
+    pub max_connects: Option<usize>,
     /// Extra CA certificates to trust (`--ca-cert`, or the lab fleet's).
     pub ca: Option<Ca>,
 }
@@ -226,6 +229,7 @@ impl Probing {
             "--timeout must be between 0 and 600 seconds"
         );
         ensure!((1..=4096).contains(&args.concurrency), "--concurrency must be from 1 to 4096");
+        ensure!(args.max_connects.is_none_or(|n| (1..=65_536).contains(&n)), "--max-connects must be from 1 to 65536");
         let user_agent = args.user_agent.clone().unwrap_or_else(default_user_agent);
         ensure!(
             hyper::header::HeaderValue::from_str(&user_agent).is_ok(),
@@ -248,8 +252,10 @@ impl Probing {
                 require_valid_tls: args.require_valid_tls,
                 proxy: args.proxy.as_deref().map(proxy_endpoint).transpose()?,
                 legacy_tls: !args.no_legacy_tls,
+                adaptive_connect: !args.fixed_connect_timeout,
             },
             concurrency: args.concurrency,
+            max_connects: args.max_connects,
             ca,
         })
     }
@@ -267,8 +273,10 @@ impl Probing {
                 require_valid_tls: false,
                 proxy: None,
                 legacy_tls: true,
+                adaptive_connect: true,
             },
             concurrency: 32,
+            max_connects: None,
             ca: Some(Ca { pem: fleet_ca_pem.as_bytes().to_vec(), label: "the lab fleet's CA".into() }),
         }
     }

@@ -21,6 +21,7 @@ fn prober(ca_pem: &str, connect: Duration, request: Duration) -> Prober {
         require_valid_tls: false,
         proxy: None,
         legacy_tls: true,
+        adaptive_connect: true,
     };
     Prober::new(&settings, Tls::new(Some(ca_pem.as_bytes()), "the lab CA").unwrap()).unwrap()
 }

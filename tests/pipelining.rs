@@ -72,6 +72,7 @@ fn prober() -> Prober {
         require_valid_tls: false,
         proxy: None,
         legacy_tls: false,
+        adaptive_connect: true,
     };
     Prober::new(&settings, Tls::new(None, "none").unwrap()).unwrap()
 }

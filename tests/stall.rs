@@ -51,6 +51,7 @@ fn prober() -> Prober {
         require_valid_tls: false,
         proxy: None,
         legacy_tls: true,
+        adaptive_connect: true,
     };
     Prober::new(&settings, Tls::new(None, "none").unwrap()).unwrap()
 }

@@ -123,6 +123,9 @@ pub struct Limits {
     /// Retry with the OpenSSL fallback when rustls shares nothing with the
     /// server (`super::legacy`); off with `--no-legacy-tls`.
     pub legacy_tls: bool,
+    /// This run's connect times and slots: the TCP connect's own timeout
+    /// adapts to them within `connect_timeout` (`super::reach`).
+    pub reach: std::sync::Arc<super::reach::Reach>,
 }
 
 /// The longest answer to CONNECT read from a proxy.
@@ -156,12 +159,22 @@ pub async fn resolve(ep: &Endpoint, resolver: &Resolver, limits: &Limits) -> Res
 /// connections go straight to it. Running out of local resources (open
 /// files, ports) is waited out and retried until the deadline, never blamed
 /// on the host.
-async fn tcp_connect(addrs: &mut [SocketAddr], deadline: Instant, limit: Duration) -> Result<TcpStream, HttpError> {
+async fn tcp_connect(
+    addrs: &mut [SocketAddr],
+    deadline: Instant,
+    reach: &super::reach::Reach,
+) -> Result<TcpStream, HttpError> {
+    let started = Instant::now();
+    let limit = reach.connect_timeout();
+    let deadline = deadline.min(started + limit);
+    let _connecting = reach.connects().enter();
     let mut last = HttpError::Connect("no address to connect to".into());
     let mut i = 0;
     while i < addrs.len() {
+        let attempt = Instant::now();
         match timeout_at(deadline, TcpStream::connect(addrs[i])).await {
             Ok(Ok(tcp)) => {
+                reach.record(attempt.elapsed());
                 addrs.swap(0, i);
                 return Ok(tcp);
             }
@@ -174,7 +187,7 @@ async fn tcp_connect(addrs: &mut [SocketAddr], deadline: Instant, limit: Duratio
             }
             Ok(Err(e)) => last = HttpError::Connect(format!("{}: {e}", addrs[i])),
             // The deadline is shared: the addresses left get no time either.
-            Err(_) => return Err(timed_out("TCP connect", limit)),
+            Err(_) => return Err(timed_out("TCP connect", deadline - started)),
         }
         i += 1;
     }
@@ -189,7 +202,7 @@ async fn open_tcp(
     deadline: Instant,
 ) -> Result<TcpStream, HttpError> {
     let limit = limits.connect_timeout;
-    let mut tcp = tcp_connect(addrs, deadline, limit).await?;
+    let mut tcp = tcp_connect(addrs, deadline, &limits.reach).await?;
     let _ = tcp.set_nodelay(true);
     if limits.proxy.is_some() {
         timeout_at(deadline, tunnel(&mut tcp, ep, limits)).await.map_err(|_| timed_out("proxy CONNECT", limit))??;
@@ -197,18 +210,29 @@ async fn open_tcp(
     Ok(tcp)
 }
 
-/// A byte stream to the endpoint: TCP, then TLS if the endpoint wants it
-/// (rustls, and the legacy fallback over a fresh connection when rustls
-/// shares nothing with the server), all within one connect timeout.
+/// TCP to the endpoint, within the connect timeout: what a host costs
+/// before it takes a session slot.
+pub async fn reach_tcp(ep: &Endpoint, addrs: &mut [SocketAddr], limits: &Limits) -> Result<TcpStream, HttpError> {
+    open_tcp(ep, addrs, limits, Instant::now() + limits.connect_timeout).await
+}
+
+/// A byte stream to the endpoint: TCP (or `tcp`, when already connected),
+/// then TLS if the endpoint wants it (rustls, and the legacy fallback over a
+/// fresh connection when rustls shares nothing with the server), all within
+/// one connect timeout.
 pub async fn open_stream(
     ep: &Endpoint,
     addrs: &mut [SocketAddr],
     tls: &Tls,
     limits: &Limits,
+    tcp: Option<TcpStream>,
 ) -> Result<(Box<dyn Io>, TlsState), HttpError> {
     let limit = limits.connect_timeout;
     let deadline = Instant::now() + limit;
-    let tcp = open_tcp(ep, addrs, limits, deadline).await?;
+    let tcp = match tcp {
+        Some(tcp) => tcp,
+        None => open_tcp(ep, addrs, limits, deadline).await?,
+    };
     Ok(if ep.https {
         let name = server_name(&ep.host)?;
         let connector = tokio_rustls::TlsConnector::from(tls.config.clone());
@@ -266,8 +290,9 @@ pub async fn connect(
     addrs: &mut [SocketAddr],
     tls: &Tls,
     limits: &Limits,
+    tcp: Option<TcpStream>,
 ) -> Result<Connection, HttpError> {
-    let (io, state) = open_stream(ep, addrs, tls, limits).await?;
+    let (io, state) = open_stream(ep, addrs, tls, limits, tcp).await?;
     Ok(Connection::new(io, state))
 }
 

@@ -9,6 +9,7 @@ pub mod http;
 pub mod legacy;
 pub mod markers;
 pub mod raw;
+pub mod reach;
 pub mod tls;
 
 use crate::evidence::TlsState;
@@ -84,6 +85,9 @@ pub struct Settings {
     pub proxy: Option<Endpoint>,
     /// Try the OpenSSL fallback for servers that speak only obsolete TLS.
     pub legacy_tls: bool,
+    /// Adapt the TCP connect timeout to this run's connects (`reach`),
+    /// `connect_timeout` its ceiling; false keeps it fixed.
+    pub adaptive_connect: bool,
 }
 
 /// Probes hosts; one per scan, shared by every task.
@@ -93,6 +97,8 @@ pub struct Prober {
     resolver: dns::Resolver,
     limits: Limits,
     host_timeout: Duration,
+    /// Connects in flight and sessions at once, when bounded (`limit_slots`).
+    slots: Option<std::sync::Arc<(tokio::sync::Semaphore, tokio::sync::Semaphore)>>,
 }
 
 impl Prober {
@@ -108,17 +114,59 @@ impl Prober {
             require_valid_tls: settings.require_valid_tls,
             proxy: settings.proxy.clone(),
             legacy_tls: settings.legacy_tls,
+            reach: std::sync::Arc::new(reach::Reach::new(settings.connect_timeout, settings.adaptive_connect)),
         };
-        Ok(Prober { tls, resolver: dns::Resolver::from_system(), limits, host_timeout: settings.host_timeout })
+        Ok(Prober {
+            tls,
+            resolver: dns::Resolver::from_system(),
+            limits,
+            host_timeout: settings.host_timeout,
+            slots: None,
+        })
     }
 
-    /// Probes one host within the host deadline; what was seen before the
-    /// deadline is kept.
+    /// At most `connects` TCP connects in flight and `sessions` hosts in a
+    /// session (TLS and HTTP) at once; a host takes a session slot only
+    /// once its TCP connect succeeded.
+    pub fn limit_slots(&mut self, connects: usize, sessions: usize) {
+        use tokio::sync::Semaphore;
+        self.slots = Some(std::sync::Arc::new((Semaphore::new(connects.max(1)), Semaphore::new(sessions.max(1)))));
+    }
+
+    /// This run's connect times and slot peaks.
+    pub fn reach(&self) -> &reach::Reach {
+        &self.limits.reach
+    }
+
+    /// Probes one host: DNS and the TCP connect first (bounded by their
+    /// own timeouts, holding no session slot), then the session within the
+    /// host deadline; what was seen before the deadline is kept. The time
+    /// spent waiting for a session slot is not the host's.
     pub async fn probe(&self, ep: &Endpoint) -> Observation {
         let started = std::time::Instant::now();
         let mut obs = Observation::default();
+        let mut addrs = match http::resolve(ep, &self.resolver, &self.limits).await {
+            Ok(addrs) => addrs,
+            Err(err) => return self.ended(obs, err, started),
+        };
+        let connect_slot = match &self.slots {
+            Some(slots) => slots.0.acquire().await.ok(),
+            None => None,
+        };
+        let tcp = match http::reach_tcp(ep, &mut addrs, &self.limits).await {
+            Ok(tcp) => tcp,
+            Err(err) => return self.ended(obs, err, started),
+        };
+        drop(connect_slot);
+        let waited = std::time::Instant::now();
+        let _slot = match &self.slots {
+            Some(slots) => slots.1.acquire().await.ok(),
+            None => None,
+        };
+        let waited = waited.elapsed();
+        let _session = self.limits.reach.sessions().enter();
         let deadline = self.host_timeout;
-        if tokio::time::timeout(deadline, self.run(ep, &mut obs)).await.is_err() {
+        if tokio::time::timeout(deadline, self.run(ep, addrs, tcp, &mut obs)).await.is_err() {
             if obs.answered {
                 obs.notes
                     .push(format!("host deadline of {}s reached before every request was made", deadline.as_secs()));
@@ -126,20 +174,23 @@ impl Prober {
                 obs.failure = Some(HttpError::Timeout { stage: "the host's probe", secs: deadline.as_secs_f64() });
             }
         }
+        obs.elapsed = started.elapsed().saturating_sub(waited);
+        obs
+    }
+
+    fn ended(&self, mut obs: Observation, err: HttpError, started: std::time::Instant) -> Observation {
+        obs.failure = Some(err);
         obs.elapsed = started.elapsed();
         obs
     }
 
-    async fn run(&self, ep: &Endpoint, obs: &mut Observation) {
-        let addrs = match http::resolve(ep, &self.resolver, &self.limits).await {
-            Ok(addrs) => addrs,
-            Err(err) => return obs.failure = Some(err),
-        };
+    async fn run(&self, ep: &Endpoint, addrs: Vec<SocketAddr>, tcp: tokio::net::TcpStream, obs: &mut Observation) {
         let mut session = Session {
             prober: self,
             ep: ep.clone(),
             addrs,
             conn: None,
+            tcp: Some(tcp),
             opened: 0,
             ahead: VecDeque::new(),
             early: Vec::new(),
@@ -186,6 +237,8 @@ struct Session<'a> {
     ep: Endpoint,
     addrs: Vec<SocketAddr>,
     conn: Option<Connection>,
+    /// The first TCP connection, made before the session began.
+    tcp: Option<tokio::net::TcpStream>,
     opened: usize,
     /// Paths requested over `conn` whose answers are not read yet, in order.
     ahead: VecDeque<String>,
@@ -280,6 +333,7 @@ impl Session<'_> {
             self.addrs.iter_mut().for_each(|a| a.set_port(port));
         }
         self.conn = None;
+        self.tcp = None;
         self.ahead.clear();
         self.early.clear();
         obs.tls = None;
@@ -370,7 +424,8 @@ impl Session<'_> {
             if !usable {
                 self.count_connection()?;
                 self.conn = None;
-                self.conn = Some(http::connect(&self.ep, &mut self.addrs, &self.prober.tls, limits).await?);
+                self.conn =
+                    Some(http::connect(&self.ep, &mut self.addrs, &self.prober.tls, limits, self.tcp.take()).await?);
             }
             let conn = self.conn.as_mut().expect("connected above");
             let result = conn.get(&self.ep, path, limits).await;
@@ -386,7 +441,7 @@ impl Session<'_> {
     async fn get_lenient(&mut self, path: &str) -> Result<Response, HttpError> {
         self.count_connection()?;
         let limits = &self.prober.limits;
-        let (stream, _) = http::open_stream(&self.ep, &mut self.addrs, &self.prober.tls, limits).await?;
+        let (stream, _) = http::open_stream(&self.ep, &mut self.addrs, &self.prober.tls, limits, None).await?;
         raw::get(stream, &self.ep, path, limits).await
     }
 
