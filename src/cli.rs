@@ -259,6 +259,9 @@ pub struct SimulateArgs {
     /// Give this share of hosts a legacy-TLS personality, the rest a modern one [default: the fleet's cycle, 4 in 26]
     #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u8).range(0..=100))]
     pub legacy: Option<u8>,
+    /// Make this share of hosts slow-drip: a version header, 60 KB of body, then 900 bytes every 0.2 s (expected: vulnerable)
+    #[arg(long, value_name = "PERCENT", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub drip: u8,
 }
 
 /// `--advisory`'s help line: every built-in advisory id, the default first.

@@ -322,10 +322,10 @@ impl Simulate {
     pub fn from_args(args: SimulateArgs) -> Result<Simulate> {
         ensure!(args.hosts >= 1, "--hosts must be at least 1");
         ensure!(args.latency <= 60_000, "--latency must be at most 60000 ms");
-        let mix = crate::sim::personalities::Mix { silent: args.silent, legacy: args.legacy };
+        let mix = crate::sim::personalities::Mix { silent: args.silent, legacy: args.legacy, drip: args.drip };
         ensure!(
-            u16::from(mix.silent) + u16::from(mix.legacy.unwrap_or(0)) <= 100,
-            "--silent and --legacy together may not pass 100%"
+            u16::from(mix.silent) + u16::from(mix.legacy.unwrap_or(0)) + u16::from(mix.drip) <= 100,
+            "--silent, --legacy and --drip together may not pass 100%"
         );
         Ok(Simulate {
             hosts: args.hosts,

@@ -172,7 +172,7 @@ async fn tcp_connect(
     let mut i = 0;
     while i < addrs.len() {
         let attempt = Instant::now();
-        match timeout_at(deadline, TcpStream::connect(addrs[i])).await {
+        match connect_within(addrs[i], deadline, started, reach).await {
             Ok(Ok(tcp)) => {
                 reach.record(attempt.elapsed());
                 addrs.swap(0, i);
@@ -187,11 +187,36 @@ async fn tcp_connect(
             }
             Ok(Err(e)) => last = HttpError::Connect(format!("{}: {e}", addrs[i])),
             // The deadline is shared: the addresses left get no time either.
-            Err(_) => return Err(timed_out("TCP connect", deadline - started)),
+            Err(_) => return Err(timed_out("TCP connect", reach.connect_timeout().min(deadline - started))),
         }
         i += 1;
     }
     Err(last)
+}
+
+/// Connects by `deadline`; while the run has too few connects to adapt
+/// from, the deadline is looked at again every `RECHECK`, so connects begun
+/// at the start (a sweep's first thousands) get the adapted timeout too.
+async fn connect_within(
+    addr: SocketAddr,
+    deadline: Instant,
+    started: Instant,
+    reach: &super::reach::Reach,
+) -> Result<std::io::Result<TcpStream>, tokio::time::error::Elapsed> {
+    const RECHECK: Duration = Duration::from_millis(250);
+    if reach.settled() {
+        return timeout_at(deadline, TcpStream::connect(addr)).await;
+    }
+    let connect = TcpStream::connect(addr);
+    tokio::pin!(connect);
+    loop {
+        let now_deadline = deadline.min(started + reach.connect_timeout());
+        match timeout_at(now_deadline.min(Instant::now() + RECHECK), &mut connect).await {
+            Ok(result) => return Ok(result),
+            Err(elapsed) if Instant::now() >= now_deadline => return Err(elapsed),
+            Err(_) => {}
+        }
+    }
 }
 
 /// TCP to the endpoint (through the proxy's tunnel when there is one), by `deadline`.

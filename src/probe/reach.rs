@@ -117,6 +117,12 @@ impl Reach {
         Some(self.ceiling)
     }
 
+    /// Whether the timeout no longer changes much: fixed, or adapted from
+    /// enough samples.
+    pub fn settled(&self) -> bool {
+        !self.adaptive || self.samples.load(Ordering::Relaxed) >= MIN_SAMPLES
+    }
+
     /// The TCP connect timeout now.
     pub fn connect_timeout(&self) -> Duration {
         match self.p99().filter(|_| self.adaptive) {
