@@ -29,6 +29,14 @@ use tokio::time::{Instant, timeout, timeout_at};
 
 /// The most of a body that is read; the rest is never fetched.
 pub const MAX_BODY: usize = 1024 * 1024;
+/// What every response may hold of its body whatever else is in flight:
+/// far more than a sign-in page or a manifest needs to show a build.
+pub const BODY_FLOOR: usize = 32 * 1024;
+/// Body bytes past each response's `BODY_FLOOR` that the whole scan holds
+/// at once while reading: slow-drip hosts (a tarpit sending a little every
+/// few hundred milliseconds) cannot make the scanner hold more than the
+/// floors plus this. A body cut by it says so; what came is kept.
+pub const BODY_BUDGET: usize = 16 * 1024 * 1024;
 /// The most header bytes accepted in one response.
 const MAX_HEADER_BYTES: usize = 64 * 1024;
 const MAX_HEADERS: usize = 200;
@@ -126,6 +134,8 @@ pub struct Limits {
     /// This run's connect times and slots: the TCP connect's own timeout
     /// adapts to them within `connect_timeout` (`super::reach`).
     pub reach: std::sync::Arc<super::reach::Reach>,
+    /// Body bytes past their floor held by reads in progress (`BODY_BUDGET`).
+    pub held: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// The longest answer to CONNECT read from a proxy.
@@ -315,9 +325,12 @@ pub async fn connect(
     addrs: &mut [SocketAddr],
     tls: &Tls,
     limits: &Limits,
-    tcp: Option<TcpStream>,
+    opened: Option<(Box<dyn Io>, TlsState)>,
 ) -> Result<Connection, HttpError> {
-    let (io, state) = open_stream(ep, addrs, tls, limits, tcp).await?;
+    let (io, state) = match opened {
+        Some(opened) => opened,
+        None => open_stream(ep, addrs, tls, limits, None).await?,
+    };
     Ok(Connection::new(io, state))
 }
 
@@ -413,6 +426,8 @@ enum Cut {
     Stalled,
     /// The stream failed or closed early, or the framing is broken.
     Broken(String),
+    /// Bodies in flight filled the scan's budget.
+    Budget,
 }
 
 impl Connection {
@@ -484,7 +499,7 @@ impl Connection {
                 return Err(err);
             }
         };
-        let mut body = Vec::new();
+        let mut body = Body { bytes: Vec::new(), held: &limits.held, charged: 0 };
         let cut = match head.framing {
             Framing::Empty => None,
             Framing::Length(n) => self.body_length(n, &mut body, deadline).await.err(),
@@ -494,6 +509,7 @@ impl Connection {
                 self.body_to_close(&mut body, deadline).await.err()
             }
         };
+        let mut body = body.finish();
         if body.len() >= MAX_BODY {
             // The rest stays unread: this connection cannot carry another request.
             self.reusable = false;
@@ -507,6 +523,11 @@ impl Connection {
                     limit.as_secs_f64()
                 ),
                 Cut::Broken(why) => format!("the body broke off: {why}"),
+                Cut::Budget => format!(
+                    "the body was cut at {} bytes: bodies being read passed the scan's budget of {} MiB",
+                    body.len(),
+                    BODY_BUDGET >> 20
+                ),
             }
         });
         if broken.is_none() && body.len() < MAX_BODY {
@@ -559,6 +580,7 @@ impl Connection {
                 }
                 Ok(_) => {}
                 Err(Cut::Stalled) => return Err(timed_out("HTTP request", limit)),
+                Err(Cut::Budget) => unreachable!("reading a head charges no budget"),
                 Err(Cut::Broken(why)) => {
                     self.closed_unanswered = self.buf.is_empty();
                     return Err(HttpError::Http(why));
@@ -567,19 +589,26 @@ impl Connection {
         }
     }
 
-    /// Moves up to `n` buffered bytes into `body`, within the body cap.
-    fn take(&mut self, n: usize, body: &mut Vec<u8>) -> usize {
+    /// Moves up to `n` buffered bytes into `body`, within the body cap and
+    /// the scan's budget.
+    fn take(&mut self, n: usize, body: &mut Body) -> Result<usize, Cut> {
         let n = n.min(self.buf.len());
         let room = MAX_BODY.saturating_sub(body.len());
-        body.extend_from_slice(&self.buf[..n.min(room)]);
+        let kept = n.min(room);
+        let allowed = body.grow(kept);
+        body.bytes.extend_from_slice(&self.buf[..allowed]);
+        if allowed < kept {
+            self.buf.drain(..allowed);
+            return Err(Cut::Budget);
+        }
         self.buf.drain(..n);
-        n
+        Ok(n)
     }
 
-    async fn body_length(&mut self, length: u64, body: &mut Vec<u8>, deadline: Instant) -> Result<(), Cut> {
+    async fn body_length(&mut self, length: u64, body: &mut Body<'_>, deadline: Instant) -> Result<(), Cut> {
         let mut left = length;
         loop {
-            left -= self.take(usize::try_from(left).unwrap_or(usize::MAX), body) as u64;
+            left -= self.take(usize::try_from(left).unwrap_or(usize::MAX), body)? as u64;
             if left == 0 || body.len() >= MAX_BODY {
                 return Ok(());
             }
@@ -589,9 +618,9 @@ impl Connection {
         }
     }
 
-    async fn body_to_close(&mut self, body: &mut Vec<u8>, deadline: Instant) -> Result<(), Cut> {
+    async fn body_to_close(&mut self, body: &mut Body<'_>, deadline: Instant) -> Result<(), Cut> {
         loop {
-            self.take(usize::MAX, body);
+            self.take(usize::MAX, body)?;
             if body.len() >= MAX_BODY || self.fill(deadline).await? == 0 {
                 return Ok(());
             }
@@ -615,7 +644,7 @@ impl Connection {
         }
     }
 
-    async fn body_chunked(&mut self, body: &mut Vec<u8>, deadline: Instant) -> Result<(), Cut> {
+    async fn body_chunked(&mut self, body: &mut Body<'_>, deadline: Instant) -> Result<(), Cut> {
         loop {
             let line = self.line(deadline).await?;
             let size = line.split(|&b| b == b';').next().unwrap_or_default().trim_ascii();
@@ -645,6 +674,51 @@ impl Connection {
                 return Err(Cut::Broken("a chunk is longer than its size".into()));
             }
         }
+    }
+}
+
+/// A body being read: its bytes, and what of them is charged to the scan's
+/// budget (given back when reading ends).
+struct Body<'a> {
+    bytes: Vec<u8>,
+    held: &'a std::sync::atomic::AtomicUsize,
+    charged: usize,
+}
+
+impl Body<'_> {
+    fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Room for `n` more bytes: all of them within the floor or the budget,
+    /// else as many as fit. Grows by a quarter at a time, not double, so a
+    /// slowly growing body does not hold twice its size.
+    fn grow(&mut self, n: usize) -> usize {
+        use std::sync::atomic::Ordering;
+        let free = BODY_FLOOR.saturating_sub(self.bytes.len()).min(n);
+        let mut allowed = free;
+        let over = n - free;
+        if over > 0 {
+            let before = self.held.fetch_add(over, Ordering::Relaxed);
+            let fits = BODY_BUDGET.saturating_sub(before).min(over);
+            self.held.fetch_sub(over - fits, Ordering::Relaxed);
+            self.charged += fits;
+            allowed += fits;
+        }
+        if self.bytes.capacity() - self.bytes.len() < allowed {
+            self.bytes.reserve_exact(allowed.max(self.bytes.len() / 4).max(READ_CHUNK));
+        }
+        allowed
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        std::mem::take(&mut self.bytes)
+    }
+}
+
+impl Drop for Body<'_> {
+    fn drop(&mut self) {
+        self.held.fetch_sub(self.charged, std::sync::atomic::Ordering::Relaxed);
     }
 }
 

@@ -115,6 +115,7 @@ impl Prober {
             proxy: settings.proxy.clone(),
             legacy_tls: settings.legacy_tls,
             reach: std::sync::Arc::new(reach::Reach::new(settings.connect_timeout, settings.adaptive_connect)),
+            held: Default::default(),
         };
         Ok(Prober {
             tls,
@@ -153,9 +154,14 @@ impl Prober {
             Some(slots) => slots.0.acquire().await.ok(),
             None => None,
         };
-        let tcp = match http::reach_tcp(ep, &mut addrs, &self.limits).await {
-            Ok(tcp) => tcp,
-            Err(err) => return self.ended(obs, err, started),
+        // The connect slot covers the TLS handshake too: a host that accepts
+        // TCP and never answers it costs a socket and a timer, never a session.
+        let opened = match http::open_stream(ep, &mut addrs, &self.tls, &self.limits, None).await {
+            Ok(opened) => opened,
+            Err(err) => {
+                // What the handshake showed stays in the report, as before.
+                return self.ended(obs, err, started);
+            }
         };
         drop(connect_slot);
         let waited = std::time::Instant::now();
@@ -166,7 +172,10 @@ impl Prober {
         let waited = waited.elapsed();
         let _session = self.limits.reach.sessions().enter();
         let deadline = self.host_timeout;
-        if tokio::time::timeout(deadline, self.run(ep, addrs, tcp, &mut obs)).await.is_err() {
+        // Boxed once the session slot is held: hosts waiting for one keep
+        // only this function's small state.
+        let session = Box::pin(self.run(ep, addrs, opened, &mut obs));
+        if tokio::time::timeout(deadline, session).await.is_err() {
             if obs.answered {
                 obs.notes
                     .push(format!("host deadline of {}s reached before every request was made", deadline.as_secs()));
@@ -184,13 +193,19 @@ impl Prober {
         obs
     }
 
-    async fn run(&self, ep: &Endpoint, addrs: Vec<SocketAddr>, tcp: tokio::net::TcpStream, obs: &mut Observation) {
+    async fn run(
+        &self,
+        ep: &Endpoint,
+        addrs: Vec<SocketAddr>,
+        opened: (Box<dyn http::Io>, TlsState),
+        obs: &mut Observation,
+    ) {
         let mut session = Session {
             prober: self,
             ep: ep.clone(),
             addrs,
             conn: None,
-            tcp: Some(tcp),
+            first: Some(opened),
             opened: 0,
             ahead: VecDeque::new(),
             early: Vec::new(),
@@ -237,8 +252,8 @@ struct Session<'a> {
     ep: Endpoint,
     addrs: Vec<SocketAddr>,
     conn: Option<Connection>,
-    /// The first TCP connection, made before the session began.
-    tcp: Option<tokio::net::TcpStream>,
+    /// The first connection's stream, opened before the session began.
+    first: Option<(Box<dyn http::Io>, TlsState)>,
     opened: usize,
     /// Paths requested over `conn` whose answers are not read yet, in order.
     ahead: VecDeque<String>,
@@ -333,7 +348,7 @@ impl Session<'_> {
             self.addrs.iter_mut().for_each(|a| a.set_port(port));
         }
         self.conn = None;
-        self.tcp = None;
+        self.first = None;
         self.ahead.clear();
         self.early.clear();
         obs.tls = None;
@@ -425,7 +440,7 @@ impl Session<'_> {
                 self.count_connection()?;
                 self.conn = None;
                 self.conn =
-                    Some(http::connect(&self.ep, &mut self.addrs, &self.prober.tls, limits, self.tcp.take()).await?);
+                    Some(http::connect(&self.ep, &mut self.addrs, &self.prober.tls, limits, self.first.take()).await?);
             }
             let conn = self.conn.as_mut().expect("connected above");
             let result = conn.get(&self.ep, path, limits).await;
