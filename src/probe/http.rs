@@ -31,7 +31,7 @@ use tokio::time::{Instant, timeout, timeout_at};
 pub const MAX_BODY: usize = 1024 * 1024;
 /// What every response may hold of its body whatever else is in flight:
 /// far more than a sign-in page or a manifest needs to show a build.
-pub const BODY_FLOOR: usize = 32 * 1024;
+pub const BODY_FLOOR: usize = 16 * 1024;
 /// Body bytes past each response's `BODY_FLOOR` that the whole scan holds
 /// at once while reading: slow-drip hosts (a tarpit sending a little every
 /// few hundred milliseconds) cannot make the scanner hold more than the
