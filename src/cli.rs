@@ -224,7 +224,7 @@ pub struct ProbeArgs {
     /// Do not retry with the OpenSSL fallback when a server speaks only obsolete TLS (TLS 1.0, CBC or RSA-key-exchange suites, 1024-bit keys); such hosts stay unreachable
     #[arg(long)]
     pub no_legacy_tls: bool,
-    /// TCP connects in flight at most, apart from --concurrency's sessions: an address that never answers holds only one of these [default: 8192, or what the open-file limit holds]
+    /// Connects (TCP and the TLS handshake) in flight at most, apart from --concurrency's sessions: an address that never answers holds only one of these [default: 8192, or what the open-file limit holds]
     #[arg(long, value_name = "N")]
     pub max_connects: Option<usize>,
     /// Keep the connect timeout at --connect-timeout instead of adapting it to this run's successful connects (4 × their p99, at least 1 s)

@@ -32,7 +32,7 @@ pub struct Job {
     pub entries: Entries,
     /// The one prober, shared by every probe.
     pub prober: Prober,
-    /// Hosts in a session (TLS and HTTP) at once.
+    /// Hosts in a session (their HTTP requests) at once.
     pub concurrency: usize,
     /// TCP connects in flight at once, apart from sessions: a host that
     /// never answers holds one of these, never a session.

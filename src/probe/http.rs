@@ -245,12 +245,6 @@ async fn open_tcp(
     Ok(tcp)
 }
 
-/// TCP to the endpoint, within the connect timeout: what a host costs
-/// before it takes a session slot.
-pub async fn reach_tcp(ep: &Endpoint, addrs: &mut [SocketAddr], limits: &Limits) -> Result<TcpStream, HttpError> {
-    open_tcp(ep, addrs, limits, Instant::now() + limits.connect_timeout).await
-}
-
 /// A byte stream to the endpoint: TCP (or `tcp`, when already connected),
 /// then TLS if the endpoint wants it (rustls, and the legacy fallback over a
 /// fresh connection when rustls shares nothing with the server), all within

@@ -126,9 +126,9 @@ impl Prober {
         })
     }
 
-    /// At most `connects` TCP connects in flight and `sessions` hosts in a
-    /// session (TLS and HTTP) at once; a host takes a session slot only
-    /// once its TCP connect succeeded.
+    /// At most `connects` connects (TCP and the TLS handshake) in flight and
+    /// `sessions` hosts in a session (HTTP) at once; a host takes a session
+    /// slot only once its connection is up.
     pub fn limit_slots(&mut self, connects: usize, sessions: usize) {
         use tokio::sync::Semaphore;
         self.slots = Some(std::sync::Arc::new((Semaphore::new(connects.max(1)), Semaphore::new(sessions.max(1)))));

@@ -1,7 +1,8 @@
 //! Reaching hosts cheaply. A scan holds two kinds of slot: a connect in
-//! flight (a socket and a timer) and a session (TLS and HTTP, with their
-//! buffers). A host takes a session slot only once its TCP connect
-//! succeeded, so an address that never answers (most of a CIDR sweep) costs
+//! flight (a socket, a timer, and the TLS handshake's state) and a session
+//! (the HTTP exchange, with its buffers). A host takes a session slot only
+//! once its TCP connect and TLS handshake succeeded, so an address that never
+//! answers (most of a CIDR sweep), or accepts TCP and never speaks TLS, costs
 //! a connect slot for the connect timeout and never a session.
 //!
 //! The connect timeout follows the network: `--connect-timeout` is the
