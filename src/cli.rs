@@ -286,6 +286,12 @@ pub struct ProbeArgs {
     /// Do not retry with the OpenSSL fallback when a server speaks only obsolete TLS (TLS 1.0, CBC or RSA-key-exchange suites, 1024-bit keys); such hosts stay unreachable
     #[arg(long)]
     pub no_legacy_tls: bool,
+    /// Connects (TCP and the TLS handshake) in flight at most, apart from --concurrency's sessions: an address that never answers holds only one of these [default: 8192, or what the open-file limit holds]
+    #[arg(long, value_name = "N")]
+    pub max_connects: Option<usize>,
+    /// Keep the connect timeout at --connect-timeout instead of adapting it to this run's successful connects (4 × their p99, at least 1 s)
+    #[arg(long)]
+    pub fixed_connect_timeout: bool,
 }
 
 /// `simulate`'s own options.
@@ -315,6 +321,9 @@ pub struct SimulateArgs {
     /// Give this share of hosts a legacy-TLS personality, the rest a modern one [default: the fleet's cycle, 4 in 26]
     #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u8).range(0..=100))]
     pub legacy: Option<u8>,
+    /// Make this share of hosts slow-drip: a version header, 60 KB of body, then 900 bytes every 0.2 s (expected: vulnerable)
+    #[arg(long, value_name = "PERCENT", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub drip: u8,
 }
 
 /// `--advisory`'s help line: every built-in advisory id, the default first.

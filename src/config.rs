@@ -306,6 +306,9 @@ pub struct Probing {
     pub settings: Settings,
     /// Hosts probed at once (before the open-file limit is applied).
     pub concurrency: usize,
+    /// TCP connects in flight at most (`--max-connects`); `None`: what the
+    /// open-file limit holds, up to 8,192.
+    pub max_connects: Option<usize>,
     /// Extra CA certificates to trust (`--ca-cert`, or the lab fleet's).
     pub ca: Option<Ca>,
 }
@@ -334,6 +337,7 @@ impl Probing {
             args.timeout
         );
         ensure!((1..=4096).contains(&args.concurrency), "--concurrency must be from 1 to 4096");
+        ensure!(args.max_connects.is_none_or(|n| (1..=65_536).contains(&n)), "--max-connects must be from 1 to 65536");
         let user_agent = args.user_agent.clone().unwrap_or_else(default_user_agent);
         ensure!(
             hyper::header::HeaderValue::from_str(&user_agent).is_ok(),
@@ -356,8 +360,10 @@ impl Probing {
                 require_valid_tls: args.require_valid_tls,
                 proxy: args.proxy.as_deref().map(proxy_endpoint).transpose()?,
                 legacy_tls: !args.no_legacy_tls,
+                adaptive_connect: !args.fixed_connect_timeout,
             },
             concurrency: args.concurrency,
+            max_connects: args.max_connects,
             ca,
         })
     }
@@ -375,8 +381,10 @@ impl Probing {
                 require_valid_tls: false,
                 proxy: None,
                 legacy_tls: true,
+                adaptive_connect: true,
             },
             concurrency: 32,
+            max_connects: None,
             ca: Some(Ca { pem: fleet_ca_pem.as_bytes().to_vec(), label: "the lab fleet's CA".into() }),
         }
     }
@@ -429,10 +437,10 @@ impl Simulate {
     pub fn from_args(args: SimulateArgs) -> Result<Simulate> {
         ensure!((1..=1 << 24).contains(&args.hosts), "--hosts must be from 1 to 16777216 (the loopback /8)");
         ensure!(args.latency <= 60_000, "--latency must be at most 60000 ms");
-        let mix = crate::sim::personalities::Mix { silent: args.silent, legacy: args.legacy };
+        let mix = crate::sim::personalities::Mix { silent: args.silent, legacy: args.legacy, drip: args.drip };
         ensure!(
-            u16::from(mix.silent) + u16::from(mix.legacy.unwrap_or(0)) <= 100,
-            "--silent and --legacy together may not pass 100%"
+            u16::from(mix.silent) + u16::from(mix.legacy.unwrap_or(0)) + u16::from(mix.drip) <= 100,
+            "--silent, --legacy and --drip together may not pass 100%"
         );
         Ok(Simulate {
             hosts: args.hosts,

@@ -32,8 +32,11 @@ pub struct Job {
     pub entries: Entries,
     /// The one prober, shared by every probe.
     pub prober: Prober,
-    /// Hosts probed at once.
+    /// Hosts in a session (their HTTP requests) at once.
     pub concurrency: usize,
+    /// TCP connects in flight at once, apart from sessions: a host that
+    /// never answers holds one of these, never a session.
+    pub max_connects: usize,
     /// Becomes `true` when probing must stop.
     pub stop: watch::Receiver<bool>,
     /// An earlier report: each row gets its `change`.
@@ -132,11 +135,14 @@ impl Judging<'_> {
 
 /// Runs the scan, writing rows to `writer` in inventory order as they come.
 pub async fn run(judging: &Judging<'_>, job: Job, writer: &mut report::outputs::Reports) -> Result<Summary> {
-    let Job { entries, prober, concurrency, stop, mut baseline, mut accept, progress, pace } = job;
+    let Job { entries, mut prober, concurrency, max_connects, stop, mut baseline, mut accept, progress, pace } = job;
     let judged: Vec<String> = judging.tables.iter().map(|t| t.advisory.clone()).collect();
+    prober.limit_slots(max_connects, concurrency);
     let prober = Arc::new(prober);
     let pacer = pace.rate.map(|rate| Arc::new(Pacer::new(rate)));
-    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    // Hosts between their start and their end: connecting, waiting for a
+    // session slot, or in one. The prober bounds each kind.
+    let permits = Arc::new(Semaphore::new(concurrency.max(1) + max_connects.max(1)));
     let mut probes = Remembered::default();
     // Up to `window` rows are in progress or wait for their turn to be
     // written; only `concurrency` of them probe at once.
@@ -200,6 +206,7 @@ pub async fn run(judging: &Judging<'_>, job: Job, writer: &mut report::outputs::
     summary.gone = baseline.map(|b| b.gone()).unwrap_or_default();
     summary.acceptance_notes = accept.map(|a| a.notes()).unwrap_or_default();
     summary.elapsed = started.elapsed();
+    summary.reaching = Some(prober.reach().describe(max_connects, concurrency));
     summary.excluded = pace.excluded.load(std::sync::atomic::Ordering::Relaxed);
     Ok(summary)
 }

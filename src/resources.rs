@@ -17,6 +17,21 @@ pub fn fitting(soft: u64, wanted: usize) -> usize {
     (wanted as u64).min(room).max(1) as usize
 }
 
+/// The most TCP connects in flight by default.
+pub const MAX_CONNECTS: usize = 8192;
+
+/// The connects in flight that fit `soft` open files beside `concurrency`
+/// sessions (each may hold `PER_HOST` sockets): at most `MAX_CONNECTS`.
+pub fn connects_fitting(soft: u64, concurrency: usize) -> usize {
+    let room = soft.saturating_sub(RESERVED + PER_HOST * concurrency as u64);
+    room.min(MAX_CONNECTS as u64).max(1) as usize
+}
+
+/// `--max-connects` when not given: what the (raised) open-file limit holds.
+pub fn default_max_connects(concurrency: usize) -> usize {
+    connects_fitting(raise_open_files().unwrap_or(u64::MAX), concurrency)
+}
+
 /// How many hosts may be probed at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fitted {

@@ -24,6 +24,7 @@ fn prober(ca_pem: Option<&str>, legacy_tls: bool, timeout: Duration) -> Prober {
         require_valid_tls: false,
         proxy: None,
         legacy_tls,
+        adaptive_connect: true,
     };
     let tls = Tls::new(ca_pem.map(str::as_bytes), "the lab CA").unwrap();
     Prober::new(&settings, tls).unwrap()

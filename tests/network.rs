@@ -21,6 +21,7 @@ fn prober(ca_pem: &str, connect: Duration, request: Duration) -> Prober {
         require_valid_tls: false,
         proxy: None,
         legacy_tls: true,
+        adaptive_connect: true,
     };
     Prober::new(&settings, Tls::new(Some(ca_pem.as_bytes()), "the lab CA").unwrap()).unwrap()
 }
@@ -32,7 +33,7 @@ fn endpoint(addr: std::net::SocketAddr) -> Endpoint {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_host_costs_one_connect_timeout() {
     let hosts = [(SocketAddrV4::new(Ipv4Addr::new(127, 13, 0, 1), 0), 0)];
-    let conditions = Conditions { latency: Duration::ZERO, mix: Mix { silent: 100, legacy: Some(0) } };
+    let conditions = Conditions { latency: Duration::ZERO, mix: Mix { silent: 100, legacy: Some(0), drip: 0 } };
     let fleet = sim::start_hosts_in(&hosts, &conditions).await.unwrap();
     assert_eq!(fleet.hosts[0].personality.name, "silent");
     // A request timeout far above the connect timeout: were the silent host
@@ -58,7 +59,7 @@ async fn hosts_behind_latency_are_read_right_and_each_round_trip_is_held() {
     // TLS 1.3 handshake and three requests, four round trips.
     let hosts = [(SocketAddrV4::new(Ipv4Addr::new(127, 13, 0, 2), 0), 0)];
     let latency = Duration::from_millis(100);
-    let conditions = Conditions { latency, mix: Mix { silent: 0, legacy: Some(0) } };
+    let conditions = Conditions { latency, mix: Mix { silent: 0, legacy: Some(0), drip: 0 } };
     let fleet = sim::start_hosts_in(&hosts, &conditions).await.unwrap();
     assert_eq!(fleet.hosts[0].personality.name, "ex2016-cu19-unpatched");
     let prober = prober(&fleet.ca_pem, Duration::from_secs(5), Duration::from_secs(5));

@@ -78,6 +78,7 @@ pub fn demo(config: &Config, inventory_path: Option<&Path>, output_path: &Path) 
                 entries: Box::new(entries),
                 prober: prober(&probing)?,
                 concurrency: probing.concurrency,
+                max_connects: crate::resources::default_max_connects(probing.concurrency),
                 stop,
                 baseline: None,
                 accept: None,

@@ -136,6 +136,7 @@ fn prepare(
             "exchange-exposure: warning: the open-file limit ({soft}) holds {concurrency} hosts probed at once, not {wanted}: --concurrency lowered to {concurrency} (raise the limit, e.g. ulimit -n or LimitNOFILE=, to probe more at once)"
         );
     }
+    let max_connects = probing.max_connects.unwrap_or_else(|| crate::resources::default_max_connects(concurrency));
     // From here a signal stops the scan in order instead of ending the process.
     scanning();
     let output = report::outputs::open(&planned, &inputs)?;
@@ -146,6 +147,7 @@ fn prepare(
         entries,
         prober,
         concurrency,
+        max_connects,
         stop,
         baseline: baseline_report,
         accept: acceptances,

@@ -164,6 +164,8 @@ fn probe_args() -> ProbeArgs {
         require_valid_tls: false,
         proxy: None,
         no_legacy_tls: false,
+        max_connects: None,
+        fixed_connect_timeout: false,
     }
 }
 

@@ -2,27 +2,41 @@
 //! handshake (with the certificate's verdict recorded), then GETs on the same
 //! connection with capped headers and bodies. Failures are typed so the
 //! report can say which step failed.
-
+//!
+//! The HTTP layer is the probe's own, and deliberately small: it sends
+//! only `GET` requests without a body (no other method, no request body,
+//! no `Expect`, no upgrade, no compression asked), and reads responses
+//! framed by `Content-Length`, chunked transfer coding or the connection's
+//! close, with 1xx answers skipped. Heads are parsed strictly (`httparse`,
+//! as a conforming client would); what fails that goes to `raw`'s lenient
+//! second read. Requests may be written before earlier answers are read
+//! (pipelining over a keep-alive connection); answers are read in order.
+//! A response whose head arrived is returned even if its body then stalls,
+//! breaks off or passes the cap: `broken` says so, and the head is evidence.
 use super::dns::Resolver;
 use super::tls::Tls;
 use crate::evidence::{CertState, TlsState};
 use crate::target::Endpoint;
-use bytes::{Bytes, BytesMut};
-use http_body_util::{BodyExt, Empty};
-use hyper::client::conn::http1::SendRequest;
+use bytes::Bytes;
+use hyper::StatusCode;
 use hyper::header::{HeaderMap, HeaderValue};
-use hyper::{Request, StatusCode};
-use hyper_util::rt::TokioIo;
 use rustls::pki_types::{CertificateDer, ServerName};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
-use tokio::task::JoinHandle;
 use tokio::time::{Instant, timeout, timeout_at};
 
 /// The most of a body that is read; the rest is never fetched.
 pub const MAX_BODY: usize = 1024 * 1024;
+/// What every response may hold of its body whatever else is in flight:
+/// far more than a sign-in page or a manifest needs to show a build.
+pub const BODY_FLOOR: usize = 16 * 1024;
+/// Body bytes past each response's `BODY_FLOOR` that the whole scan holds
+/// at once while reading: slow-drip hosts (a tarpit sending a little every
+/// few hundred milliseconds) cannot make the scanner hold more than the
+/// floors plus this. A body cut by it says so; what came is kept.
+pub const BODY_BUDGET: usize = 16 * 1024 * 1024;
 /// The most header bytes accepted in one response.
 const MAX_HEADER_BYTES: usize = 64 * 1024;
 const MAX_HEADERS: usize = 200;
@@ -81,20 +95,22 @@ pub struct Response {
 pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
-/// One open connection; dropping it closes the socket.
+/// One open connection; dropping it closes the socket. Requests are written
+/// by `send` and their answers read in order by `read`, so a caller may
+/// send several before reading the first (pipelining).
 pub struct Connection {
-    sender: SendRequest<Empty<Bytes>>,
-    driver: JoinHandle<()>,
-    /// False once a body was left unread or the server closed.
+    io: Box<dyn Io>,
+    /// Bytes read and not yet consumed by a response.
+    buf: Vec<u8>,
+    /// False once a body was left unread, the server closed or asked to.
     reusable: bool,
+    /// Responses read whole over this connection.
+    served: usize,
+    /// The last read found the connection closed before any byte of its
+    /// answer: on a reused connection, the server closed it while idle.
+    closed_unanswered: bool,
     /// How the connection's transport fared.
     pub tls: TlsState,
-}
-
-impl Drop for Connection {
-    fn drop(&mut self) {
-        self.driver.abort();
-    }
 }
 
 /// Settings for one connection's requests.
@@ -115,6 +131,11 @@ pub struct Limits {
     /// Retry with the OpenSSL fallback when rustls shares nothing with the
     /// server (`super::legacy`); off with `--no-legacy-tls`.
     pub legacy_tls: bool,
+    /// This run's connect times and slots: the TCP connect's own timeout
+    /// adapts to them within `connect_timeout` (`super::reach`).
+    pub reach: std::sync::Arc<super::reach::Reach>,
+    /// Body bytes past their floor held by reads in progress (`BODY_BUDGET`).
+    pub held: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// The longest answer to CONNECT read from a proxy.
@@ -148,12 +169,22 @@ pub async fn resolve(ep: &Endpoint, resolver: &Resolver, limits: &Limits) -> Res
 /// connections go straight to it. Running out of local resources (open
 /// files, ports) is waited out and retried until the deadline, never blamed
 /// on the host.
-async fn tcp_connect(addrs: &mut [SocketAddr], deadline: Instant, limit: Duration) -> Result<TcpStream, HttpError> {
+async fn tcp_connect(
+    addrs: &mut [SocketAddr],
+    deadline: Instant,
+    reach: &super::reach::Reach,
+) -> Result<TcpStream, HttpError> {
+    let started = Instant::now();
+    let limit = reach.connect_timeout();
+    let deadline = deadline.min(started + limit);
+    let _connecting = reach.connects().enter();
     let mut last = HttpError::Connect("no address to connect to".into());
     let mut i = 0;
     while i < addrs.len() {
-        match timeout_at(deadline, TcpStream::connect(addrs[i])).await {
+        let attempt = Instant::now();
+        match connect_within(addrs[i], deadline, started, reach).await {
             Ok(Ok(tcp)) => {
+                reach.record(attempt.elapsed());
                 addrs.swap(0, i);
                 return Ok(tcp);
             }
@@ -166,11 +197,36 @@ async fn tcp_connect(addrs: &mut [SocketAddr], deadline: Instant, limit: Duratio
             }
             Ok(Err(e)) => last = HttpError::Connect(format!("{}: {e}", addrs[i])),
             // The deadline is shared: the addresses left get no time either.
-            Err(_) => return Err(timed_out("TCP connect", limit)),
+            Err(_) => return Err(timed_out("TCP connect", reach.connect_timeout().min(deadline - started))),
         }
         i += 1;
     }
     Err(last)
+}
+
+/// Connects by `deadline`; while the run has too few connects to adapt
+/// from, the deadline is looked at again every `RECHECK`, so connects begun
+/// at the start (a sweep's first thousands) get the adapted timeout too.
+async fn connect_within(
+    addr: SocketAddr,
+    deadline: Instant,
+    started: Instant,
+    reach: &super::reach::Reach,
+) -> Result<std::io::Result<TcpStream>, tokio::time::error::Elapsed> {
+    const RECHECK: Duration = Duration::from_millis(250);
+    if reach.settled() {
+        return timeout_at(deadline, TcpStream::connect(addr)).await;
+    }
+    let connect = TcpStream::connect(addr);
+    tokio::pin!(connect);
+    loop {
+        let now_deadline = deadline.min(started + reach.connect_timeout());
+        match timeout_at(now_deadline.min(Instant::now() + RECHECK), &mut connect).await {
+            Ok(result) => return Ok(result),
+            Err(elapsed) if Instant::now() >= now_deadline => return Err(elapsed),
+            Err(_) => {}
+        }
+    }
 }
 
 /// TCP to the endpoint (through the proxy's tunnel when there is one), by `deadline`.
@@ -181,7 +237,7 @@ async fn open_tcp(
     deadline: Instant,
 ) -> Result<TcpStream, HttpError> {
     let limit = limits.connect_timeout;
-    let mut tcp = tcp_connect(addrs, deadline, limit).await?;
+    let mut tcp = tcp_connect(addrs, deadline, &limits.reach).await?;
     let _ = tcp.set_nodelay(true);
     if limits.proxy.is_some() {
         timeout_at(deadline, tunnel(&mut tcp, ep, limits)).await.map_err(|_| timed_out("proxy CONNECT", limit))??;
@@ -189,18 +245,23 @@ async fn open_tcp(
     Ok(tcp)
 }
 
-/// A byte stream to the endpoint: TCP, then TLS if the endpoint wants it
-/// (rustls, and the legacy fallback over a fresh connection when rustls
-/// shares nothing with the server), all within one connect timeout.
+/// A byte stream to the endpoint: TCP (or `tcp`, when already connected),
+/// then TLS if the endpoint wants it (rustls, and the legacy fallback over a
+/// fresh connection when rustls shares nothing with the server), all within
+/// one connect timeout.
 pub async fn open_stream(
     ep: &Endpoint,
     addrs: &mut [SocketAddr],
     tls: &Tls,
     limits: &Limits,
+    tcp: Option<TcpStream>,
 ) -> Result<(Box<dyn Io>, TlsState), HttpError> {
     let limit = limits.connect_timeout;
     let deadline = Instant::now() + limit;
-    let tcp = open_tcp(ep, addrs, limits, deadline).await?;
+    let tcp = match tcp {
+        Some(tcp) => tcp,
+        None => open_tcp(ep, addrs, limits, deadline).await?,
+    };
     Ok(if ep.https {
         let name = server_name(&ep.host)?;
         let connector = tokio_rustls::TlsConnector::from(tls.config.clone());
@@ -258,18 +319,13 @@ pub async fn connect(
     addrs: &mut [SocketAddr],
     tls: &Tls,
     limits: &Limits,
+    opened: Option<(Box<dyn Io>, TlsState)>,
 ) -> Result<Connection, HttpError> {
-    let (io, state) = open_stream(ep, addrs, tls, limits).await?;
-    let (sender, conn) = hyper::client::conn::http1::Builder::new()
-        .max_buf_size(MAX_HEADER_BYTES.max(8192))
-        .max_headers(MAX_HEADERS)
-        .handshake(TokioIo::new(io))
-        .await
-        .map_err(|e| HttpError::Http(error_chain(&e)))?;
-    let driver = tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    Ok(Connection { sender, driver, reusable: true, tls: state })
+    let (io, state) = match opened {
+        Some(opened) => opened,
+        None => open_stream(ep, addrs, tls, limits, None).await?,
+    };
+    Ok(Connection::new(io, state))
 }
 
 /// Asks the proxy for a tunnel to the endpoint.
@@ -330,66 +386,419 @@ fn server_name(host: &str) -> Result<ServerName<'static>, HttpError> {
         .map_err(|_| HttpError::Tls(format!("{host:?} is not a valid TLS server name")))
 }
 
+/// The longest chunk-size line (with extensions) or trailer section read.
+const MAX_CHUNK_LINE: usize = 4096;
+/// How much the read buffer grows by at a time: most heads and small bodies
+/// fit in one read; a large body grows it only as its bytes arrive.
+const READ_CHUNK: usize = 4096;
+
+/// How a response's body is delimited.
+enum Framing {
+    /// No body (1xx, 204, 304).
+    Empty,
+    /// `Content-Length` bytes.
+    Length(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+    /// Until the server closes.
+    Close,
+}
+
+/// A parsed head: status, headers, how the body ends, whether the
+/// connection may carry another request, and its length in bytes.
+struct Head {
+    status: StatusCode,
+    headers: HeaderMap,
+    framing: Framing,
+    keep_alive: bool,
+    len: usize,
+}
+
+/// Why a body stopped before its end.
+enum Cut {
+    /// The request timeout ran out: the server stalled or dripped.
+    Stalled,
+    /// The stream failed or closed early, or the framing is broken.
+    Broken(String),
+    /// Bodies in flight filled the scan's budget.
+    Budget,
+}
+
 impl Connection {
+    fn new(io: Box<dyn Io>, tls: TlsState) -> Connection {
+        Connection { io, buf: Vec::new(), reusable: true, served: 0, closed_unanswered: false, tls }
+    }
+
     /// Whether another request can go over this connection.
     pub fn is_usable(&self) -> bool {
-        self.reusable && !self.sender.is_closed()
+        self.reusable
+    }
+
+    /// Whether a response came whole over it and the server keeps it open:
+    /// then requests may be sent before the answers to earlier ones.
+    pub fn keeps_alive(&self) -> bool {
+        self.reusable && self.served > 0
+    }
+
+    /// Whether the last read failed because the server had closed the
+    /// connection after answering an earlier request: asking again over a
+    /// fresh connection is not a second try of a failed request.
+    pub fn closed_while_idle(&self) -> bool {
+        self.closed_unanswered && self.served > 0
     }
 
     /// GET `path`, not following redirects; the body is read up to `MAX_BODY`.
     /// Header and body together must arrive within the request timeout.
     pub async fn get(&mut self, ep: &Endpoint, path: &str, limits: &Limits) -> Result<Response, HttpError> {
+        self.send(ep, path, limits).await?;
+        self.read(limits).await
+    }
+
+    /// Writes a GET for `path`; its answer is read by a later `read`, after
+    /// the answers of the requests sent before it.
+    pub async fn send(&mut self, ep: &Endpoint, path: &str, limits: &Limits) -> Result<(), HttpError> {
+        use tokio::io::AsyncWriteExt;
+        let request = request(ep, path, limits)?;
         let limit = limits.request_timeout;
-        let request = Request::get(path)
-            .header(hyper::header::HOST, ep.host_header())
-            .header(hyper::header::USER_AGENT, limits.user_agent.clone())
-            .header(hyper::header::ACCEPT, "*/*")
-            .body(Empty::<Bytes>::new())
-            .map_err(|e| HttpError::Http(e.to_string()))?;
-        let exchange = async {
-            self.sender.ready().await.map_err(|e| HttpError::Http(error_chain(&e)))?;
-            let response = self.sender.send_request(request).await.map_err(|e| head_error(&e))?;
-            let (parts, mut body) = response.into_parts();
-            let mut buf = BytesMut::new();
-            let mut broken = None;
-            while let Some(frame) = body.frame().await {
-                let frame = match frame {
-                    Ok(frame) => frame,
-                    Err(e) => {
-                        // The head arrived: keep it, and what came of the body.
-                        self.reusable = false;
-                        broken = Some(format!("the body broke off: {}", error_chain(&e)));
-                        break;
+        let written = async {
+            self.io.write_all(&request).await?;
+            self.io.flush().await
+        };
+        match timeout(limit, written).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => {
+                self.reusable = false;
+                self.closed_unanswered = true;
+                Err(HttpError::Http(format!("sending the request failed: {}", error_chain(&e))))
+            }
+            Err(_) => {
+                self.reusable = false;
+                Err(timed_out("HTTP request", limit))
+            }
+        }
+    }
+
+    /// Reads the next response, its head and then its body, within the
+    /// request timeout. What arrived before a stall, a reset or the body
+    /// cap is kept: once the head is whole the response is returned, with
+    /// `broken` saying why its body is short.
+    pub async fn read(&mut self, limits: &Limits) -> Result<Response, HttpError> {
+        let limit = limits.request_timeout;
+        let deadline = Instant::now() + limit;
+        self.closed_unanswered = false;
+        let head = match self.read_head(deadline, limit).await {
+            Ok(head) => head,
+            Err(err) => {
+                self.reusable = false;
+                return Err(err);
+            }
+        };
+        let mut body = Body { bytes: Vec::new(), held: &limits.held, charged: 0 };
+        let cut = match head.framing {
+            Framing::Empty => None,
+            Framing::Length(n) => self.body_length(n, &mut body, deadline).await.err(),
+            Framing::Chunked => self.body_chunked(&mut body, deadline).await.err(),
+            Framing::Close => {
+                self.reusable = false;
+                self.body_to_close(&mut body, deadline).await.err()
+            }
+        };
+        let mut body = body.finish();
+        if body.len() >= MAX_BODY {
+            // The rest stays unread: this connection cannot carry another request.
+            self.reusable = false;
+        }
+        let broken = cut.map(|cut| {
+            self.reusable = false;
+            match cut {
+                Cut::Stalled => format!(
+                    "the body stalled: {} bytes arrived within the request timeout of {}s",
+                    body.len(),
+                    limit.as_secs_f64()
+                ),
+                Cut::Broken(why) => format!("the body broke off: {why}"),
+                Cut::Budget => format!(
+                    "the body was cut at {} bytes: bodies being read passed the scan's budget of {} MiB",
+                    body.len(),
+                    BODY_BUDGET >> 20
+                ),
+            }
+        });
+        if broken.is_none() && body.len() < MAX_BODY {
+            self.served += 1;
+        }
+        self.reusable &= head.keep_alive;
+        if self.buf.is_empty() && self.buf.capacity() > 4 * READ_CHUNK {
+            self.buf = Vec::new();
+        }
+        body.shrink_to_fit();
+        Ok(Response { status: head.status, headers: head.headers, body: Bytes::from(body), broken })
+    }
+
+    /// Reads more bytes into the buffer by `deadline`: how many (0: closed).
+    async fn fill(&mut self, deadline: Instant) -> Result<usize, Cut> {
+        use tokio::io::AsyncReadExt;
+        if self.buf.capacity() - self.buf.len() < READ_CHUNK / 4 {
+            self.buf.reserve(READ_CHUNK);
+        }
+        match timeout_at(deadline, self.io.read_buf(&mut self.buf)).await {
+            Err(_) => Err(Cut::Stalled),
+            Ok(Err(e)) => Err(Cut::Broken(error_chain(&e))),
+            Ok(Ok(n)) => Ok(n),
+        }
+    }
+
+    async fn read_head(&mut self, deadline: Instant, limit: Duration) -> Result<Head, HttpError> {
+        loop {
+            if let Some(head) = parse_head(&self.buf)? {
+                self.buf.drain(..head.len);
+                // Informational answers (100 Continue, 103) precede the real one.
+                if head.status.is_informational() && head.status != StatusCode::SWITCHING_PROTOCOLS {
+                    continue;
+                }
+                return Ok(head);
+            }
+            if self.buf.len() >= MAX_HEADER_BYTES {
+                return Err(HttpError::Malformed(format!(
+                    "the response head is larger than {} KiB",
+                    MAX_HEADER_BYTES / 1024
+                )));
+            }
+            match self.fill(deadline).await {
+                Ok(0) if self.buf.is_empty() => {
+                    self.closed_unanswered = true;
+                    return Err(HttpError::Http("the server closed the connection without an answer".into()));
+                }
+                Ok(0) => {
+                    return Err(HttpError::Http("the connection closed before the response head was complete".into()));
+                }
+                Ok(_) => {}
+                Err(Cut::Stalled) => return Err(timed_out("HTTP request", limit)),
+                Err(Cut::Budget) => unreachable!("reading a head charges no budget"),
+                Err(Cut::Broken(why)) => {
+                    self.closed_unanswered = self.buf.is_empty();
+                    return Err(HttpError::Http(why));
+                }
+            }
+        }
+    }
+
+    /// Moves up to `n` buffered bytes into `body`, within the body cap and
+    /// the scan's budget.
+    fn take(&mut self, n: usize, body: &mut Body) -> Result<usize, Cut> {
+        let n = n.min(self.buf.len());
+        let room = MAX_BODY.saturating_sub(body.len());
+        let kept = n.min(room);
+        let allowed = body.grow(kept);
+        body.bytes.extend_from_slice(&self.buf[..allowed]);
+        if allowed < kept {
+            self.buf.drain(..allowed);
+            return Err(Cut::Budget);
+        }
+        self.buf.drain(..n);
+        Ok(n)
+    }
+
+    async fn body_length(&mut self, length: u64, body: &mut Body<'_>, deadline: Instant) -> Result<(), Cut> {
+        let mut left = length;
+        loop {
+            left -= self.take(usize::try_from(left).unwrap_or(usize::MAX), body)? as u64;
+            if left == 0 || body.len() >= MAX_BODY {
+                return Ok(());
+            }
+            if self.fill(deadline).await? == 0 {
+                return Err(Cut::Broken(format!("the connection closed after {} of {length} bytes", length - left)));
+            }
+        }
+    }
+
+    async fn body_to_close(&mut self, body: &mut Body<'_>, deadline: Instant) -> Result<(), Cut> {
+        loop {
+            self.take(usize::MAX, body)?;
+            if body.len() >= MAX_BODY || self.fill(deadline).await? == 0 {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The buffer up to and without the next CRLF (consumed), read as needed.
+    async fn line(&mut self, deadline: Instant) -> Result<Vec<u8>, Cut> {
+        loop {
+            if let Some(end) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                let line = self.buf[..end].to_vec();
+                self.buf.drain(..end + 2);
+                return Ok(line);
+            }
+            if self.buf.len() > MAX_CHUNK_LINE {
+                return Err(Cut::Broken(format!("a chunk line longer than {MAX_CHUNK_LINE} bytes")));
+            }
+            if self.fill(deadline).await? == 0 {
+                return Err(Cut::Broken("the connection closed inside a chunked body".into()));
+            }
+        }
+    }
+
+    async fn body_chunked(&mut self, body: &mut Body<'_>, deadline: Instant) -> Result<(), Cut> {
+        loop {
+            let line = self.line(deadline).await?;
+            let size = line.split(|&b| b == b';').next().unwrap_or_default().trim_ascii();
+            let size = std::str::from_utf8(size)
+                .ok()
+                .and_then(|s| u64::from_str_radix(s, 16).ok())
+                .ok_or_else(|| Cut::Broken("invalid chunk size line".into()))?;
+            if size == 0 {
+                // Trailers, up to the blank line.
+                let mut trailers = 0;
+                loop {
+                    let line = self.line(deadline).await?;
+                    trailers += line.len() + 2;
+                    if line.is_empty() {
+                        return Ok(());
                     }
-                };
-                if let Some(data) = frame.data_ref() {
-                    let room = MAX_BODY - buf.len();
-                    buf.extend_from_slice(&data[..data.len().min(room)]);
-                    if buf.len() >= MAX_BODY {
-                        // The rest stays unread: this connection cannot carry another request.
-                        self.reusable = false;
-                        break;
+                    if trailers > MAX_CHUNK_LINE {
+                        return Err(Cut::Broken("trailers too long".into()));
                     }
                 }
             }
-            Ok(Response { status: parts.status, headers: parts.headers, body: buf.freeze(), broken })
-        };
-        let result = timeout(limit, exchange).await.map_err(|_| timed_out("HTTP request", limit)).and_then(|r| r);
-        if result.is_err() {
-            self.reusable = false;
+            self.body_length(size, body, deadline).await?;
+            if body.len() >= MAX_BODY {
+                return Ok(());
+            }
+            if !self.line(deadline).await?.is_empty() {
+                return Err(Cut::Broken("a chunk is longer than its size".into()));
+            }
         }
-        result
     }
 }
 
-/// Why no response head came: the server sent something that is not HTTP
-/// (it answered: `Malformed`), or nothing usable at all.
-fn head_error(err: &hyper::Error) -> HttpError {
-    if err.is_parse() || err.is_parse_status() {
-        HttpError::Malformed(error_chain(err))
-    } else {
-        HttpError::Http(error_chain(err))
+/// A body being read: its bytes, and what of them is charged to the scan's
+/// budget (given back when reading ends).
+struct Body<'a> {
+    bytes: Vec<u8>,
+    held: &'a std::sync::atomic::AtomicUsize,
+    charged: usize,
+}
+
+impl Body<'_> {
+    fn len(&self) -> usize {
+        self.bytes.len()
     }
+
+    /// Room for `n` more bytes: all of them within the floor or the budget,
+    /// else as many as fit. Grows by a quarter at a time, not double, so a
+    /// slowly growing body does not hold twice its size.
+    fn grow(&mut self, n: usize) -> usize {
+        use std::sync::atomic::Ordering;
+        let free = BODY_FLOOR.saturating_sub(self.bytes.len()).min(n);
+        let mut allowed = free;
+        let over = n - free;
+        if over > 0 {
+            let before = self.held.fetch_add(over, Ordering::Relaxed);
+            let fits = BODY_BUDGET.saturating_sub(before).min(over);
+            self.held.fetch_sub(over - fits, Ordering::Relaxed);
+            self.charged += fits;
+            allowed += fits;
+        }
+        if self.bytes.capacity() - self.bytes.len() < allowed {
+            self.bytes.reserve_exact(allowed.max(self.bytes.len() / 4).max(READ_CHUNK));
+        }
+        allowed
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        std::mem::take(&mut self.bytes)
+    }
+}
+
+impl Drop for Body<'_> {
+    fn drop(&mut self) {
+        self.held.fetch_sub(self.charged, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// The bytes of a GET for `path`. The path must be one an HTTP request
+/// line can carry (a redirect's `Location` may not be).
+fn request(ep: &Endpoint, path: &str, limits: &Limits) -> Result<Vec<u8>, HttpError> {
+    let visible = !path.is_empty() && path.bytes().all(|b| b.is_ascii_graphic());
+    if !visible || !path.starts_with('/') || path.parse::<hyper::Uri>().is_err() {
+        return Err(HttpError::Http(format!("invalid request path {:?}", crate::sanitize::clean(path))));
+    }
+    let host = ep.host_header();
+    let ua = limits.user_agent.as_bytes();
+    let mut out = Vec::with_capacity(64 + path.len() + host.len() + ua.len());
+    out.extend_from_slice(b"GET ");
+    out.extend_from_slice(path.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\nHost: ");
+    out.extend_from_slice(host.as_bytes());
+    out.extend_from_slice(b"\r\nUser-Agent: ");
+    out.extend_from_slice(ua);
+    out.extend_from_slice(b"\r\nAccept: */*\r\n\r\n");
+    Ok(out)
+}
+
+/// A response head, parsed as strictly as an HTTP/1.1 client should (the
+/// lenient reading is `raw`'s): `None` while incomplete.
+fn parse_head(buf: &[u8]) -> Result<Option<Head>, HttpError> {
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut parsed = httparse::Response::new(&mut slots);
+    let len = match parsed.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(e) => return Err(HttpError::Malformed(format!("invalid response head: {e}"))),
+    };
+    if len > MAX_HEADER_BYTES {
+        return Err(HttpError::Malformed(format!("the response head is larger than {} KiB", MAX_HEADER_BYTES / 1024)));
+    }
+    let malformed = |why: &str| HttpError::Malformed(why.to_string());
+    let status = parsed.code.and_then(|c| StatusCode::from_u16(c).ok()).ok_or_else(|| malformed("invalid status"))?;
+    let mut headers = HeaderMap::with_capacity(parsed.headers.len());
+    for h in parsed.headers.iter() {
+        let name =
+            hyper::header::HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| malformed("invalid header name"))?;
+        let value = HeaderValue::from_bytes(h.value).map_err(|_| malformed("invalid header value"))?;
+        headers.append(name, value);
+    }
+    let tokens = |name| {
+        headers
+            .get_all(name)
+            .iter()
+            .flat_map(|v| v.to_str().unwrap_or_default().split(','))
+            .map(|t| t.trim().to_ascii_lowercase())
+            .collect::<Vec<String>>()
+    };
+    let connection = tokens(hyper::header::CONNECTION);
+    let keep_alive = if parsed.version == Some(1) {
+        !connection.iter().any(|t| t == "close")
+    } else {
+        connection.iter().any(|t| t == "keep-alive")
+    };
+    let codings = tokens(hyper::header::TRANSFER_ENCODING);
+    let framing = if status.is_informational() || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED
+    {
+        Framing::Empty
+    } else if !codings.is_empty() {
+        if codings.last().is_some_and(|c| c == "chunked") { Framing::Chunked } else { Framing::Close }
+    } else {
+        let mut lengths = headers.get_all(hyper::header::CONTENT_LENGTH).iter().map(|v| {
+            v.to_str()
+                .ok()
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .ok_or_else(|| malformed("invalid content-length"))
+        });
+        match lengths.next() {
+            None => Framing::Close,
+            Some(first) => {
+                let first = first?;
+                for other in lengths {
+                    if other? != first {
+                        return Err(malformed("conflicting content-length values"));
+                    }
+                }
+                Framing::Length(first)
+            }
+        }
+    };
+    Ok(Some(Head { status, headers, framing, keep_alive, len }))
 }
 
 /// An error and its causes, joined: hyper's and rustls' top-level messages

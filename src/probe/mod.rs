@@ -9,6 +9,7 @@ pub mod http;
 pub mod legacy;
 pub mod markers;
 pub mod raw;
+pub mod reach;
 pub mod tls;
 
 use crate::evidence::TlsState;
@@ -17,6 +18,7 @@ use crate::sanitize::clean;
 use crate::target::Endpoint;
 use http::{Connection, HttpError, Limits, Response};
 use hyper::header::HeaderValue;
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -83,6 +85,9 @@ pub struct Settings {
     pub proxy: Option<Endpoint>,
     /// Try the OpenSSL fallback for servers that speak only obsolete TLS.
     pub legacy_tls: bool,
+    /// Adapt the TCP connect timeout to this run's connects (`reach`),
+    /// `connect_timeout` its ceiling; false keeps it fixed.
+    pub adaptive_connect: bool,
 }
 
 /// Probes hosts; one per scan, shared by every task.
@@ -92,6 +97,8 @@ pub struct Prober {
     resolver: dns::Resolver,
     limits: Limits,
     host_timeout: Duration,
+    /// Connects in flight and sessions at once, when bounded (`limit_slots`).
+    slots: Option<std::sync::Arc<(tokio::sync::Semaphore, tokio::sync::Semaphore)>>,
 }
 
 impl Prober {
@@ -107,17 +114,68 @@ impl Prober {
             require_valid_tls: settings.require_valid_tls,
             proxy: settings.proxy.clone(),
             legacy_tls: settings.legacy_tls,
+            reach: std::sync::Arc::new(reach::Reach::new(settings.connect_timeout, settings.adaptive_connect)),
+            held: Default::default(),
         };
-        Ok(Prober { tls, resolver: dns::Resolver::from_system(), limits, host_timeout: settings.host_timeout })
+        Ok(Prober {
+            tls,
+            resolver: dns::Resolver::from_system(),
+            limits,
+            host_timeout: settings.host_timeout,
+            slots: None,
+        })
     }
 
-    /// Probes one host within the host deadline; what was seen before the
-    /// deadline is kept.
+    /// At most `connects` connects (TCP and the TLS handshake) in flight and
+    /// `sessions` hosts in a session (HTTP) at once; a host takes a session
+    /// slot only once its connection is up.
+    pub fn limit_slots(&mut self, connects: usize, sessions: usize) {
+        use tokio::sync::Semaphore;
+        self.slots = Some(std::sync::Arc::new((Semaphore::new(connects.max(1)), Semaphore::new(sessions.max(1)))));
+    }
+
+    /// This run's connect times and slot peaks.
+    pub fn reach(&self) -> &reach::Reach {
+        &self.limits.reach
+    }
+
+    /// Probes one host: DNS and the TCP connect first (bounded by their
+    /// own timeouts, holding no session slot), then the session within the
+    /// host deadline; what was seen before the deadline is kept. The time
+    /// spent waiting for a session slot is not the host's.
     pub async fn probe(&self, ep: &Endpoint) -> Observation {
         let started = std::time::Instant::now();
         let mut obs = Observation::default();
+        let mut addrs = match http::resolve(ep, &self.resolver, &self.limits).await {
+            Ok(addrs) => addrs,
+            Err(err) => return self.ended(obs, err, started),
+        };
+        let connect_slot = match &self.slots {
+            Some(slots) => slots.0.acquire().await.ok(),
+            None => None,
+        };
+        // The connect slot covers the TLS handshake too: a host that accepts
+        // TCP and never answers it costs a socket and a timer, never a session.
+        let opened = match http::open_stream(ep, &mut addrs, &self.tls, &self.limits, None).await {
+            Ok(opened) => opened,
+            Err(err) => {
+                // What the handshake showed stays in the report, as before.
+                return self.ended(obs, err, started);
+            }
+        };
+        drop(connect_slot);
+        let waited = std::time::Instant::now();
+        let _slot = match &self.slots {
+            Some(slots) => slots.1.acquire().await.ok(),
+            None => None,
+        };
+        let waited = waited.elapsed();
+        let _session = self.limits.reach.sessions().enter();
         let deadline = self.host_timeout;
-        if tokio::time::timeout(deadline, self.run(ep, &mut obs)).await.is_err() {
+        // Boxed once the session slot is held: hosts waiting for one keep
+        // only this function's small state.
+        let session = Box::pin(self.run(ep, addrs, opened, &mut obs));
+        if tokio::time::timeout(deadline, session).await.is_err() {
             if obs.answered {
                 obs.notes
                     .push(format!("host deadline of {}s reached before every request was made", deadline.as_secs()));
@@ -125,17 +183,46 @@ impl Prober {
                 obs.failure = Some(HttpError::Timeout { stage: "the host's probe", secs: deadline.as_secs_f64() });
             }
         }
+        obs.elapsed = started.elapsed().saturating_sub(waited);
+        obs
+    }
+
+    fn ended(&self, mut obs: Observation, err: HttpError, started: std::time::Instant) -> Observation {
+        obs.failure = Some(err);
         obs.elapsed = started.elapsed();
         obs
     }
 
-    async fn run(&self, ep: &Endpoint, obs: &mut Observation) {
-        let addrs = match http::resolve(ep, &self.resolver, &self.limits).await {
-            Ok(addrs) => addrs,
-            Err(err) => return obs.failure = Some(err),
+    async fn run(
+        &self,
+        ep: &Endpoint,
+        addrs: Vec<SocketAddr>,
+        opened: (Box<dyn http::Io>, TlsState),
+        obs: &mut Observation,
+    ) {
+        let mut session = Session {
+            prober: self,
+            ep: ep.clone(),
+            addrs,
+            conn: None,
+            first: Some(opened),
+            opened: 0,
+            ahead: VecDeque::new(),
+            early: Vec::new(),
+            pipelining: true,
         };
-        let mut session = Session { prober: self, ep: ep.clone(), addrs, conn: None, opened: 0 };
-        for path in [OWA, LOGON, EXPORT_TOOL] {
+        if !session.fetch(OWA, obs).await {
+            return;
+        }
+        // Asked only while the evidence still needs them: the manifest
+        // gives a full build, so none is fetched once a header gave one.
+        let full_build = obs
+            .evidence
+            .iter()
+            .any(|e| e.source == Source::Header && e.build.precision() == crate::build::Precision::Full);
+        let plan: &[&str] = if full_build { &[LOGON] } else { &[LOGON, EXPORT_TOOL] };
+        session.send_ahead(plan).await;
+        for path in plan {
             if !session.fetch(path, obs).await {
                 return;
             }
@@ -143,6 +230,7 @@ impl Prober {
         // EWS and Autodiscover answer 401 with the header where OWA and ECP
         // are closed, redirected to AD FS or stripped: asked whenever no
         // header came yet, even when nothing so far looked like Exchange.
+        // Each is asked only if the one before gave no header: never sent ahead.
         for path in FALLBACKS {
             if obs.evidence.iter().any(|e| e.source == Source::Header) {
                 break;
@@ -164,7 +252,17 @@ struct Session<'a> {
     ep: Endpoint,
     addrs: Vec<SocketAddr>,
     conn: Option<Connection>,
+    /// The first connection's stream, opened before the session began.
+    first: Option<(Box<dyn http::Io>, TlsState)>,
     opened: usize,
+    /// Paths requested over `conn` whose answers are not read yet, in order.
+    ahead: VecDeque<String>,
+    /// Answers read before their turn (a redirect asked for another path
+    /// first), by path.
+    early: Vec<(String, Result<Response, HttpError>)>,
+    /// False once the server left a pipelined request unanswered: from then
+    /// on each request waits for the answer before it.
+    pipelining: bool,
 }
 
 impl Session<'_> {
@@ -250,6 +348,9 @@ impl Session<'_> {
             self.addrs.iter_mut().for_each(|a| a.set_port(port));
         }
         self.conn = None;
+        self.first = None;
+        self.ahead.clear();
+        self.early.clear();
         obs.tls = None;
     }
 
@@ -267,23 +368,95 @@ impl Session<'_> {
         }
     }
 
-    async fn get(&mut self, path: &str) -> Result<Response, HttpError> {
+    /// Sends the requests for `paths` now, before reading any answer, when
+    /// the connection has shown it stays open (HTTP/1.1 keep-alive).
+    async fn send_ahead(&mut self, paths: &[&str]) {
         let limits = &self.prober.limits;
-        let usable = self.conn.as_ref().is_some_and(Connection::is_usable);
-        if !usable {
-            self.count_connection()?;
-            self.conn = None;
-            self.conn = Some(http::connect(&self.ep, &mut self.addrs, &self.prober.tls, limits).await?);
+        let Some(conn) = self.conn.as_mut().filter(|c| self.pipelining && c.keeps_alive()) else { return };
+        for path in paths {
+            if conn.send(&self.ep, path, limits).await.is_err() {
+                return;
+            }
+            self.ahead.push_back(path.to_string());
         }
-        let conn = self.conn.as_mut().expect("connected above");
-        conn.get(&self.ep, path, limits).await
+    }
+
+    async fn get(&mut self, path: &str) -> Result<Response, HttpError> {
+        if let Some(at) = self.early.iter().position(|(p, _)| p == path) {
+            return self.early.swap_remove(at).1;
+        }
+        if self.ahead.contains(&path.to_string()) {
+            // Answers come in order: those before this one are kept for their turn.
+            while let Some(sent) = self.ahead.pop_front() {
+                let result = self.read_ahead().await;
+                if sent == path {
+                    return match result {
+                        Ok(response) => Ok(response),
+                        Err(HttpError::Malformed(why)) => Err(HttpError::Malformed(why)),
+                        // Sent ahead and lost (the server closed, or ignored the
+                        // pipelined request): asked again, alone.
+                        Err(_) => self.ask(path).await,
+                    };
+                }
+                if let Ok(response) = result {
+                    self.early.push((sent, Ok(response)));
+                }
+            }
+        }
+        // Answers still owed for other paths are read first, or the
+        // connection is out of step.
+        while let Some(sent) = self.ahead.pop_front() {
+            if let Ok(response) = self.read_ahead().await {
+                self.early.push((sent, Ok(response)));
+            }
+        }
+        self.ask(path).await
+    }
+
+    /// The next pipelined answer; a failure ends pipelining on this host.
+    async fn read_ahead(&mut self) -> Result<Response, HttpError> {
+        let limits = &self.prober.limits;
+        let Some(conn) = self.conn.as_mut().filter(|c| c.is_usable()) else {
+            self.ahead.clear();
+            return Err(HttpError::Http("the connection closed".into()));
+        };
+        let result = conn.read(limits).await;
+        if result.is_err() {
+            self.ahead.clear();
+            self.conn = None;
+            self.pipelining = false;
+        }
+        result
+    }
+
+    /// Sends one request and reads its answer, over the open connection or
+    /// a new one; a server that closed the connection while it was idle
+    /// is asked again over a new one.
+    async fn ask(&mut self, path: &str) -> Result<Response, HttpError> {
+        let limits = &self.prober.limits;
+        for _ in 0..2 {
+            let usable = self.conn.as_ref().is_some_and(Connection::is_usable);
+            if !usable {
+                self.count_connection()?;
+                self.conn = None;
+                self.conn =
+                    Some(http::connect(&self.ep, &mut self.addrs, &self.prober.tls, limits, self.first.take()).await?);
+            }
+            let conn = self.conn.as_mut().expect("connected above");
+            let result = conn.get(&self.ep, path, limits).await;
+            if result.is_err() && conn.closed_while_idle() {
+                continue;
+            }
+            return result;
+        }
+        Err(HttpError::Http("the server closed the connection without an answer, twice".into()))
     }
 
     /// GET `path` over a fresh stream, read leniently (`raw`).
     async fn get_lenient(&mut self, path: &str) -> Result<Response, HttpError> {
         self.count_connection()?;
         let limits = &self.prober.limits;
-        let (stream, _) = http::open_stream(&self.ep, &mut self.addrs, &self.prober.tls, limits).await?;
+        let (stream, _) = http::open_stream(&self.ep, &mut self.addrs, &self.prober.tls, limits, None).await?;
         raw::get(stream, &self.ep, path, limits).await
     }
 

@@ -65,6 +65,8 @@ pub struct Summary {
     pub legacy_tls: usize,
     /// `--rate`, when given.
     pub rate_limit: Option<f64>,
+    /// How hosts were reached: the connect timeout used, the slots' peaks.
+    pub reaching: Option<String>,
 }
 
 /// The most hosts the summary names per status; the report has them all.
@@ -189,8 +191,9 @@ impl Summary {
         let limit = self.rate_limit.map(|r| format!(", --rate {r}")).unwrap_or_default();
         // Whole hosts a second, unless slow enough (--rate) for a tenth to matter.
         let rate = if rate >= 10.0 { format!("{rate:.0}") } else { format!("{rate:.1}") };
+        let reaching = self.reaching.as_ref().map(|r| format!("; {r}")).unwrap_or_default();
         format!(
-            "timing: {} probes in {secs:.2} s ({rate} hosts/s{limit}); per host p50 {:.1} ms, p99 {:.1} ms{memory}",
+            "timing: {} probes in {secs:.2} s ({rate} hosts/s{limit}); per host p50 {:.1} ms, p99 {:.1} ms{memory}{reaching}",
             times.count(),
             pct(50) as f64 / 1000.0,
             pct(99) as f64 / 1000.0

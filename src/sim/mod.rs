@@ -197,6 +197,9 @@ async fn serve(listener: TcpListener, acceptor: Acceptor, state: Arc<HostState>)
             let stream: Box<dyn Io> =
                 if state.latency.is_zero() { Box::new(tcp) } else { Box::new(network::delayed(tcp, state.latency)) };
             let Some(tls) = acceptor.accept(stream).await else { return };
+            if matches!(state.personality.behaviour, Behaviour::Drip) {
+                return drip(tls).await;
+            }
             // Front ends take requests in turn, counted per connection, like a
             // balancer that spreads requests; per connection, so runs repeat.
             let turn = Arc::new(AtomicUsize::new(0));
@@ -206,6 +209,46 @@ async fn serve(listener: TcpListener, acceptor: Acceptor, state: Arc<HostState>)
             });
             let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tls), service).await;
         });
+    }
+}
+
+/// The slow-drip host: every request but the canary gets a version
+/// header, 60 KB of a 10 MB body, then 900 bytes every 0.2 s until the
+/// client goes (or a minute passes); the canary gets a 404.
+async fn drip(mut tls: Box<dyn Io>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut head = Vec::new();
+    let mut chunk = [0u8; 2048];
+    loop {
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match tls.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) if head.len() + n <= 64 * 1024 => head.extend_from_slice(&chunk[..n]),
+                Ok(_) => return,
+            }
+        }
+        let end = head.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(0) + 4;
+        let path = String::from_utf8_lossy(&head[..end]).split_whitespace().nth(1).unwrap_or("/").to_string();
+        head.drain(..end);
+        if path.starts_with("/exchange-exposure-") {
+            let answer = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nX-FEServer: EXDRIP\r\n\r\n";
+            if tls.write_all(answer).await.is_err() {
+                return;
+            }
+            continue;
+        }
+        let answer =
+            b"HTTP/1.1 200 OK\r\nContent-Length: 10000000\r\nX-OWA-Version: 15.1.2176.2\r\nX-FEServer: EXDRIP\r\n\r\n";
+        if tls.write_all(answer).await.is_err() || tls.write_all(&[b'x'; 60 * 1024]).await.is_err() {
+            return;
+        }
+        for _ in 0..300 {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            if tls.write_all(&[b'y'; 900]).await.is_err() || tls.flush().await.is_err() {
+                return;
+            }
+        }
+        return;
     }
 }
 

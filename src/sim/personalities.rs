@@ -32,6 +32,9 @@ pub enum Behaviour {
     /// Accepts TCP, then never sends a byte (a firewall that black-holes
     /// after the handshake, a hung server).
     Silent,
+    /// Completes TLS, answers with a version header, 60 KB of a body, then
+    /// 900 bytes every 0.2 s (a tarpit, a throttled link).
+    Drip,
 }
 
 /// One Exchange front end.
@@ -156,6 +159,11 @@ pub const FLEET: &[Personality] = &[
 pub const SILENT: Personality =
     Personality { name: "silent", expected: Unreachable, behaviour: Behaviour::Silent, legacy_tls: None };
 
+/// The slow-drip host (`simulate --drip`): its head names a vulnerable
+/// build, and that is evidence however slowly the body comes.
+pub const SLOW_DRIP: Personality =
+    Personality { name: "slow-drip", expected: Vulnerable, behaviour: Behaviour::Drip, legacy_tls: None };
+
 /// The personality of host `index` of a fleet.
 pub fn of_host(index: usize) -> &'static Personality {
     &FLEET[index % FLEET.len()]
@@ -168,6 +176,8 @@ pub struct Mix {
     pub silent: u8,
     /// Hosts that speak only legacy TLS; `None`: whatever `FLEET`'s cycle gives.
     pub legacy: Option<u8>,
+    /// Slow-drip hosts (`SLOW_DRIP`), taken from the last buckets.
+    pub drip: u8,
 }
 
 /// Which hundredth of the fleet host `index` falls in: 37 is coprime with
@@ -186,6 +196,9 @@ pub fn assign(index: usize, mix: &Mix) -> &'static Personality {
     let b = bucket(index);
     if b < mix.silent {
         return &SILENT;
+    }
+    if b >= 100u8.saturating_sub(mix.drip) {
+        return &SLOW_DRIP;
     }
     let Some(legacy) = mix.legacy else { return of_host(index) };
     let (old, modern): (Vec<_>, Vec<_>) = FLEET.iter().partition(|p| p.legacy_tls.is_some());
@@ -216,7 +229,7 @@ mod tests {
             (0, 100, 0, Some(0), 0, 0),
         ];
         for (start, n, silent, legacy, want_silent, want_legacy) in cases {
-            let mix = Mix { silent, legacy };
+            let mix = Mix { silent, legacy, drip: 0 };
             assert_eq!(shares(start, n, &mix), (want_silent, want_legacy), "{start} {n} {mix:?}");
         }
     }
@@ -227,7 +240,7 @@ mod tests {
             assert!(std::ptr::eq(assign(i, &Mix::default()), of_host(i)), "host {i}");
         }
         // A silent share replaces some hosts; the others keep their place in the cycle.
-        let mix = Mix { silent: 10, legacy: None };
+        let mix = Mix { silent: 10, legacy: None, drip: 0 };
         for i in 0..1000 {
             let p = assign(i, &mix);
             assert!(matches!(p.behaviour, Behaviour::Silent) || std::ptr::eq(p, of_host(i)), "host {i}");
@@ -236,7 +249,7 @@ mod tests {
 
     #[test]
     fn silent_hosts_are_spread_not_bunched() {
-        let mix = Mix { silent: 10, legacy: Some(0) };
+        let mix = Mix { silent: 10, legacy: Some(0), drip: 0 };
         let silent: Vec<usize> = (0..100).filter(|&i| matches!(assign(i, &mix).behaviour, Behaviour::Silent)).collect();
         let gaps: Vec<usize> = silent.windows(2).map(|w| w[1] - w[0]).collect();
         assert!(gaps.iter().all(|&g| g > 1), "no two silent hosts side by side: {silent:?}");
