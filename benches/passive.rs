@@ -1,0 +1,3 @@
+//! The passive readers' benchmark (hunt and import throughput); its
+//! measurements come in the next commit.
+fn main() {}
