@@ -341,7 +341,9 @@ fn import_and_hunt_read_files_only() {
                 let rest = &code[at + "crate::probe".len()..];
                 assert!(rest.starts_with("::markers"), "{file} reaches into the prober beyond its markers");
             }
-            for network in ["tokio", "TcpStream", "UdpSocket", "std::net", "hyper::client", "hickory", "rustls", "openssl"] {
+            for network in
+                ["tokio", "TcpStream", "UdpSocket", "std::net", "hyper::client", "hickory", "rustls", "openssl"]
+            {
                 assert!(!code.contains(network), "{file} uses {network}");
             }
         }
@@ -349,7 +351,10 @@ fn import_and_hunt_read_files_only() {
     let hunt = module_code("hunt");
     for (file, code) in &hunt {
         for (at, _) in code.match_indices("crate::import") {
-            assert!(code[at + "crate::import".len()..].starts_with("::lines"), "{file} uses import beyond its line reader");
+            assert!(
+                code[at + "crate::import".len()..].starts_with("::lines"),
+                "{file} uses import beyond its line reader"
+            );
         }
     }
 }
