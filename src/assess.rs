@@ -11,7 +11,9 @@ use crate::table::{CuFix, Fix, Table};
 use std::fmt;
 
 mod host;
+mod recorded;
 pub use host::{host, input_build, input_error, mail_hop, not_scanned, probe_crashed};
+pub use recorded::{healthchecker, recorded, unseen};
 
 /// Every status a report row can have (README, "Statuses").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]

@@ -172,6 +172,10 @@ pub enum Command {
         #[arg(short, long)]
         output: Vec<String>,
     },
+    /// Judge the servers in Shodan or Censys exports (NDJSON, gzip accepted) or HealthChecker XML exports, scanning nothing
+    Import(ImportArgs),
+    /// Look for signs of ProxyLogon compromise in collected Exchange logs (a folder or ZIP per server), contacting nothing
+    Hunt(HuntArgs),
     /// Join shard reports (from `scan --shard`) into one report in inventory order
     Merge {
         /// The inventory the shards were cut from
@@ -334,4 +338,58 @@ fn advisory_help() -> String {
         .map(|(i, (id, _))| if i == 0 { format!("{id} (default)") } else { id.to_string() })
         .collect();
     format!("Advisories to judge against, comma-separated, or `all`: {}", ids.join(", "))
+}
+
+/// Which export `import` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportSource {
+    /// Shodan banners, one JSON object a line (`shodan download`)
+    Shodan,
+    /// Censys host records, one JSON object a line
+    Censys,
+    /// HealthChecker's XML export (HealthChecker-SERVER-DATE.xml), one per server
+    Healthchecker,
+}
+
+/// `import`'s own options.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The export's kind
+    #[arg(value_enum)]
+    pub source: ImportSource,
+    /// Files to read (`-` for stdin; gzip accepted for NDJSON)
+    #[arg(required = true)]
+    pub files: Vec<String>,
+    /// Report file (`-` or absent: stdout), written atomically; repeatable, each file's format from its extension
+    #[arg(short, long)]
+    pub output: Vec<String>,
+    /// Mark records older than DAYS as stale (a `stale` column, and a clause in detail)
+    #[arg(long, value_name = "DAYS")]
+    pub stale_after: Option<u64>,
+    /// Write the rows still needing proof (su-unknown, undetermined, ambiguous) here as an inventory for a follow-up scan
+    #[arg(long, value_name = "FILE")]
+    pub inventory_out: Option<String>,
+    /// healthchecker: a scan report (CSV or JSONL) whose builds are judged beside HealthChecker's, by host name
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<String>,
+}
+
+/// `hunt`'s own options.
+#[derive(Debug, Args)]
+pub struct HuntArgs {
+    /// One collected folder or ZIP per server (its name is the server's); Logging/, event-log exports, file listings inside
+    #[arg(required = true)]
+    pub inputs: Vec<String>,
+    /// Report file (`-` or absent: stdout): the findings, or with --report the scan report with a `compromise` column; repeatable
+    #[arg(short, long)]
+    pub output: Vec<String>,
+    /// A scan report (CSV or JSONL) to join a `compromise` column onto, by host name
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<String>,
+    /// With --report: also write the findings here (format from the extension)
+    #[arg(long, value_name = "FILE")]
+    pub findings: Option<String>,
+    /// Microsoft's file baseline for the build (CSS-Exchange Security/src/Baselines/baseline_BUILD.csv): script files in the product's folders that it lacks are web-shell findings
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<String>,
 }

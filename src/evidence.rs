@@ -22,6 +22,14 @@ pub enum Source {
     Input,
     /// A `Received:` header of a mail message (`headers`).
     MailHeader,
+    /// A Shodan banner (`import shodan`): markers recorded by Shodan.
+    Shodan,
+    /// A Censys host record (`import censys`): markers recorded by Censys.
+    Censys,
+    /// A HealthChecker export (`import healthchecker`): the server's own ExSetup build.
+    HealthChecker,
+    /// A scan report's `build` column, read back (`import healthchecker --report`).
+    ScanReport,
 }
 
 impl Source {
@@ -34,6 +42,10 @@ impl Source {
             Source::Inventory => "inventory",
             Source::Input => "input",
             Source::MailHeader => "mail-header",
+            Source::Shodan => "shodan",
+            Source::Censys => "censys",
+            Source::HealthChecker => "healthchecker",
+            Source::ScanReport => "scan-report",
         }
     }
 }

@@ -22,6 +22,8 @@ pub mod dataset;
 pub mod datastore;
 pub mod evidence;
 pub mod hash;
+pub mod hunt;
+pub mod import;
 pub mod inventory;
 pub mod mail;
 pub mod metrics;
@@ -90,10 +92,40 @@ pub fn run(cli: cli::Cli) -> Result<Outcome> {
         cli::Command::Merge { inventory, host_column, reports, output } => {
             commands::merge::merge(&config, &inventory, host_column.as_deref(), &reports, &output)
         }
+        cli::Command::Import(args) => commands::import::import(&config, &import_options(args)),
+        cli::Command::Hunt(args) => commands::hunt::hunt(&config, &hunt_options(args)),
         cli::Command::Simulate(args) => commands::simulate::simulate(config::Simulate::from_args(args)?),
         cli::Command::Data { command } => {
             commands::data::data(&config, config::Data::from_args(command, config.quiet)?)
         }
         cli::Command::Demo { inventory, output } => commands::demo::demo(&config, inventory.as_deref(), &output),
+    }
+}
+
+/// `import`'s flags as the command's options.
+fn import_options(args: cli::ImportArgs) -> commands::import::Options {
+    let kind = match args.source {
+        cli::ImportSource::Shodan => commands::import::Kind::Shodan,
+        cli::ImportSource::Censys => commands::import::Kind::Censys,
+        cli::ImportSource::Healthchecker => commands::import::Kind::HealthChecker,
+    };
+    commands::import::Options {
+        kind,
+        files: args.files,
+        output: args.output,
+        stale_after: args.stale_after,
+        inventory_out: args.inventory_out,
+        report: args.report,
+    }
+}
+
+/// `hunt`'s flags as the command's options.
+fn hunt_options(args: cli::HuntArgs) -> commands::hunt::Options {
+    commands::hunt::Options {
+        inputs: args.inputs,
+        output: args.output,
+        report: args.report,
+        findings: args.findings,
+        baseline: args.baseline,
     }
 }

@@ -23,6 +23,11 @@
 //!   `commands`: rows and runs reach it as plain values.
 //! - `inventory`, `mail` and `sim` never import `probe` (nor anything above
 //!   the pipeline).
+//! - The passive readers, `import` and `hunt`, read files only: of the
+//!   prober they use only its pure marker extractors (`probe::markers`),
+//!   never its network code, and no socket or runtime of their own; they
+//!   never import `assess`, `report`, `pipeline` or anything above it, and
+//!   `hunt` of `import` only its line reader.
 //! - The data store (`datastore`: where data lives, fetching it) and the
 //!   data itself (`dataset`, `msdata`) never import `cli`, `config`,
 //!   `commands`, `probe`, `pipeline` or `assess`: commands hand them plain
@@ -322,4 +327,50 @@ fn cycles_are_found_when_there_are_some() {
     graph.entry("c".into()).or_default().insert("d".into());
     graph.entry("d".into()).or_default().insert("lib".into());
     assert_eq!(cycles(&graph), vec!["a -> b -> c -> a".to_string()]);
+}
+
+/// The code of every file of a top-level module (tests left out).
+fn module_code(module: &str) -> Vec<(String, String)> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files
+        .iter()
+        .filter(|f| module_of(&src, f) == module && f.file_name().is_some_and(|n| n != "tests.rs"))
+        .map(|f| (f.strip_prefix(&src).unwrap().display().to_string(), code_of(&fs::read_to_string(f).unwrap())))
+        .collect()
+}
+
+#[test]
+fn import_and_hunt_read_files_only() {
+    let graph = graph();
+    for module in ["import", "hunt"] {
+        let found = imports(&graph, module);
+        for forbidden in ["assess", "report", "pipeline", "config", "cli", "commands", "sim", "inventory"] {
+            assert!(!found.contains(forbidden), "{module} imports {forbidden}");
+        }
+        let files = module_code(module);
+        assert!(!files.is_empty(), "no files of {module}");
+        for (file, code) in &files {
+            // Of the prober, only the pure markers.
+            for (at, _) in code.match_indices("crate::probe") {
+                let rest = &code[at + "crate::probe".len()..];
+                assert!(rest.starts_with("::markers"), "{file} reaches into the prober beyond its markers");
+            }
+            for network in
+                ["tokio", "TcpStream", "UdpSocket", "std::net", "hyper::client", "hickory", "rustls", "openssl"]
+            {
+                assert!(!code.contains(network), "{file} uses {network}");
+            }
+        }
+    }
+    let hunt = module_code("hunt");
+    for (file, code) in &hunt {
+        for (at, _) in code.match_indices("crate::import") {
+            assert!(
+                code[at + "crate::import".len()..].starts_with("::lines"),
+                "{file} uses import beyond its line reader"
+            );
+        }
+    }
 }

@@ -8,6 +8,8 @@ pub mod data;
 pub mod demo;
 pub mod generate;
 pub mod headers;
+pub mod hunt;
+pub mod import;
 pub mod merge;
 pub mod runtime;
 pub mod scan;
