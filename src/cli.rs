@@ -138,9 +138,9 @@ pub enum Command {
         /// The inventory to scan (only lab fleet addresses on loopback) [default: the built-in example inventory]
         #[arg(long)]
         inventory: Option<PathBuf>,
-        /// Where to write the report
-        #[arg(short, long, default_value = "exposure.csv")]
-        output: PathBuf,
+        /// Where to write the report (`-`: stdout); repeatable, each file's format from its extension [default: exposure.csv]
+        #[arg(short, long)]
+        output: Vec<String>,
     },
 }
 

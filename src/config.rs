@@ -92,7 +92,14 @@ impl Config {
     pub fn layout(&self, change: bool, extras: Vec<String>) -> crate::report::Layout {
         let advisories =
             if self.tables.len() > 1 { self.tables.iter().map(|t| t.advisory.clone()).collect() } else { Vec::new() };
-        crate::report::Layout { advisories, change, extras, ..Default::default() }
+        crate::report::Layout {
+            advisories,
+            change,
+            extras,
+            judged: self.tables.iter().map(|t| t.advisory.clone()).collect(),
+            fail_on: self.fail_on.iter().map(|s| s.as_str().to_string()).collect(),
+            ..Default::default()
+        }
     }
 
     /// How a command that ran to its end came out — the one place exit

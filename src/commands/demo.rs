@@ -1,6 +1,6 @@
 //! `demo`: start the lab fleet on the addresses of an inventory (the
 //! built-in example by default; loopback only), scan it as `scan` would, and
-//! write the report.
+//! write the reports (`exposure.csv` unless `-o` names others).
 
 use super::runtime::{self, scanning, stop_on_signal};
 use super::scan::{Columns, prober, run_pipeline};
@@ -21,7 +21,7 @@ pub const EXAMPLE_INVENTORY: &str = include_str!("../../inventory.example.csv");
 
 /// `demo`: start the fleet on the inventory's addresses (others when those
 /// are taken), scan it, write the report.
-pub fn demo(config: &Config, inventory_path: Option<&Path>, output_path: &Path) -> Result<Outcome> {
+pub fn demo(config: &Config, inventory_path: Option<&Path>, output_paths: &[String]) -> Result<Outcome> {
     let (text, name) = match inventory_path {
         Some(path) => (
             std::fs::read(path).with_context(|| format!("cannot open inventory {}", path.display()))?,
@@ -55,7 +55,9 @@ pub fn demo(config: &Config, inventory_path: Option<&Path>, output_path: &Path) 
         }
     }
     let inputs: Vec<&Path> = inventory_path.into_iter().collect();
-    let planned = report::outputs::plan(&[output_path.to_string_lossy().into_owned()], config.format, Format::Csv)?;
+    let default = ["exposure.csv".to_string()];
+    let paths = if output_paths.is_empty() { &default[..] } else { output_paths };
+    let planned = report::outputs::plan(paths, config.format, Format::Csv)?;
     let output = report::outputs::open(&planned, &inputs)?;
     let run = report::provenance::Run::now(config.table_ids(), inventory_path)?;
     runtime::block_on(|| {
