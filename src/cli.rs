@@ -23,6 +23,37 @@ pub struct Cli {
     /// Print a man page or a shell completion script on stdout, then exit
     #[arg(long, value_enum, value_name = "WHAT")]
     pub generate: Option<Generate>,
+    /// Read settings from this TOML file (keys: the long options) [default: $XDG_CONFIG_HOME/exchange-exposure/config.toml, else /etc/exchange-exposure/config.toml]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Every setting's effective value and where it came from (filled in by `config::layers`)
+    #[arg(skip)]
+    pub settings: Vec<Setting>,
+    /// The config file read, if any (filled in by `config::layers`)
+    #[arg(skip)]
+    pub config_file: Option<String>,
+}
+
+/// One setting as `config show` prints it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Setting {
+    /// The long option, which is also the config file's key.
+    pub key: String,
+    /// Its values (one for most; several for a repeated option).
+    pub value: Vec<String>,
+    /// Where the value came from: command line, environment, config file or default.
+    pub origin: String,
+    /// Whether the option is a flag (true or false).
+    pub flag: bool,
+    /// Whether the option may be repeated (shown as a list).
+    pub list: bool,
+}
+
+/// `config`'s subcommands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum ConfigCommand {
+    /// Print every setting's effective value (as TOML) and where it came from
+    Show,
 }
 
 /// What `--generate` prints.
@@ -133,6 +164,9 @@ pub enum Command {
     },
     /// Run a lab fleet of simulated Exchange servers on loopback
     Simulate(SimulateArgs),
+    /// Settings from the config file and the environment (`config show`)
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Start the lab fleet, scan the example inventory against it, write exposure.csv
     Demo {
         /// The inventory to scan (only lab fleet addresses on loopback) [default: the built-in example inventory]
@@ -192,6 +226,9 @@ pub struct ScanArgs {
     /// The inventory's host column, when it is not named host, hostname, fqdn, address or ip
     #[arg(long, value_name = "NAME")]
     pub host_column: Option<String>,
+    /// POST a JSON summary (with a `text` field for Slack, Teams and Mattermost webhooks) here when the run exits 1 or --fail-on-change fires; repeatable
+    #[arg(long, value_name = "URL")]
+    pub notify: Vec<String>,
     /// How hosts are probed
     #[command(flatten)]
     pub probe: ProbeArgs,

@@ -22,6 +22,8 @@ use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub mod layers;
+
 /// Validated settings common to every command.
 #[derive(Debug, Clone)]
 pub struct Config {

@@ -223,3 +223,33 @@ fn junit_has_a_suite_per_advisory_a_case_per_host_and_fails_the_fail_on_statuses
     assert!(!cases["15.1.2176.2"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_xdg_config_file_and_the_environment_reach_every_command_and_config_show_says_so() {
+    let dir = temp_dir("config-file");
+    let xdg = dir.join("xdg");
+    std::fs::create_dir_all(xdg.join("exchange-exposure")).unwrap();
+    std::fs::write(xdg.join("exchange-exposure/config.toml"), "fail-on = [\"patched\"]\nformat = \"jsonl\"\n").unwrap();
+    let bin = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = std::process::Command::new(BIN);
+        // Never the real home or /etc: the XDG file exists, so it is the one read.
+        cmd.args(args).env("XDG_CONFIG_HOME", &xdg).env("HOME", &dir).env_remove("EXCHANGE_EXPOSURE_CONFIG");
+        cmd.envs(env.iter().copied()).output().unwrap()
+    };
+    // The file's fail-on makes a patched build fail, in JSON Lines.
+    let out = bin(&["check", "15.2.1544.4"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with('{'));
+    // The environment beats the file; the flag beats both.
+    let out = bin(&["check", "15.2.1544.4"], &[("EXCHANGE_EXPOSURE_FAIL_ON", "vulnerable")]);
+    assert_eq!(out.status.code(), Some(0));
+    let out = bin(&["check", "--fail-on", "patched", "15.2.1544.4"], &[("EXCHANGE_EXPOSURE_FAIL_ON", "vulnerable")]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = bin(&["config", "show"], &[("EXCHANGE_EXPOSURE_CONCURRENCY", "12")]);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    let file = xdg.join("exchange-exposure/config.toml");
+    assert!(shown.contains(&format!("fail-on = [\"patched\"]  # config file ({})", file.display())), "{shown}");
+    assert!(shown.contains("concurrency = 12  # environment (EXCHANGE_EXPOSURE_CONCURRENCY)"), "{shown}");
+    assert!(shown.contains("timeout = 10  # default"), "{shown}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
