@@ -161,6 +161,8 @@ pub struct Scan {
     pub accept: Option<PathBuf>,
     /// `--provenance`: JSON Lines start with a provenance record.
     pub jsonl_provenance: bool,
+    /// `--notify URL`s, checked.
+    pub notify: Vec<String>,
     /// How hosts are probed.
     pub probing: Probing,
 }
@@ -174,7 +176,11 @@ impl Scan {
             "--metrics needs a file (stdout carries the report)"
         );
         let expand = Expand { allow_large: args.allow_large };
+        for url in &args.notify {
+            crate::notify::check_url(url)?;
+        }
         Ok(Scan {
+            notify: args.notify,
             shard: args
                 .shard
                 .as_deref()

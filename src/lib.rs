@@ -22,6 +22,7 @@ pub mod hash;
 pub mod inventory;
 pub mod mail;
 pub mod metrics;
+pub mod notify;
 pub mod open_cves;
 pub mod pipeline;
 pub mod probe;

@@ -40,6 +40,8 @@ pub struct Run<'a> {
     pub with_baseline: bool,
     /// The exit status the run ends with.
     pub exit_status: u8,
+    /// `--notify` URLs that could not take the run's summary.
+    pub notify_failures: usize,
 }
 
 /// The changes a baseline comparison can report.
@@ -106,6 +108,11 @@ pub fn render(tables: &[Table], run: &Run, now: jiff::Timestamp) -> String {
             vec![(String::new(), age.to_string())],
         );
     }
+    family(
+        "notify_failures",
+        "--notify URLs that could not take the run's summary after every retry.",
+        vec![(String::new(), run.notify_failures.to_string())],
+    );
     family(
         "exit_status",
         "The run's exit status: 0 clean, 1 findings, 2 incomplete.",

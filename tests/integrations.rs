@@ -253,3 +253,72 @@ fn the_xdg_config_file_and_the_environment_reach_every_command_and_config_show_s
     assert!(shown.contains("timeout = 10  # default"), "{shown}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A loopback webhook receiver: answers each POST with `status`, keeps the
+/// bodies; `count` requests are served.
+fn receiver(status: &'static str, count: usize) -> (String, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hooks/secret-token", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(count) {
+            let mut stream = stream.unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let (mut length, mut line) = (0usize, String::new());
+            loop {
+                line.clear();
+                reader.read_line(&mut line).unwrap();
+                if line == "\r\n" || line.is_empty() {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let _ = tx.send(String::from_utf8(body).unwrap());
+            let _ = write!(stream, "HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn notify_posts_one_summary_on_findings_and_a_failing_receiver_is_a_warning_and_a_metric() {
+    let dir = temp_dir("notify");
+    let fleet = simulate(&dir, "127.25.0.1", 3);
+    let (good, bodies) = receiver("200 OK", 1);
+    let (bad, tried) = receiver("500 Internal Server Error", 4);
+    let report = dir.join("exposure.csv");
+    let metrics = dir.join("scan.prom");
+    let inv = fleet.inventory.to_str().unwrap();
+    let ca = fleet.ca.to_str().unwrap();
+    let r = report.to_str().unwrap();
+    let m = metrics.to_str().unwrap();
+    let out = run(&["scan", inv, "--ca-cert", ca, "-o", r, "--metrics", m, "--notify", &good, "--notify", &bad]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    // The report is whole, whatever the receivers did.
+    assert_eq!(read_csv(&report).len(), 3);
+    let body: Value = serde_json::from_str(&bodies.recv_timeout(std::time::Duration::from_secs(5)).unwrap()).unwrap();
+    assert_eq!(body["exit_status"], 1);
+    assert_eq!(body["hosts"], 3);
+    assert_eq!(body["counts"]["vulnerable"], read_csv(&report).iter().filter(|r| r["status"] == "vulnerable").count());
+    assert!(body["text"].as_str().unwrap().starts_with("exchange-exposure: "), "{body}");
+    assert_eq!(body["reports"][0], r);
+    // The failing receiver was tried four times (three retries), then a warning without the secret.
+    assert_eq!(tried.iter().take(4).count(), 4);
+    assert!(stderr.contains("warning: notification to http://127.0.0.1/… failed after 4 attempts"), "{stderr}");
+    assert!(!stderr.contains("secret-token"), "{stderr}");
+    let prom = std::fs::read_to_string(&metrics).unwrap();
+    assert!(prom.contains("\nexchange_exposure_notify_failures 1\n"), "{prom}");
+
+    // A clean run posts nothing.
+    let (quiet, none) = receiver("200 OK", 1);
+    let out = run(&["scan", inv, "--ca-cert", ca, "--fail-on", "input-error", "-o", r, "--notify", &quiet]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(none.recv_timeout(std::time::Duration::from_millis(300)).is_err());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -3,7 +3,7 @@
 //! write the reports (`exposure.csv` unless `-o` names others).
 
 use super::runtime::{self, scanning, stop_on_signal};
-use super::scan::{Columns, prober, run_pipeline};
+use super::scan::{After, Columns, prober, run_pipeline};
 use crate::config::{Config, Probing};
 use crate::inventory::{self, Kind};
 use crate::report::Format;
@@ -86,7 +86,7 @@ pub fn demo(config: &Config, inventory_path: Option<&Path>, output_paths: &[Stri
                 pace: pipeline::Pace::default(),
             };
             let columns = Columns { extras: extra_columns, provenance: None, run: Some(run), jsonl_provenance: false };
-            let outcome = run_pipeline(config, job, columns, output, None).await;
+            let outcome = run_pipeline(config, job, columns, output, After::default()).await;
             drop(fleet);
             outcome
         })

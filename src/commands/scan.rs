@@ -55,6 +55,7 @@ fn prepare(
         baseline,
         accept,
         jsonl_provenance,
+        notify,
         probing,
     } = args;
     let baseline_report = baseline.as_deref().map(Baseline::load).transpose()?;
@@ -153,7 +154,7 @@ fn prepare(
     };
     let columns = Columns { extras: extra_columns, provenance, run: Some(run), jsonl_provenance };
     Ok(async move {
-        let outcome = run_pipeline(config, job, columns, output, metrics).await;
+        let outcome = run_pipeline(config, job, columns, output, After { metrics, notify }).await;
         if let Some(note) = note.and_then(|n| n.get()).filter(|_| !config.quiet) {
             eprintln!("{note}");
         }
@@ -273,15 +274,25 @@ pub(super) struct Columns {
     pub jsonl_provenance: bool,
 }
 
-/// Runs the pipeline into the reports, then prints the summary, writes the
-/// metrics and decides the outcome.
+/// What a run does once its reports are written.
+#[derive(Default)]
+pub(super) struct After {
+    /// `--metrics FILE`, opened.
+    pub metrics: Option<metrics::Destination>,
+    /// `--notify URL`s: told when the run has findings.
+    pub notify: Vec<String>,
+}
+
+/// Runs the pipeline into the reports, then prints the summary, notifies,
+/// writes the metrics and decides the outcome.
 pub(super) async fn run_pipeline(
     config: &Config,
     job: pipeline::Job,
     columns: Columns,
     output: Vec<(Output, Format)>,
-    metrics: Option<metrics::Destination>,
+    after: After,
 ) -> Result<Outcome> {
+    let reports: Vec<String> = output.iter().map(|(o, _)| o.describe()).collect();
     let stop = job.stop.clone();
     let with_baseline = job.baseline.is_some();
     // A shard may be empty: its inventory was not.
@@ -302,8 +313,20 @@ pub(super) async fn run_pipeline(
     }
     let stopped = *stop.borrow();
     let outcome = config.outcome(&summary.seen, stopped, rows);
-    if let Some(metrics) = metrics {
-        let run = metrics::Run { summary: &summary, with_baseline, exit_status: outcome.exit_code() };
+    // The reports are committed: a slow or failing receiver cannot touch them.
+    let mut notify_failures = 0;
+    if outcome == Outcome::Findings && !after.notify.is_empty() {
+        let change_fired = summary.seen.changes.iter().any(|c| config.fail_on_change.contains(c));
+        let run =
+            crate::notify::Run { summary: &summary, exit_status: outcome.exit_code(), reports: &reports, change_fired };
+        let failures = crate::notify::send(&after.notify, &crate::notify::body(&run, jiff::Timestamp::now())).await;
+        notify_failures = failures.len();
+        for failure in failures.iter().filter(|_| !config.quiet) {
+            eprintln!("exchange-exposure: warning: {failure}");
+        }
+    }
+    if let Some(metrics) = after.metrics {
+        let run = metrics::Run { summary: &summary, with_baseline, exit_status: outcome.exit_code(), notify_failures };
         metrics.write(&metrics::render(&config.tables, &run, jiff::Timestamp::now()))?;
     }
     Ok(outcome)

@@ -47,6 +47,8 @@ pub struct Summary {
     pub changes: BTreeMap<&'static str, usize>,
     /// Baseline hosts this inventory no longer lists.
     pub gone: Vec<String>,
+    /// Host and change of the first `LISTED` rows whose status moved since the baseline.
+    pub changed: Vec<(String, &'static str)>,
     /// Probe durations, for the percentiles (a fixed-size histogram).
     pub probe_times: Histogram,
     /// The whole run's duration.
@@ -65,6 +67,15 @@ pub struct Summary {
     pub legacy_tls: usize,
     /// `--rate`, when given.
     pub rate_limit: Option<f64>,
+}
+
+/// How the summary names a row's host: `host:port`.
+fn host_name(row: &Row) -> String {
+    match row.port {
+        Some(port) => format!("{}:{port}", row.host),
+        None if row.host.is_empty() => "(inventory row without host)".into(),
+        None => row.host.clone(),
+    }
 }
 
 /// The most hosts the summary names per status; the report has them all.
@@ -103,6 +114,9 @@ impl Summary {
         }
         if let Some(change) = row.change {
             *self.changes.entry(change.as_str()).or_default() += 1;
+            if change != Change::Unchanged && self.changed.len() < LISTED {
+                self.changed.push((host_name(row), change.as_str()));
+            }
             if !whole {
                 self.seen.changes.insert(change);
             }
@@ -117,11 +131,7 @@ impl Summary {
         }
         // The rest are counted in `by_status`: memory stays flat in the rows.
         if v.status == Status::Vulnerable && self.vulnerable.len() < LISTED {
-            let host = match row.port {
-                Some(port) => format!("{}:{port}", row.host),
-                None if row.host.is_empty() => "(inventory row without host)".into(),
-                None => row.host.clone(),
-            };
+            let host = host_name(row);
             let host = if accepted.is_some() { format!("{host} (accepted risk)") } else { host };
             let show = |b: Option<Build>| b.map(|b| b.to_string()).unwrap_or_default();
             self.vulnerable.push((host, show(v.build), show(v.fixed_build)));
