@@ -304,7 +304,10 @@ fn metrics_are_prometheus_text_an_independent_parser_reads() {
 
     let python = Command::new("python3").args(["-c", "import prometheus_client"]).output();
     if !python.is_ok_and(|o| o.status.success()) {
-        eprintln!("SKIPPED the independent parse: python3 lacks prometheus_client (pip install prometheus_client)");
+        skipped_tool(
+            "prometheus_client",
+            "the independent metrics parse: python3 lacks prometheus_client (pip install prometheus_client)",
+        );
         return;
     }
     // prometheus_client parses the file; every sample comes back as `name{labels} value`.
@@ -553,7 +556,7 @@ fn a_terminal_bar_counts_range_addresses_and_targets() {
     );
     // `script` (util-linux) gives the scan a terminal.
     let Ok(out) = Command::new("script").args(["-qec", &cmd, "/dev/null"]).output() else {
-        eprintln!("SKIPPED: no `script` here to give the scan a terminal");
+        skipped("no `script` here to give the scan a terminal");
         return;
     };
     let shown = text(&out.stdout);

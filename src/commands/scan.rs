@@ -326,7 +326,13 @@ pub(super) async fn run_pipeline(
         }
     }
     if let Some(metrics) = after.metrics {
-        let run = metrics::Run { summary: &summary, with_baseline, exit_status: outcome.exit_code(), notify_failures };
+        let run = metrics::Run {
+            summary: &summary,
+            with_baseline,
+            exit_status: outcome.exit_code(),
+            notify_failures,
+            previous_success: metrics.previous_success(),
+        };
         metrics.write(&metrics::render(&config.tables, &run, jiff::Timestamp::now()))?;
     }
     Ok(outcome)
