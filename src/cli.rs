@@ -9,7 +9,7 @@ use std::path::PathBuf;
 /// Finds Microsoft Exchange servers still exposed to the March 2021
 /// vulnerabilities (ProxyLogon: CVE-2021-26855, -26857, -26858, -27065).
 #[derive(Debug, Parser)]
-#[command(name = "exchange-exposure", version, disable_version_flag = true, about)]
+#[command(name = "exchange-exposure", version, disable_version_flag = true, about, after_help = EXIT_STATUS)]
 pub struct Cli {
     /// The command to run (none with --version or --generate)
     #[command(subcommand)]
@@ -55,6 +55,15 @@ pub enum ConfigCommand {
     /// Print every setting's effective value (as TOML) and where it came from
     Show,
 }
+
+/// The exit statuses, shown after `--help` and as the man page's EXIT
+/// STATUS section (README's "Exit status" has the whole story).
+pub const EXIT_STATUS: &str = "\
+Exit status:
+  0  finished; no row has a status in --fail-on (accepted risks aside)
+  1  finished; a row has a status in --fail-on, or a --fail-on-change change
+  2  could not do its job (bad arguments, unreadable input, unwritable output),
+     was interrupted, judged nothing, or stdout closed before the report ended";
 
 /// What `--generate` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -198,7 +198,7 @@ fn rate_paces_host_starts_and_progress_lines_come_without_a_terminal() {
     assert!(effective <= 4.0 * 8.0 / 7.0 + 0.05, "effective rate {effective} above --rate 4: {timing}");
     let progress: Vec<&str> = stderr.lines().filter(|l| l.starts_with("progress: ")).collect();
     assert!(!progress.is_empty(), "no progress line in a run over a second: {stderr}");
-    assert!(progress.iter().all(|l| l.contains("/8 rows") && l.contains("rows/s")), "{progress:?}");
+    assert!(progress.iter().all(|l| l.contains("/8 probed") && l.contains("hosts/s")), "{progress:?}");
     // --quiet: no progress lines, no summary.
     let quiet = run(&[
         "scan",

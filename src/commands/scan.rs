@@ -70,7 +70,9 @@ fn prepare(
         inputs.push(Path::new(path));
     }
     // Refuse a bad -o before reading a possibly slow stdin.
-    let planned = report::outputs::plan(&outputs, config.format, Format::Csv)?;
+    // At a terminal, a report on stdout is the aligned table; piped, CSV.
+    let stdout_default = if io::stdout().is_terminal() { Format::Table } else { Format::Csv };
+    let planned = report::outputs::plan(&outputs, config.format, stdout_default)?;
     report::outputs::check(&planned, &inputs)?;
     let metrics = metrics.as_deref().map(metrics::Destination::check).transpose()?;
     let run =

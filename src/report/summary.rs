@@ -271,15 +271,17 @@ fn peak_rss_mib() -> Option<f64> {
 }
 
 /// The one-line status printed while a scan runs with stderr not a terminal:
-/// rows done (of how many, when known), rows per second, counts by status.
-pub fn status_line(summary: &Summary, total: Option<u64>, elapsed: std::time::Duration) -> String {
-    let done = summary.rows();
-    let of = total.map(|t| format!("/{t}")).unwrap_or_default();
+/// rows probed (`done`, in any order) of the total (`?` until the input has
+/// been read to its end), rows written (in inventory order), hosts per
+/// second, counts by status.
+pub fn status_line(summary: &Summary, done: u64, total: Option<u64>, elapsed: std::time::Duration) -> String {
+    let of = total.map_or_else(|| "?".to_string(), |t| t.to_string());
     let secs = elapsed.as_secs_f64();
     let rate = if secs > 0.0 { done as f64 / secs } else { 0.0 };
     let counts: Vec<String> = summary.by_status.iter().map(|(s, n)| format!("{n} {s}")).collect();
     let counts = if counts.is_empty() { String::new() } else { format!("; {}", counts.join(", ")) };
-    format!("progress: {done}{of} rows in {secs:.0} s ({rate:.1} rows/s){counts}")
+    let written = summary.rows();
+    format!("progress: {done}/{of} probed, {written} written, in {secs:.0} s ({rate:.1} hosts/s){counts}")
 }
 
 #[cfg(test)]
@@ -327,16 +329,17 @@ mod tests {
         let mut summary = Summary::default();
         summary.by_status.insert(Status::Vulnerable, 3);
         summary.by_status.insert(Status::Patched, 7);
+        // 13 probed while 10 are written: a slow first host holds the writes, not the count.
         let cases = [
-            (Some(40), 2, "progress: 10/40 rows in 2 s (5.0 rows/s); 3 vulnerable, 7 patched"),
-            (None, 4, "progress: 10 rows in 4 s (2.5 rows/s); 3 vulnerable, 7 patched"),
+            (Some(40), 2, "progress: 13/40 probed, 10 written, in 2 s (6.5 hosts/s); 3 vulnerable, 7 patched"),
+            (None, 4, "progress: 13/? probed, 10 written, in 4 s (3.2 hosts/s); 3 vulnerable, 7 patched"),
         ];
         for (total, secs, want) in cases {
-            assert_eq!(status_line(&summary, total, std::time::Duration::from_secs(secs)), want);
+            assert_eq!(status_line(&summary, 13, total, std::time::Duration::from_secs(secs)), want);
         }
         assert_eq!(
-            status_line(&Summary::default(), None, std::time::Duration::ZERO),
-            "progress: 0 rows in 0 s (0.0 rows/s)"
+            status_line(&Summary::default(), 0, None, std::time::Duration::ZERO),
+            "progress: 0/? probed, 0 written, in 0 s (0.0 hosts/s)"
         );
     }
 }
