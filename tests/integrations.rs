@@ -322,3 +322,20 @@ fn notify_posts_one_summary_on_findings_and_a_failing_receiver_is_a_warning_and_
     assert!(none.recv_timeout(std::time::Duration::from_millis(300)).is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn help_and_the_man_page_give_the_exit_statuses_and_every_install_line_is_locked() {
+    let help = String::from_utf8(run(&["--help"]).stdout).unwrap();
+    assert!(help.contains("Exit status:\n  0  finished") && help.contains("\n  2  could not do its job"), "{help}");
+    let man = String::from_utf8(run(&["--generate", "man"]).stdout).unwrap();
+    assert!(man.contains(".SH \"EXIT STATUS\"\n.TP\n.B 0\n"), "man page without EXIT STATUS");
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let lines: Vec<&str> =
+        readme.lines().filter(|l| l.starts_with("cargo install") || l.starts_with("cargo build")).collect();
+    assert!(lines.contains(&"cargo install --locked --path ."), "{lines:?}");
+    assert!(lines.iter().all(|l| l.contains("--locked")), "{lines:?}");
+    let cargo: toml::Table =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap().parse().unwrap();
+    assert_eq!(cargo["profile"]["release"]["strip"].as_str(), Some("symbols"));
+    assert_eq!(cargo["profile"]["profiling"]["debug"].as_str(), Some("line-tables-only"));
+}
