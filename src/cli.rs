@@ -9,7 +9,7 @@ use std::path::PathBuf;
 /// Finds Microsoft Exchange servers still exposed to the March 2021
 /// vulnerabilities (ProxyLogon: CVE-2021-26855, -26857, -26858, -27065).
 #[derive(Debug, Parser)]
-#[command(name = "exchange-exposure", version, disable_version_flag = true, about)]
+#[command(name = "exchange-exposure", version, disable_version_flag = true, about, after_help = EXIT_STATUS)]
 pub struct Cli {
     /// The command to run (none with --version or --generate)
     #[command(subcommand)]
@@ -23,7 +23,47 @@ pub struct Cli {
     /// Print a man page or a shell completion script on stdout, then exit
     #[arg(long, value_enum, value_name = "WHAT")]
     pub generate: Option<Generate>,
+    /// Read settings from this TOML file (keys: the long options) [default: $XDG_CONFIG_HOME/exchange-exposure/config.toml, else /etc/exchange-exposure/config.toml]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Every setting's effective value and where it came from (filled in by `config::layers`)
+    #[arg(skip)]
+    pub settings: Vec<Setting>,
+    /// The config file read, if any (filled in by `config::layers`)
+    #[arg(skip)]
+    pub config_file: Option<String>,
 }
+
+/// One setting as `config show` prints it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Setting {
+    /// The long option, which is also the config file's key.
+    pub key: String,
+    /// Its values (one for most; several for a repeated option).
+    pub value: Vec<String>,
+    /// Where the value came from: command line, environment, config file or default.
+    pub origin: String,
+    /// Whether the option is a flag (true or false).
+    pub flag: bool,
+    /// Whether the option may be repeated (shown as a list).
+    pub list: bool,
+}
+
+/// `config`'s subcommands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum ConfigCommand {
+    /// Print every setting's effective value (as TOML) and where it came from
+    Show,
+}
+
+/// The exit statuses, shown after `--help` and as the man page's EXIT
+/// STATUS section (README's "Exit status" has the whole story).
+pub const EXIT_STATUS: &str = "\
+Exit status:
+  0  finished; no row has a status in --fail-on (accepted risks aside)
+  1  finished; a row has a status in --fail-on, or a --fail-on-change change
+  2  could not do its job (bad arguments, unreadable input, unwritable output),
+     was interrupted, judged nothing, or stdout closed before the report ended";
 
 /// What `--generate` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -199,14 +239,17 @@ pub enum Command {
         #[command(subcommand)]
         command: DataCommand,
     },
+    /// Settings from the config file and the environment (`config show`)
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Start the lab fleet, scan the example inventory against it, write exposure.csv
     Demo {
         /// The inventory to scan (only lab fleet addresses on loopback) [default: the built-in example inventory]
         #[arg(long)]
         inventory: Option<PathBuf>,
-        /// Where to write the report
-        #[arg(short, long, default_value = "exposure.csv")]
-        output: PathBuf,
+        /// Where to write the report (`-`: stdout); repeatable, each file's format from its extension [default: exposure.csv]
+        #[arg(short, long)]
+        output: Vec<String>,
     },
 }
 
@@ -258,6 +301,9 @@ pub struct ScanArgs {
     /// The inventory's host column, when it is not named host, hostname, fqdn, address or ip
     #[arg(long, value_name = "NAME")]
     pub host_column: Option<String>,
+    /// POST a JSON summary (with a `text` field for Slack, Teams and Mattermost webhooks) here when the run exits 1 or --fail-on-change fires; repeatable
+    #[arg(long, value_name = "URL")]
+    pub notify: Vec<String>,
     /// How hosts are probed
     #[command(flatten)]
     pub probe: ProbeArgs,

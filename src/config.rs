@@ -22,6 +22,8 @@ use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub mod layers;
+
 /// Validated settings common to every command.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -106,7 +108,14 @@ impl Config {
     pub fn layout(&self, change: bool, extras: Vec<String>) -> crate::report::Layout {
         let advisories =
             if self.tables.len() > 1 { self.tables.iter().map(|t| t.advisory.clone()).collect() } else { Vec::new() };
-        crate::report::Layout { advisories, change, extras, ..Default::default() }
+        crate::report::Layout {
+            advisories,
+            change,
+            extras,
+            judged: self.tables.iter().map(|t| t.advisory.clone()).collect(),
+            fail_on: self.fail_on.iter().map(|s| s.as_str().to_string()).collect(),
+            ..Default::default()
+        }
     }
 
     /// How a command that ran to its end came out — the one place exit
@@ -242,6 +251,8 @@ pub struct Scan {
     pub accept: Option<PathBuf>,
     /// `--provenance`: JSON Lines start with a provenance record.
     pub jsonl_provenance: bool,
+    /// `--notify URL`s, checked.
+    pub notify: Vec<String>,
     /// How hosts are probed.
     pub probing: Probing,
     /// Every file the scan reads besides `--table` (inventory, `--baseline`,
@@ -271,8 +282,12 @@ impl Scan {
             .chain(args.baseline.iter().chain(&args.accept).chain(&args.probe.ca_cert).cloned())
             .chain(args.exclude.iter().filter_map(|v| v.strip_prefix('@')).map(PathBuf::from))
             .collect();
+        for url in &args.notify {
+            crate::notify::check_url(url)?;
+        }
         Ok(Scan {
             input_files,
+            notify: args.notify,
             shard: args
                 .shard
                 .as_deref()

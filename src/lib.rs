@@ -28,6 +28,7 @@ pub mod inventory;
 pub mod mail;
 pub mod metrics;
 pub mod msdata;
+pub mod notify;
 pub mod open_cves;
 pub mod pipeline;
 pub mod probe;
@@ -84,6 +85,10 @@ pub fn run(cli: cli::Cli) -> Result<Outcome> {
     match command {
         cli::Command::Check { builds, output } => commands::check::check(&config, builds, &output),
         cli::Command::Table => commands::table::table(&config),
+        cli::Command::Config(cli::ConfigCommand::Show) => {
+            config::layers::show(&cli.settings, cli.config_file.as_deref(), &mut std::io::stdout().lock())?;
+            Ok(Outcome::Clean)
+        }
         cli::Command::Scan(args) => {
             let config = config.with_fail_on_change(&args.fail_on_change, args.baseline.is_some())?;
             commands::scan::scan(&config, config::Scan::from_args(*args)?)

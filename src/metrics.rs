@@ -14,15 +14,22 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 
-/// The metrics file, opened before the scan so an unwritable path fails first.
-pub struct Destination(Output);
+/// The metrics file, opened before the scan so an unwritable path fails
+/// first, with the last success the file it replaces recorded.
+pub struct Destination(Output, Option<f64>);
 
 impl Destination {
     /// Opens the temporary file beside `path`, once it is known to be
     /// neither an input nor a report of the run (`outputs::check_metrics`).
     pub fn check(path: &Path, planned: &[Planned], inputs: &[&Path]) -> Result<Destination> {
         crate::report::outputs::check_metrics(path, planned, inputs)?;
-        Ok(Destination(Output::open(Some(&path.to_string_lossy()), inputs)?))
+        let previous = std::fs::read_to_string(path).ok().as_deref().and_then(last_success_in);
+        Ok(Destination(Output::open(Some(&path.to_string_lossy()), inputs)?, previous))
+    }
+
+    /// When the run before this one last did its job, from the file this one replaces.
+    pub fn previous_success(&self) -> Option<f64> {
+        self.1
     }
 
     /// Writes the text and renames it into place.
@@ -40,6 +47,18 @@ pub struct Run<'a> {
     pub with_baseline: bool,
     /// The exit status the run ends with.
     pub exit_status: u8,
+    /// `--notify` URLs that could not take the run's summary.
+    pub notify_failures: usize,
+    /// The last success before this run (`Destination::previous_success`),
+    /// kept when this run fails.
+    pub previous_success: Option<f64>,
+}
+
+/// The last-success sample of a metrics file, if it has one.
+fn last_success_in(text: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix("exchange_exposure_last_success_timestamp_seconds "))
+        .and_then(|v| v.trim().parse().ok())
 }
 
 /// The changes a baseline comparison can report.
@@ -99,13 +118,28 @@ pub fn render(tables: &[Table], run: &Run, now: jiff::Timestamp) -> String {
         "When the run ended (Unix time).",
         vec![(String::new(), format!("{:.3}", now.as_millisecond() as f64 / 1000.0))],
     );
+    // A run that did its job (exit 0 or 1) is a success; a failed one keeps the last.
+    let now_secs = now.as_millisecond() as f64 / 1000.0;
+    let success = if run.exit_status < 2 { Some(now_secs) } else { run.previous_success };
+    if let Some(at) = success {
+        family(
+            "last_success_timestamp_seconds",
+            "When a run last did its job, exit 0 or 1 (Unix time).",
+            vec![(String::new(), format!("{at:.3}"))],
+        );
+    }
     if let Some(age) = data_age_days(now) {
         family(
             "data_age_days",
-            "Days since the newest release in the built-in catalog.",
+            "Days since the judging data was last confirmed (today: the built-in release catalog's newest release).",
             vec![(String::new(), age.to_string())],
         );
     }
+    family(
+        "notify_failures",
+        "--notify URLs that could not take the run's summary after every retry.",
+        vec![(String::new(), run.notify_failures.to_string())],
+    );
     family(
         "exit_status",
         "The run's exit status: 0 clean, 1 findings, 2 incomplete.",
@@ -114,9 +148,16 @@ pub fn render(tables: &[Table], run: &Run, now: jiff::Timestamp) -> String {
     out
 }
 
-/// Days from the built-in catalog's newest release to `now` (UTC).
+/// The day the judging data was last confirmed current — the one place the
+/// data age is measured from. Today that is the built-in release catalog's
+/// newest release; downloaded data would give the day it was checked.
+pub fn data_confirmed() -> Option<jiff::civil::Date> {
+    crate::catalog::civil_date()
+}
+
+/// Days from `data_confirmed` to `now` (UTC).
 pub fn data_age_days(now: jiff::Timestamp) -> Option<i64> {
-    let catalog = crate::catalog::civil_date()?;
+    let catalog = data_confirmed()?;
     let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
     Some(i64::from(today.since(catalog).ok()?.get_days()))
 }
@@ -135,6 +176,23 @@ mod tests {
         let cases = [("plain", "plain"), ("a\"b", "a\\\"b"), ("a\\b", "a\\\\b"), ("a\nb", "a\\nb")];
         for (input, want) in cases {
             assert_eq!(escape(input), want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn a_failed_run_keeps_the_last_success_and_a_good_one_moves_it() {
+        let summary = Summary::default();
+        let tables = [crate::table::Table::builtin()];
+        let now = jiff::Timestamp::from_second(2_000_000_000).unwrap();
+        let render_with = |exit_status, previous_success| {
+            let run =
+                Run { summary: &summary, with_baseline: false, exit_status, notify_failures: 0, previous_success };
+            render(&tables, &run, now)
+        };
+        for (exit, previous, want) in
+            [(0, Some(5.0), Some(2e9)), (1, None, Some(2e9)), (2, Some(5.0), Some(5.0)), (2, None, None)]
+        {
+            assert_eq!(last_success_in(&render_with(exit, previous)), want, "exit {exit}");
         }
     }
 

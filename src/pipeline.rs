@@ -20,6 +20,7 @@ use futures_util::StreamExt;
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use tokio::sync::{Semaphore, watch};
 
 /// The inventory's rows, as they stream in.
@@ -60,6 +61,17 @@ pub struct Pace {
     pub total: Option<u64>,
     /// Rows left out by the exclusions, counted as the inventory streams.
     pub excluded: Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// What the progress line counts, shared with the inventory's reader.
+#[derive(Debug, Default)]
+struct Counts {
+    /// Rows read from the input so far.
+    read: std::sync::atomic::AtomicU64,
+    /// Whether the input has ended (`read` is then the total).
+    ended: std::sync::atomic::AtomicBool,
+    /// Rows whose probe is done (or that needed none).
+    done: std::sync::atomic::AtomicU64,
 }
 
 /// One host's probe, shared by every inventory row that names the host;
@@ -147,7 +159,10 @@ pub async fn run(judging: &Judging<'_>, job: Job, writer: &mut report::outputs::
     // Up to `window` rows are in progress or wait for their turn to be
     // written; only `concurrency` of them probe at once.
     let window = concurrency.max(1) * 4 + WRITE_BACKLOG;
-    let mut rows = read_until_stopped(entries, stop.clone(), window)
+    // Progress counts probes done (not rows written in order, which wait
+    // behind a slow host) of the rows read, a total once the input ended.
+    let counts = Arc::new(Counts::default());
+    let mut rows = read_until_stopped(entries, stop.clone(), window, counts.clone())
         .map(|entry| {
             let entry = entry?;
             let probe = match &entry.kind {
@@ -158,13 +173,17 @@ pub async fn run(judging: &Judging<'_>, job: Job, writer: &mut report::outputs::
             };
             Ok((entry, probe))
         })
-        .map(|item: Result<(Entry, Option<(SharedProbe, bool)>)>| async move {
-            let (entry, probe) = item?;
-            let (observation, first) = match probe {
-                Some((probe, first)) => (Some(probe.await), first),
-                None => (None, false),
-            };
-            Ok::<_, anyhow::Error>((entry, observation, first))
+        .map(|item: Result<(Entry, Option<(SharedProbe, bool)>)>| {
+            let counts = counts.clone();
+            async move {
+                let (entry, probe) = item?;
+                let (observation, first) = match probe {
+                    Some((probe, first)) => (Some(probe.await), first),
+                    None => (None, false),
+                };
+                counts.done.fetch_add(1, Ordering::Relaxed);
+                Ok::<_, anyhow::Error>((entry, observation, first))
+            }
         })
         .buffered(window);
     let started = std::time::Instant::now();
@@ -178,7 +197,9 @@ pub async fn run(judging: &Judging<'_>, job: Job, writer: &mut report::outputs::
         let item = tokio::select! {
             item = rows.next() => item,
             _ = tick(&mut ticker) => {
-                eprintln!("{}", status_line(&summary, pace.total, started.elapsed()));
+                let total = pace.total.or_else(|| counts.ended.load(Ordering::Relaxed).then(|| counts.read.load(Ordering::Relaxed)));
+                let done = counts.done.load(Ordering::Relaxed);
+                eprintln!("{}", status_line(&summary, done, total, started.elapsed()));
                 continue;
             }
         };
@@ -224,15 +245,18 @@ fn read_until_stopped(
     entries: Entries,
     stop: watch::Receiver<bool>,
     buffer: usize,
+    counts: Arc<Counts>,
 ) -> impl futures_util::Stream<Item = Result<Entry>> {
     let (tx, rx) = tokio::sync::mpsc::channel(buffer.max(1));
     // Not joined: a thread blocked reading a stalled stdin ends with the process.
     let _ = std::thread::Builder::new().name("inventory".into()).spawn(move || {
         for entry in entries {
+            counts.read.fetch_add(1, Ordering::Relaxed);
             if tx.blocking_send(entry).is_err() {
-                break; // the scan ended first
+                return; // the scan ended first
             }
         }
+        counts.ended.store(true, Ordering::Relaxed);
     });
     let rows = futures_util::stream::unfold((rx, stop, false), |(mut rx, mut stop, stopped)| async move {
         if !stopped {

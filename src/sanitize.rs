@@ -3,7 +3,8 @@
 //! limited to printable ASCII (`clean`), so that it can go into a report
 //! cell, a log line or a terminal. And the guards for where text is shown:
 //! spreadsheets (`neutralise_formula`, undone by `unneutralise` when a
-//! report is read back), terminals (`printable`) and HTML (`escape_html`).
+//! report is read back), terminals (`printable`), HTML (`escape_html`) and
+//! XML (`escape_xml`).
 //! Pure functions on strings; this module imports nothing from the crate.
 
 /// The longest server-sent name or value kept for the report.
@@ -99,6 +100,28 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
+/// Text for XML element content and double-quoted attributes: markup and
+/// quote characters as entities, newline and tab as character references
+/// (an attribute keeps them), characters XML 1.0 cannot hold (the other
+/// controls, U+FFFE, U+FFFF) as `?`.
+pub fn escape_xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' => out.push_str("&#10;"),
+            '\t' => out.push_str("&#9;"),
+            c if c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('?'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +137,19 @@ mod tests {
         ];
         for (text, want) in cases {
             assert_eq!(printable(text), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn xml_text_is_escaped_and_holds_no_character_xml_forbids() {
+        let cases = [
+            ("a<b>&\"c'", "a&lt;b&gt;&amp;&quot;c&apos;"),
+            ("line\nnext\ttab", "line&#10;next&#9;tab"),
+            ("bell\u{7}esc\u{1b}[31m", "bell?esc?[31m"),
+            ("\u{FFFE}ok", "?ok"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(escape_xml(input), want, "{input:?}");
         }
     }
 

@@ -21,6 +21,8 @@
 //!   or `table`.
 //! - `report` never imports `cli`, `config`, `probe`, `pipeline` or
 //!   `commands`: rows and runs reach it as plain values.
+//! - `notify` (webhooks after a run) imports only `assess`, `report` and
+//!   `sanitize`: the summary reaches it as plain values.
 //! - `inventory`, `mail` and `sim` never import `probe` (nor anything above
 //!   the pipeline).
 //! - The passive readers, `import` and `hunt`, read files only: of the
@@ -166,7 +168,7 @@ fn the_graph_is_read_from_the_real_files() {
     assert!(imports(&graph, "config").contains("cli"), "{graph:?}");
     assert!(imports(&graph, "assess").contains("table"), "{graph:?}");
     assert!(imports(&graph, "commands").contains("lib"), "grouped `crate::{{..}}` imports are read: {graph:?}");
-    assert!(imports(&graph, "main").contains("cli"), "{graph:?}");
+    assert!(imports(&graph, "main").contains("config"), "{graph:?}");
 }
 
 #[test]
@@ -199,6 +201,14 @@ fn report_never_imports_the_layers_above_or_the_prober() {
     for forbidden in ["cli", "config", "probe", "pipeline", "commands"] {
         assert!(!report.contains(forbidden), "report imports {forbidden}");
     }
+}
+
+#[test]
+fn notify_reads_only_the_summary() {
+    let graph = graph();
+    let extra: Vec<_> =
+        imports(&graph, "notify").difference(&set(&["assess", "report", "sanitize"])).cloned().collect();
+    assert!(extra.is_empty(), "notify imports {extra:?}");
 }
 
 #[test]

@@ -17,7 +17,7 @@ use std::process::Command;
 fn names_whose_resolver_never_answers_do_not_starve_the_others() {
     let unshare_works = Command::new("unshare").args(["-n", "-m", "true"]).status().is_ok_and(|s| s.success());
     if !unshare_works {
-        eprintln!("skipped: needs root and unshare (network and mount namespaces)");
+        common::skipped("needs root and unshare (network and mount namespaces)");
         return;
     }
     let dir = temp_dir("dns");

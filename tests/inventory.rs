@@ -29,7 +29,7 @@ fn a_fifo_inventory_is_read_once_even_with_a_progress_bar() {
     // `script` (util-linux) gives the scan a terminal on stderr: the progress bar is on.
     let typescript = dir.join("typescript");
     let Ok(out) = Command::new("script").args(["-qec", &cmd]).arg(&typescript).output() else {
-        eprintln!("no `script` here: skipped");
+        skipped("no `script` here to give the run a terminal");
         writer.join().unwrap();
         return;
     };

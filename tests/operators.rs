@@ -198,7 +198,7 @@ fn rate_paces_host_starts_and_progress_lines_come_without_a_terminal() {
     assert!(effective <= 4.0 * 8.0 / 7.0 + 0.05, "effective rate {effective} above --rate 4: {timing}");
     let progress: Vec<&str> = stderr.lines().filter(|l| l.starts_with("progress: ")).collect();
     assert!(!progress.is_empty(), "no progress line in a run over a second: {stderr}");
-    assert!(progress.iter().all(|l| l.contains("/8 rows") && l.contains("rows/s")), "{progress:?}");
+    assert!(progress.iter().all(|l| l.contains("/8 probed") && l.contains("hosts/s")), "{progress:?}");
     // --quiet: no progress lines, no summary.
     let quiet = run(&[
         "scan",
@@ -304,7 +304,10 @@ fn metrics_are_prometheus_text_an_independent_parser_reads() {
 
     let python = Command::new("python3").args(["-c", "import prometheus_client"]).output();
     if !python.is_ok_and(|o| o.status.success()) {
-        eprintln!("SKIPPED the independent parse: python3 lacks prometheus_client (pip install prometheus_client)");
+        skipped_tool(
+            "prometheus_client",
+            "the independent metrics parse: python3 lacks prometheus_client (pip install prometheus_client)",
+        );
         return;
     }
     // prometheus_client parses the file; every sample comes back as `name{labels} value`.
@@ -549,7 +552,7 @@ fn a_terminal_bar_counts_range_addresses_and_targets() {
     );
     // `script` (util-linux) gives the scan a terminal.
     let Ok(out) = Command::new("script").args(["-qec", &cmd, "/dev/null"]).output() else {
-        eprintln!("SKIPPED: no `script` here to give the scan a terminal");
+        skipped("no `script` here to give the scan a terminal");
         return;
     };
     let shown = text(&out.stdout);

@@ -340,7 +340,7 @@ fn a_terminal_gets_a_progress_bar_and_a_pipe_does_not() {
     let cmd = format!("{BIN} scan {} -o {} --concurrency 2", fleet.inventory.display(), report.display());
     // `script` (util-linux) gives the scan a terminal.
     let Ok(out) = Command::new("script").args(["-qec", &cmd, "/dev/null"]).output() else {
-        eprintln!("no `script` here: skipped");
+        skipped("no `script` here to give the run a terminal");
         return;
     };
     let shown = String::from_utf8_lossy(&out.stdout);

@@ -125,7 +125,7 @@ fn a_symlinked_output_replaces_its_target_and_keeps_the_link() {
 #[test]
 fn dev_null_and_dev_stdout_are_never_replaced() {
     if !Command::new("unshare").args(["-m", "true"]).status().is_ok_and(|s| s.success()) {
-        eprintln!("skipped: no private mount namespace here (needs root)");
+        skipped("no private mount namespace here (needs root)");
         return;
     }
     let dir = temp_dir("out-dev");

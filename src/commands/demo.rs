@@ -1,9 +1,9 @@
 //! `demo`: start the lab fleet on the addresses of an inventory (the
 //! built-in example by default; loopback only), scan it as `scan` would, and
-//! write the report.
+//! write the reports (`exposure.csv` unless `-o` names others).
 
 use super::runtime::{self, scanning, stop_on_signal};
-use super::scan::{Columns, prober, run_pipeline};
+use super::scan::{After, Columns, prober, run_pipeline};
 use crate::config::{Config, Probing};
 use crate::inventory::{self, Kind};
 use crate::report::Format;
@@ -21,7 +21,7 @@ pub const EXAMPLE_INVENTORY: &str = include_str!("../../inventory.example.csv");
 
 /// `demo`: start the fleet on the inventory's addresses (others when those
 /// are taken), scan it, write the report.
-pub fn demo(config: &Config, inventory_path: Option<&Path>, output_path: &Path) -> Result<Outcome> {
+pub fn demo(config: &Config, inventory_path: Option<&Path>, output_paths: &[String]) -> Result<Outcome> {
     let (text, name) = match inventory_path {
         Some(path) => (
             std::fs::read(path).with_context(|| format!("cannot open inventory {}", path.display()))?,
@@ -55,7 +55,9 @@ pub fn demo(config: &Config, inventory_path: Option<&Path>, output_path: &Path) 
         }
     }
     let inputs: Vec<&Path> = config.input_files().into_iter().chain(inventory_path).collect();
-    let planned = report::outputs::plan(&[output_path.to_string_lossy().into_owned()], config.format, Format::Csv)?;
+    let default = ["exposure.csv".to_string()];
+    let paths = if output_paths.is_empty() { &default[..] } else { output_paths };
+    let planned = report::outputs::plan(paths, config.format, Format::Csv)?;
     let output = report::outputs::open(&planned, &inputs)?;
     let data = super::data::judging_data(config)?;
     let run = report::provenance::Run::now(config.table_ids(), inventory_path)?.with_data(data.provenance.stamp());
@@ -86,7 +88,7 @@ pub fn demo(config: &Config, inventory_path: Option<&Path>, output_path: &Path) 
                 pace: pipeline::Pace::default(),
             };
             let columns = Columns { extras: extra_columns, provenance: None, run: Some(run), jsonl_provenance: false };
-            let outcome = run_pipeline(config, job, columns, output, None).await;
+            let outcome = run_pipeline(config, job, columns, output, After::default()).await;
             drop(fleet);
             outcome
         })

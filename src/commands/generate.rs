@@ -30,7 +30,17 @@ pub fn write_generated(page: Page, mut command: clap::Command, out: &mut impl Wr
 /// with its own options (clap_mangen renders only the top level's), so
 /// `man exchange-exposure` shows `scan --target` and the rest.
 fn write_man(command: clap::Command, out: &mut impl Write) -> Result<()> {
-    clap_mangen::Man::new(command.clone()).render(out)?;
+    // The exit table is the help's after-text; the page gets it as EXIT STATUS.
+    let exits = command.get_after_help().map(|h| h.to_string()).unwrap_or_default();
+    clap_mangen::Man::new(command.clone().after_help("")).render(out)?;
+    writeln!(out, ".SH \"EXIT STATUS\"")?;
+    for line in exits.lines().skip(1) {
+        let line = line.trim();
+        match line.split_once("  ") {
+            Some((code, meaning)) if code.len() == 1 => writeln!(out, ".TP\n.B {code}\n{}", roff(meaning.trim()))?,
+            _ => writeln!(out, "{}", roff(line))?,
+        }
+    }
     for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
         let man = clap_mangen::Man::new(sub.clone());
         let mut description = Vec::new();
@@ -50,4 +60,11 @@ fn write_man(command: clap::Command, out: &mut impl Write) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A line of plain text safe in roff: a leading `.` or `'` would be a
+/// request, and a backslash an escape.
+fn roff(text: &str) -> String {
+    let text = text.replace('\\', "\\e").replace('-', "\\-");
+    if text.starts_with(['.', '\'']) { format!("\\&{text}") } else { text }
 }

@@ -246,7 +246,7 @@ fn write(
     run: &crate::report::provenance::Run,
 ) -> Result<Output> {
     let schema = Schema::read(names, &[]);
-    let start = Start { schema: &schema, run: Some(run), provenance_record: false };
+    let start = Start { schema: &schema, run: Some(run), provenance_record: false, advisories: &[], fail_on: &[] };
     let mut exporter = format.open(out, start)?;
     for row in rows {
         exporter.row(row)?;

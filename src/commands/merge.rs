@@ -15,7 +15,7 @@ use crate::inventory::{self, Entry};
 use crate::report::read::{ReadReport, read_report_raw};
 use crate::report::schema::{Column, Key, Schema};
 use crate::report::summary::Seen;
-use crate::report::{Format, Output, format::Start, outputs};
+use crate::report::{Format, Layout, Output, format::Start, outputs};
 use crate::sanitize::unneutralise;
 use anyhow::{Context, Result, bail, ensure};
 use std::collections::HashMap;
@@ -93,7 +93,7 @@ pub fn merge(
     }
     let mut written = Vec::with_capacity(opened.len());
     for ((out, _), p) in opened.into_iter().zip(&planned) {
-        written.push(write_rows(out, &shape, &merged.rows, p.format)?);
+        written.push(write_rows(out, &shape, &merged.rows, p.format, &config.layout(false, Vec::new()))?);
     }
     let place = outputs::commit_all(written)?;
     if !config.quiet {
@@ -247,11 +247,18 @@ fn missing_row(entry: &Entry, shape: &Shape) -> Vec<String> {
 /// Writes the merged rows (plain text) in `format` with the format's own
 /// writer (CSV formula-guarded, JSON Lines typed, the HTML page, the
 /// workbook); returns the output, flushed.
-fn write_rows(out: Output, shape: &Shape, rows: &[Vec<String>], format: Format) -> Result<Output> {
+fn write_rows(out: Output, shape: &Shape, rows: &[Vec<String>], format: Format, layout: &Layout) -> Result<Output> {
     if format == Format::Table {
-        bail!("merge writes csv, jsonl, html or xlsx");
+        let names: Vec<&str> = Format::ALL.iter().filter(|f| **f != Format::Table).map(|f| f.name()).collect();
+        bail!("merge writes {}", names.join(", "));
     }
-    let start = Start { schema: shape.schema, run: shape.run.as_ref(), provenance_record: false };
+    let start = Start {
+        schema: shape.schema,
+        run: shape.run.as_ref(),
+        provenance_record: false,
+        advisories: &layout.judged,
+        fail_on: &layout.fail_on,
+    };
     let mut exporter = format.open(out, start)?;
     for row in rows {
         exporter.row(row)?;

@@ -55,6 +55,7 @@ fn prepare(
         baseline,
         accept,
         jsonl_provenance,
+        notify,
         probing,
         input_files,
     } = args;
@@ -69,7 +70,9 @@ fn prepare(
     // Every file the run reads, in one list: no report, nor the metrics, may be one.
     let inputs: Vec<&Path> = config.input_files().into_iter().chain(input_files.iter().map(PathBuf::as_path)).collect();
     // Refuse a bad -o before reading a possibly slow stdin.
-    let planned = report::outputs::plan(&outputs, config.format, Format::Csv)?;
+    // At a terminal, a report on stdout is the aligned table; piped, CSV.
+    let stdout_default = if io::stdout().is_terminal() { Format::Table } else { Format::Csv };
+    let planned = report::outputs::plan(&outputs, config.format, stdout_default)?;
     report::outputs::check(&planned, &inputs)?;
     let metrics = metrics.as_deref().map(|m| metrics::Destination::check(m, &planned, &inputs)).transpose()?;
     let run =
@@ -156,7 +159,7 @@ fn prepare(
     };
     let columns = Columns { extras: extra_columns, provenance, run: Some(run), jsonl_provenance };
     Ok(async move {
-        let outcome = run_pipeline(config, job, columns, output, metrics).await;
+        let outcome = run_pipeline(config, job, columns, output, After { metrics, notify }).await;
         if let Some(note) = note.and_then(|n| n.get()).filter(|_| !config.quiet) {
             eprintln!("{note}");
         }
@@ -276,15 +279,25 @@ pub(super) struct Columns {
     pub jsonl_provenance: bool,
 }
 
-/// Runs the pipeline into the reports, then prints the summary, writes the
-/// metrics and decides the outcome.
+/// What a run does once its reports are written.
+#[derive(Default)]
+pub(super) struct After {
+    /// `--metrics FILE`, opened.
+    pub metrics: Option<metrics::Destination>,
+    /// `--notify URL`s: told when the run has findings.
+    pub notify: Vec<String>,
+}
+
+/// Runs the pipeline into the reports, then prints the summary, notifies,
+/// writes the metrics and decides the outcome.
 pub(super) async fn run_pipeline(
     config: &Config,
     job: pipeline::Job,
     columns: Columns,
     output: Vec<(Output, Format)>,
-    metrics: Option<metrics::Destination>,
+    after: After,
 ) -> Result<Outcome> {
+    let reports: Vec<String> = output.iter().map(|(o, _)| o.describe()).collect();
     let stop = job.stop.clone();
     let with_baseline = job.baseline.is_some();
     // A shard may be empty: its inventory was not.
@@ -305,8 +318,26 @@ pub(super) async fn run_pipeline(
     }
     let stopped = *stop.borrow();
     let outcome = config.outcome(&summary.seen, stopped, rows);
-    if let Some(metrics) = metrics {
-        let run = metrics::Run { summary: &summary, with_baseline, exit_status: outcome.exit_code() };
+    // The reports are committed: a slow or failing receiver cannot touch them.
+    let mut notify_failures = 0;
+    if outcome == Outcome::Findings && !after.notify.is_empty() {
+        let change_fired = summary.seen.changes.iter().any(|c| config.fail_on_change.contains(c));
+        let run =
+            crate::notify::Run { summary: &summary, exit_status: outcome.exit_code(), reports: &reports, change_fired };
+        let failures = crate::notify::send(&after.notify, &crate::notify::body(&run, jiff::Timestamp::now())).await;
+        notify_failures = failures.len();
+        for failure in failures.iter().filter(|_| !config.quiet) {
+            eprintln!("exchange-exposure: warning: {failure}");
+        }
+    }
+    if let Some(metrics) = after.metrics {
+        let run = metrics::Run {
+            summary: &summary,
+            with_baseline,
+            exit_status: outcome.exit_code(),
+            notify_failures,
+            previous_success: metrics.previous_success(),
+        };
         metrics.write(&metrics::render(&config.tables, &run, jiff::Timestamp::now()))?;
     }
     Ok(outcome)

@@ -15,7 +15,7 @@ use std::io::Write;
 pub struct Aligned<W: Write> {
     out: W,
     schema: Schema,
-    rows: Vec<[String; 5]>,
+    rows: Vec<[String; 6]>,
 }
 
 impl<W: Write> Aligned<W> {
@@ -32,17 +32,21 @@ impl<W: Write> Exporter<W> for Aligned<W> {
         let product = format!("{} {}", own(Column::Product), own(Column::Cu)).trim().to_string();
         let accepted = !self.schema.get(cells, &Key::Accepted).is_empty();
         let status = if accepted { format!("{status} (accepted)") } else { status };
-        let what = if host.is_empty() { build } else { format!("{host} {build}") };
-        let row = [what, status, product, own(Column::FixedBuild), own(Column::Detail)];
+        let row = [host, build, status, product, own(Column::FixedBuild), own(Column::Detail)];
         self.rows.push(row.map(|c| printable(&c)));
         Ok(())
     }
 
     fn finish(self: Box<Self>) -> Result<W> {
         let Aligned { mut out, rows, .. } = *self;
-        // Rows with a host show it before the build (`headers`, scan reports).
-        let first = if rows.iter().any(|r| r[0].contains(' ')) { "host build" } else { "build" };
-        write_aligned(&mut out, &[first, "status", "product", "needs", "detail"], &rows)?;
+        // A host column, padded like the others, when any row has a host
+        // (`scan`, `headers`); builds alone (`check`) need none.
+        if rows.iter().any(|r| !r[0].is_empty()) {
+            write_aligned(&mut out, &["host", "build", "status", "product", "needs", "detail"], &rows)?;
+        } else {
+            let rows: Vec<[String; 5]> = rows.into_iter().map(|[_, b, s, p, n, d]| [b, s, p, n, d]).collect();
+            write_aligned(&mut out, &["build", "status", "product", "needs", "detail"], &rows)?;
+        }
         Ok(out)
     }
 }

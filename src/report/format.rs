@@ -1,7 +1,7 @@
 //! The output formats, in one place: the [`Format`] a user names (its name,
 //! help text and file extensions) and the [`Exporter`] trait that each
 //! format's writer implements, in a file of its own (`csv_writer.rs`, `jsonl.rs`,
-//! `aligned.rs`, `html.rs`, `xlsx.rs`). Every writer receives rows as the
+//! `aligned.rs`, `html.rs`, `xlsx.rs`, `defectdojo.rs`, `junit.rs`). Every writer receives rows as the
 //! cells of a [`Schema`]. Adding an output format: a variant here, its arms
 //! in the `Format` methods, and its writer's file.
 
@@ -24,6 +24,10 @@ pub enum Format {
     Html,
     /// An Excel workbook.
     Xlsx,
+    /// DefectDojo's Generic Findings Import JSON.
+    Defectdojo,
+    /// JUnit XML: a test suite per advisory, a test case per host.
+    Junit,
 }
 
 /// What every format's writer is opened with.
@@ -35,6 +39,10 @@ pub struct Start<'a> {
     pub run: Option<&'a Run>,
     /// Whether JSON Lines starts with a `{"type":"provenance",...}` record (`--provenance`).
     pub provenance_record: bool,
+    /// Every advisory id judged, the first leading (DefectDojo, JUnit).
+    pub advisories: &'a [String],
+    /// The `--fail-on` statuses, by name (JUnit failures).
+    pub fail_on: &'a [String],
 }
 
 /// A format's writer: opened on an output (writing what comes first, such
@@ -49,7 +57,8 @@ pub trait Exporter<W: Write> {
 
 impl Format {
     /// Every format, in the order `--help` lists them.
-    pub const ALL: [Format; 5] = [Format::Csv, Format::Jsonl, Format::Table, Format::Html, Format::Xlsx];
+    pub const ALL: [Format; 7] =
+        [Format::Csv, Format::Jsonl, Format::Table, Format::Html, Format::Xlsx, Format::Defectdojo, Format::Junit];
 
     /// The name `--format` takes.
     pub fn name(self) -> &'static str {
@@ -59,6 +68,8 @@ impl Format {
             Format::Table => "table",
             Format::Html => "html",
             Format::Xlsx => "xlsx",
+            Format::Defectdojo => "defectdojo",
+            Format::Junit => "junit",
         }
     }
 
@@ -72,24 +83,44 @@ impl Format {
             Format::Xlsx => {
                 "An Excel workbook: Summary, Hosts (typed cells, filters) and Provenance sheets; a file or a pipe, never a terminal"
             }
+            Format::Defectdojo => {
+                "DefectDojo Generic Findings Import JSON: a finding per host and open CVE, and per vulnerable advisory verdict"
+            }
+            Format::Junit => {
+                "JUnit XML: a test suite per advisory, a test case per host, failures for --fail-on statuses"
+            }
         }
     }
 
-    /// The file extensions (lowercase) that name the format in `-o PATH`.
-    fn extensions(self) -> &'static [&'static str] {
+    /// The file extensions (lowercase) that name the format in `-o PATH`;
+    /// a dotted one (`dojo.json`) names it by the file name's end.
+    pub fn extensions(self) -> &'static [&'static str] {
         match self {
             Format::Csv => &["csv"],
             Format::Jsonl => &["jsonl", "ndjson"],
             Format::Table => &[],
             Format::Html => &["html", "htm"],
             Format::Xlsx => &["xlsx"],
+            Format::Defectdojo => &["dojo.json"],
+            Format::Junit => &["junit.xml", "xml"],
         }
     }
 
     /// The format a file's extension names, if it names one.
     pub fn of_extension(path: &str) -> Option<Format> {
-        let ext = Path::new(path).extension()?.to_str()?.to_ascii_lowercase();
-        Format::ALL.into_iter().find(|f| f.extensions().contains(&ext.as_str()))
+        let name = Path::new(path).file_name()?.to_str()?.to_ascii_lowercase();
+        // The longest extension that fits wins: `x.dojo.json` before `.json`.
+        Format::ALL
+            .into_iter()
+            .flat_map(|f| f.extensions().iter().map(move |e| (f, *e)))
+            .filter(|(_, e)| name.len() > e.len() + 1 && name.ends_with(&format!(".{e}")))
+            .max_by_key(|(_, e)| e.len())
+            .map(|(f, _)| f)
+    }
+
+    /// Every extension `-o` knows, `.`-prefixed and `, `-joined, for messages.
+    pub fn known_extensions() -> String {
+        Format::ALL.iter().flat_map(|f| f.extensions()).map(|e| format!(".{e}")).collect::<Vec<_>>().join(", ")
     }
 
     /// Whether the format is binary: for a file or a pipe, never a terminal.
@@ -105,6 +136,8 @@ impl Format {
             Format::Table => Box::new(super::aligned::Aligned::new(out, start)),
             Format::Html => Box::new(super::html::Html::new(out, start)),
             Format::Xlsx => Box::new(super::xlsx::Xlsx::new(out, start)?),
+            Format::Defectdojo => Box::new(super::defectdojo::Dojo::new(out, start)),
+            Format::Junit => Box::new(super::junit::Junit::new(out, start)),
         })
     }
 }

@@ -2,7 +2,7 @@
 //! [`Schema`] — the single list of columns — that turns rows into cells
 //! (`schema.rs`), and one writer per [`Format`] behind the
 //! [`format::Exporter`] trait (`csv_writer.rs`, `jsonl.rs`, `aligned.rs`,
-//! `html.rs`, `xlsx.rs`), generic over `io::Write`. Also: several outputs at
+//! `html.rs`, `xlsx.rs`, `defectdojo.rs`, `junit.rs`), generic over `io::Write`. Also: several outputs at
 //! once (`outputs.rs`), where a report goes (`output.rs`), reading reports
 //! back by column name (`read.rs`), the baseline (`baseline.rs`) and
 //! provenance (`provenance.rs`). Cells that may carry server text are
@@ -14,9 +14,11 @@
 mod aligned;
 pub mod baseline;
 mod csv_writer;
+pub mod defectdojo;
 pub mod format;
 pub mod html;
 pub mod jsonl;
+pub mod junit;
 mod output;
 pub mod outputs;
 pub mod provenance;
@@ -60,6 +62,10 @@ pub struct Layout {
     pub run: Option<provenance::Run>,
     /// `--provenance`: JSON Lines starts with a `{"type":"provenance",...}` record.
     pub jsonl_provenance: bool,
+    /// Every advisory id judged, the first leading (DefectDojo, JUnit).
+    pub judged: Vec<String>,
+    /// The `--fail-on` statuses by name (JUnit's failures).
+    pub fail_on: Vec<String>,
 }
 
 impl<W: Write + 'static> Writer<W> {
@@ -67,8 +73,13 @@ impl<W: Write + 'static> Writer<W> {
     /// (writing what comes first, such as the CSV header).
     pub fn new(out: W, format: Format, layout: Layout) -> Result<Writer<W>> {
         let schema = Schema::of(&layout);
-        let start =
-            format::Start { schema: &schema, run: layout.run.as_ref(), provenance_record: layout.jsonl_provenance };
+        let start = format::Start {
+            schema: &schema,
+            run: layout.run.as_ref(),
+            provenance_record: layout.jsonl_provenance,
+            advisories: &layout.judged,
+            fail_on: &layout.fail_on,
+        };
         let exporter = format.open(out, start)?;
         Ok(Writer { schema, exporter })
     }

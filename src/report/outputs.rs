@@ -42,7 +42,15 @@ pub fn plan(paths: &[String], format: Option<Format>, stdout_default: Format) ->
         let format = if is_stdout(path) {
             format.unwrap_or(stdout_default)
         } else {
-            Format::of_extension(path).or(format).unwrap_or(Format::Csv)
+            match (Format::of_extension(path), format) {
+                (Some(named), _) => named,
+                (None, Some(given)) => given,
+                (None, None) if Path::new(path).extension().is_some() => bail!(
+                    "-o {path}: the extension names no report format; known: {} (or give --format for this file)",
+                    Format::known_extensions()
+                ),
+                (None, None) => Format::Csv,
+            }
         };
         planned.push(Planned { path: Some(path.clone()), format });
     }
@@ -218,10 +226,29 @@ mod tests {
                 vec![p(Some("report"), Format::Jsonl), p(Some("x.txt"), Format::Jsonl)],
             ),
             (paths(&["report"]), None, vec![p(Some("report"), Format::Csv)]),
+            (
+                paths(&["findings.dojo.json", "exposure.junit.xml", "ci.XML"]),
+                None,
+                vec![
+                    p(Some("findings.dojo.json"), Format::Defectdojo),
+                    p(Some("exposure.junit.xml"), Format::Junit),
+                    p(Some("ci.XML"), Format::Junit),
+                ],
+            ),
             (paths(&["-"]), None, vec![p(Some("-"), Format::Table)]),
         ];
         for (given, format, want) in cases {
             assert_eq!(plan(&given, format, Format::Table).unwrap(), want, "{given:?} {format:?}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_extension_is_refused_with_the_known_ones_unless_format_names_it() {
+        for path in ["x.pdf", "out/report.json", "a.b.txt"] {
+            let err = plan(&[path.to_string()], None, Format::Csv).unwrap_err().to_string();
+            assert!(err.contains(path) && err.contains(".csv, .jsonl"), "{err}");
+            assert!(err.contains(".dojo.json") && err.contains(".xlsx"), "{err}");
+            assert_eq!(plan(&[path.to_string()], Some(Format::Jsonl), Format::Csv).unwrap()[0].format, Format::Jsonl);
         }
     }
 

@@ -47,6 +47,8 @@ pub struct Summary {
     pub changes: BTreeMap<&'static str, usize>,
     /// Baseline hosts this inventory no longer lists.
     pub gone: Vec<String>,
+    /// Host and change of the first `LISTED` rows whose status moved since the baseline.
+    pub changed: Vec<(String, &'static str)>,
     /// Probe durations, for the percentiles (a fixed-size histogram).
     pub probe_times: Histogram,
     /// The whole run's duration.
@@ -67,6 +69,15 @@ pub struct Summary {
     pub rate_limit: Option<f64>,
     /// How hosts were reached: the connect timeout used, the slots' peaks.
     pub reaching: Option<String>,
+}
+
+/// How the summary names a row's host: `host:port`.
+fn host_name(row: &Row) -> String {
+    match row.port {
+        Some(port) => format!("{}:{port}", row.host),
+        None if row.host.is_empty() => "(inventory row without host)".into(),
+        None => row.host.clone(),
+    }
 }
 
 /// The most hosts the summary names per status; the report has them all.
@@ -105,6 +116,9 @@ impl Summary {
         }
         if let Some(change) = row.change {
             *self.changes.entry(change.as_str()).or_default() += 1;
+            if change != Change::Unchanged && self.changed.len() < LISTED {
+                self.changed.push((host_name(row), change.as_str()));
+            }
             if !whole {
                 self.seen.changes.insert(change);
             }
@@ -119,11 +133,7 @@ impl Summary {
         }
         // The rest are counted in `by_status`: memory stays flat in the rows.
         if v.status == Status::Vulnerable && self.vulnerable.len() < LISTED {
-            let host = match row.port {
-                Some(port) => format!("{}:{port}", row.host),
-                None if row.host.is_empty() => "(inventory row without host)".into(),
-                None => row.host.clone(),
-            };
+            let host = host_name(row);
             let host = if accepted.is_some() { format!("{host} (accepted risk)") } else { host };
             let show = |b: Option<Build>| b.map(|b| b.to_string()).unwrap_or_default();
             self.vulnerable.push((host, show(v.build), show(v.fixed_build)));
@@ -264,15 +274,17 @@ fn peak_rss_mib() -> Option<f64> {
 }
 
 /// The one-line status printed while a scan runs with stderr not a terminal:
-/// rows done (of how many, when known), rows per second, counts by status.
-pub fn status_line(summary: &Summary, total: Option<u64>, elapsed: std::time::Duration) -> String {
-    let done = summary.rows();
-    let of = total.map(|t| format!("/{t}")).unwrap_or_default();
+/// rows probed (`done`, in any order) of the total (`?` until the input has
+/// been read to its end), rows written (in inventory order), hosts per
+/// second, counts by status.
+pub fn status_line(summary: &Summary, done: u64, total: Option<u64>, elapsed: std::time::Duration) -> String {
+    let of = total.map_or_else(|| "?".to_string(), |t| t.to_string());
     let secs = elapsed.as_secs_f64();
     let rate = if secs > 0.0 { done as f64 / secs } else { 0.0 };
     let counts: Vec<String> = summary.by_status.iter().map(|(s, n)| format!("{n} {s}")).collect();
     let counts = if counts.is_empty() { String::new() } else { format!("; {}", counts.join(", ")) };
-    format!("progress: {done}{of} rows in {secs:.0} s ({rate:.1} rows/s){counts}")
+    let written = summary.rows();
+    format!("progress: {done}/{of} probed, {written} written, in {secs:.0} s ({rate:.1} hosts/s){counts}")
 }
 
 #[cfg(test)]
@@ -320,16 +332,17 @@ mod tests {
         let mut summary = Summary::default();
         summary.by_status.insert(Status::Vulnerable, 3);
         summary.by_status.insert(Status::Patched, 7);
+        // 13 probed while 10 are written: a slow first host holds the writes, not the count.
         let cases = [
-            (Some(40), 2, "progress: 10/40 rows in 2 s (5.0 rows/s); 3 vulnerable, 7 patched"),
-            (None, 4, "progress: 10 rows in 4 s (2.5 rows/s); 3 vulnerable, 7 patched"),
+            (Some(40), 2, "progress: 13/40 probed, 10 written, in 2 s (6.5 hosts/s); 3 vulnerable, 7 patched"),
+            (None, 4, "progress: 13/? probed, 10 written, in 4 s (3.2 hosts/s); 3 vulnerable, 7 patched"),
         ];
         for (total, secs, want) in cases {
-            assert_eq!(status_line(&summary, total, std::time::Duration::from_secs(secs)), want);
+            assert_eq!(status_line(&summary, 13, total, std::time::Duration::from_secs(secs)), want);
         }
         assert_eq!(
-            status_line(&Summary::default(), None, std::time::Duration::ZERO),
-            "progress: 0 rows in 0 s (0.0 rows/s)"
+            status_line(&Summary::default(), 0, None, std::time::Duration::ZERO),
+            "progress: 0/? probed, 0 written, in 0 s (0.0 hosts/s)"
         );
     }
 }

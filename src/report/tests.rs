@@ -136,7 +136,12 @@ fn jsonl_has_the_same_fields_in_order() {
 #[test]
 fn table_format_is_aligned_and_printable() {
     let out = write(Format::Table, &[row("15.1.2176.2", Some("bad\u{1b}[2J"), &[])], &[]);
-    assert!(out.starts_with("host build"), "the rows have a host: {out}");
+    assert!(out.starts_with("host "), "the rows have a host: {out}");
+    // Every row's build starts where the header's `build` does: the host column is padded.
+    let at = out.lines().next().unwrap().find("build").unwrap();
+    for line in out.lines().skip(1) {
+        assert_eq!(line.get(at..at + 11), Some("15.1.2176.2"), "{out}");
+    }
     assert!(out.contains("vulnerable") && out.contains("bad?[2J"), "{out}");
     assert!(!out.contains('\u{1b}'));
 }

@@ -87,3 +87,17 @@ pub fn example_inventory(dir: &Path) -> (PathBuf, String) {
     std::fs::write(&inv, example.replace(",9443,", &format!(",{port},"))).unwrap();
     (inv, example)
 }
+
+/// Says on the real stderr (not the captured one, which `cargo test` hides
+/// for a passing test) that a check was skipped and why.
+pub fn skipped(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "skipped: {why}");
+}
+
+/// A check skipped for want of a tool CI must have: a failure under CI
+/// (`.ci/run` sets CI=1 and installs the tool), a visible "skipped" elsewhere.
+pub fn skipped_tool(tool: &str, why: &str) {
+    assert!(std::env::var_os("CI").is_none(), "CI must have {tool} (.ci/run installs it)");
+    skipped(why);
+}
