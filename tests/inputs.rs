@@ -27,8 +27,9 @@ fn no_report_may_name_an_input_of_the_run() {
     let cases: [(&[&str], &str); 4] = [
         (&["--table", &table, "scan", &inv, "-o", &table], &table),
         (&["--table", &table, "check", "15.1.2176.2", "-o", &table], &table),
-        (&["scan", &inv, "--exclude", &exclude, "-o", &list], &list),
-        (&["scan", &inv, "--ca-cert", &ca, "-o", &ca], &ca),
+        // --format: a .txt or .pem name alone is refused as naming no format.
+        (&["--format", "csv", "scan", &inv, "--exclude", &exclude, "-o", &list], &list),
+        (&["--format", "csv", "scan", &inv, "--ca-cert", &ca, "-o", &ca], &ca),
     ];
     for (args, victim) in cases {
         let before = std::fs::read(victim).unwrap();
