@@ -65,10 +65,16 @@ kill $sim
     for (row, want) in rows.iter().zip(&fleet) {
         assert_eq!(row["status"], want["expected_status"], "{}: {}", row["host"], row["detail"]);
     }
+    // A dark connect started before the live hosts' connects gave the
+    // adaptive timeout may still take the 3 s ceiling (seen on a loaded
+    // machine); the rest take the adapted 1 s.
+    let mut adapted = 0;
     for row in &rows[20..] {
         assert_eq!(row["status"], "unreachable");
-        assert!(row["detail"].contains("timed out after 1s during TCP connect"), "{}", row["detail"]);
+        assert!(row["detail"].contains("during TCP connect"), "{}", row["detail"]);
+        adapted += usize::from(row["detail"].contains("timed out after 1s during TCP connect"));
     }
+    assert!(adapted >= 24, "only {adapted} of 32 dark addresses took the adapted timeout");
     // 32 dark addresses, 4 at a time, 1 s each: about 8 s (at the 3 s
     // ceiling it would be 24 s; holding session slots, 48 s).
     assert!(elapsed.as_secs() < 20, "{elapsed:?}");
