@@ -39,20 +39,25 @@ pub struct Config {
     pub color: bool,
     /// `scan --fail-on-change`: changes since `--baseline` that make the exit status 1.
     pub fail_on_change: Vec<Change>,
+    /// `--fail-on-open`: open CVEs of this level make the exit status 1.
+    pub fail_on_open: Option<crate::dataset::OpenLevel>,
+    /// The data judged with (the built-in data set for now).
+    pub data: std::sync::Arc<crate::dataset::DataSet>,
 }
 
 impl Config {
     /// The options every command takes, validated; the tables are loaded.
     pub fn from_cli(common: &Common) -> Result<Config> {
-        let mut tables = parse_advisories(&common.advisory)?;
+        let data = crate::dataset::DataSet::builtin();
+        let mut tables = parse_advisories(&common.advisory, &data)?;
         if let Some(path) = &common.table {
-            // --table replaces the first advisory's table, keeping its name.
-            let mut table = Table::load(path)?;
-            table.advisory = tables[0].advisory.clone();
-            tables[0] = table;
+            let table = Table::load(path)?.with_catalog(&data.releases);
+            replace_table(&mut tables, table, path)?;
         }
         Ok(Config {
             tables,
+            fail_on_open: parse_fail_on_open(common.fail_on_open.as_deref())?,
+            data,
             format: common.format,
             fail_on: parse_fail_on(&common.fail_on)?,
             quiet: common.quiet,
@@ -116,7 +121,8 @@ impl Config {
         }
         let failing_status = seen.counted.iter().any(|s| self.fail_on.contains(s));
         let failing_change = seen.changes.iter().any(|c| self.fail_on_change.contains(c));
-        if failing_status || failing_change { Outcome::Findings } else { Outcome::Clean }
+        let failing_open = self.fail_on_open.is_some_and(|level| seen.open.contains(&level));
+        if failing_status || failing_change || failing_open { Outcome::Findings } else { Outcome::Clean }
     }
 }
 
@@ -424,8 +430,36 @@ fn parse_rate(rate: Option<f64>) -> Result<Option<f64>> {
 }
 
 /// `--advisory NAME[,NAME...]` or `all`, in the order given.
-fn parse_advisories(items: &[String]) -> Result<Vec<Table>> {
-    let known: Vec<&str> = crate::table::ADVISORIES.iter().map(|(id, _)| *id).collect();
+/// `--table FILE`: the table takes the place of the judged advisory its
+/// `# table:` name names (`proxyshell-2021` → `proxyshell`), or of the one
+/// advisory judged; with several advisories and none of its name, refused.
+fn replace_table(tables: &mut [Table], mut table: Table, path: &std::path::Path) -> Result<()> {
+    let slot = match tables.iter().position(|t| t.advisory == table.advisory) {
+        Some(i) => i,
+        None if tables.len() == 1 => 0,
+        None => bail!(
+            "--table {}: its table {:?} names no advisory judged ({}); name one of them in its '# table:' line, or judge one advisory",
+            path.display(),
+            table.name,
+            tables.iter().map(|t| t.advisory.as_str()).collect::<Vec<_>>().join(", ")
+        ),
+    };
+    table.advisory = tables[slot].advisory.clone();
+    tables[slot] = table;
+    Ok(())
+}
+
+/// `--fail-on-open LEVEL`: `critical`, `important`, `any` or `exploited`.
+fn parse_fail_on_open(item: Option<&str>) -> Result<Option<crate::dataset::OpenLevel>> {
+    let Some(item) = item.map(str::trim) else { return Ok(None) };
+    match crate::dataset::OpenLevel::ALL.iter().find(|(word, _)| *word == item) {
+        Some((_, level)) => Ok(Some(*level)),
+        None => bail!("--fail-on-open: unknown level {item:?}; known: critical, important, any, exploited"),
+    }
+}
+
+fn parse_advisories(items: &[String], data: &crate::dataset::DataSet) -> Result<Vec<Table>> {
+    let known: Vec<&str> = crate::dataset::ADVISORY_FILES.iter().map(|(id, _)| *id).collect();
     let mut ids: Vec<&str> = Vec::new();
     for item in items.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
         let named: &[&str] = match item {
@@ -442,7 +476,7 @@ fn parse_advisories(items: &[String]) -> Result<Vec<Table>> {
     if ids.is_empty() {
         ids.push(known[0]);
     }
-    Ok(ids.iter().filter_map(|id| Table::advisory(id)).collect())
+    Ok(ids.iter().filter_map(|id| data.table(id).cloned()).collect())
 }
 
 /// `--fail-on-change CHANGE[,CHANGE...]`: `new`, `fixed`, `regressed`,
@@ -490,6 +524,7 @@ impl Config {
             verbose: false,
             advisory: Vec::new(),
             table: None,
+            fail_on_open: None,
             color: crate::cli::Color::Auto,
         };
         Config::from_cli(&common).expect("the defaults are valid")

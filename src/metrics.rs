@@ -99,7 +99,7 @@ pub fn render(tables: &[Table], run: &Run, now: jiff::Timestamp) -> String {
         "When the run ended (Unix time).",
         vec![(String::new(), format!("{:.3}", now.as_millisecond() as f64 / 1000.0))],
     );
-    if let Some(age) = data_age_days(now) {
+    if let Some(age) = data_age_days(now, s.catalog_date) {
         family(
             "data_age_days",
             "Days since the newest release in the built-in catalog.",
@@ -114,9 +114,9 @@ pub fn render(tables: &[Table], run: &Run, now: jiff::Timestamp) -> String {
     out
 }
 
-/// Days from the built-in catalog's newest release to `now` (UTC).
-pub fn data_age_days(now: jiff::Timestamp) -> Option<i64> {
-    let catalog = crate::catalog::civil_date()?;
+/// Days from the data's newest release (`catalog`) to `now` (UTC).
+pub fn data_age_days(now: jiff::Timestamp, catalog: Option<jiff::civil::Date>) -> Option<i64> {
+    let catalog = catalog?;
     let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
     Some(i64::from(today.since(catalog).ok()?.get_days()))
 }
@@ -140,13 +140,13 @@ mod tests {
 
     #[test]
     fn data_age_counts_days_from_the_catalog_date() {
-        let catalog = crate::catalog::civil_date().unwrap();
+        let catalog = crate::dataset::DataSet::builtin().catalog_civil_date().unwrap();
         let at = |days: i64| {
             let date = catalog.checked_add(jiff::Span::new().days(days)).unwrap();
             date.to_zoned(jiff::tz::TimeZone::UTC).unwrap().timestamp()
         };
         for days in [0, 1, 30, 400] {
-            assert_eq!(data_age_days(at(days)), Some(days));
+            assert_eq!(data_age_days(at(days), Some(catalog)), Some(days));
         }
     }
 }

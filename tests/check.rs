@@ -157,12 +157,13 @@ fn several_advisories_each_get_columns_and_the_worst_leads() {
     assert!(later.iter().all(|r| r == &["vulnerable"; 4]), "{later:?}");
     // Staleness: 2016 CU19 at the March SU lacks April and May; CU23 base lacks the 16 public
     // updates May 2022 to October 2025 (v2 re-releases and hotfix updates without a security fix
-    // not counted) and names the 8 ESU-only ones in detail.
+    // not counted) and the 7 ESU-only ones to Sep26SUv2 (counted: 2016 was in ESU; Oct26SU has
+    // no primary source), which detail names.
     let stale: Vec<(&str, &str)> = rows.iter().map(|r| (&r[col("latest_su")], &r[col("sus_behind")])).collect();
     assert_eq!(stale[0], ("15.1.2176.14", "2"));
-    assert_eq!(stale[2], ("15.1.2507.61", "16"));
+    assert_eq!(stale[2], ("15.1.2507.75", "23"));
     assert!(
-        rows[2][col("detail")].contains("it also lacks 8 security updates offered only"),
+        rows[2][col("detail")].contains("7 of the security updates it lacks are offered only"),
         "{}",
         &rows[2][col("detail")]
     );
@@ -178,11 +179,12 @@ fn the_catalog_age_is_in_version_and_table() {
     let out = run(&["--version"], "");
     assert_eq!(out.status.code(), Some(0));
     let version = String::from_utf8_lossy(&out.stdout);
-    assert!(version.contains("(release catalog: newest release 2026-11-10)"), "{version}");
+    // Sep26SUv2: Oct26SU and Nov26SU have no primary source (data/overrides.csv).
+    assert!(version.contains("(release catalog: newest release 2026-10-02)"), "{version}");
     for format in ["csv", "table"] {
         let out = run(&["table", "--format", format], "");
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(text.contains("release catalog: 423 releases, newest release 2026-11-10"), "{format}: {text}");
+        assert!(text.contains("release catalog: 418 releases, newest release 2026-10-02"), "{format}: {text}");
     }
 }
 
@@ -225,13 +227,14 @@ fn open_cves_columns_and_the_html_count() {
     assert_eq!(col("open_cves"), col("support") + 1, "after the fixed columns");
     assert_eq!(col("open_cves_count"), col("open_cves") + 1);
     let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
-    // SE at Jun26SU: Jul26SU 5, Aug26SU 7, Sep26SU 9, Sep26SUv2 1, Oct26SU 3, Nov26SU 4.
-    assert_eq!(&rows[0][col("open_cves_count")], "29");
+    // SE at Jun26SU: Jul26SU 5, Aug26SU 7, Sep26SU 5 (its four third-party-only CVEs are not
+    // judged), Sep26SUv2 1; Oct26SU and Nov26SU have no primary source.
+    assert_eq!(&rows[0][col("open_cves_count")], "18");
     assert!(rows[0][col("open_cves")].starts_with("CVE-2026-45583;CVE-2026-55005;"), "{}", &rows[0][col("open_cves")]);
-    assert!(rows[0][col("open_cves")].ends_with(";CVE-2026-118208"));
+    assert!(rows[0][col("open_cves")].ends_with(";CVE-2026-96940"));
     assert_eq!((&rows[1][col("open_cves")], &rows[1][col("open_cves_count")]), ("", "0"));
     // The HTML report's hosts that need action show how many CVEs each still lacks.
     let html = run(&["check", "--format", "html", "--advisory", "cve-2026-42897", "15.2.2562.41"], "");
     let text = String::from_utf8_lossy(&html.stdout);
-    assert!(text.contains("<th>open CVEs</th>") && text.contains("<td class=\"n\">36</td>"), "{text}");
+    assert!(text.contains("<th>open CVEs</th>") && text.contains("<td class=\"n\">25</td>"), "{text}");
 }

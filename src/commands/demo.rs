@@ -57,7 +57,7 @@ pub fn demo(config: &Config, inventory_path: Option<&Path>, output_path: &Path) 
     let inputs: Vec<&Path> = inventory_path.into_iter().collect();
     let planned = report::outputs::plan(&[output_path.to_string_lossy().into_owned()], config.format, Format::Csv)?;
     let output = report::outputs::open(&planned, &inputs)?;
-    let run = report::provenance::Run::now(config.table_ids(), inventory_path)?;
+    let run = report::provenance::Run::now(config.table_ids(), config.data.catalog_date(), inventory_path)?;
     runtime::block_on(|| {
         Ok(async {
             let (fleet, moved) = start_fleet_somewhere(&hosts).await?;

@@ -2,7 +2,6 @@
 
 use crate::Outcome;
 use crate::config::Config;
-use crate::table::Table;
 use anyhow::Result;
 use std::io::{self, Write};
 
@@ -14,10 +13,10 @@ pub fn version(config: &Config) -> Result<Outcome> {
         out,
         "exchange-exposure {} (release catalog: newest release {})",
         env!("CARGO_PKG_VERSION"),
-        crate::catalog::date()
+        config.data.catalog_date()
     )?;
     if config.verbose {
-        for t in crate::table::ADVISORIES.iter().filter_map(|(id, _)| Table::advisory(id)) {
+        for t in &config.data.tables {
             writeln!(out, "table {}: {} ({} rows)", t.advisory, t.id, t.rows.len())?;
         }
     }
