@@ -238,3 +238,103 @@ fn open_cves_columns_and_the_html_count() {
     let text = String::from_utf8_lossy(&html.stdout);
     assert!(text.contains("<th>open CVEs</th>") && text.contains("<td class=\"n\">25</td>"), "{text}");
 }
+
+#[test]
+fn patched_for_proxylogon_is_not_clean_with_fail_on_open() {
+    // 2016 CU19 at the March 2021 SU: patched for ProxyLogon, with years of later fixes missing.
+    let plain = run(&["check", "--format", "csv", "15.1.2176.9"], "");
+    assert_eq!(plain.status.code(), Some(0), "status stays the March 2021 verdict");
+    let mut rdr = csv::Reader::from_reader(&plain.stdout[..]);
+    let headers: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    let n = headers.len();
+    assert_eq!(
+        &headers[n - 3..],
+        ["unassessed_cves", "max_open_severity", "exploited_open_cves"],
+        "new columns at the end"
+    );
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let row = rdr.records().next().unwrap().unwrap();
+    assert_eq!(&row[col("status")], "patched");
+    assert!(row[col("open_cves_count")].parse::<usize>().unwrap() > 100, "{}", &row[col("open_cves_count")]);
+    assert_eq!(&row[col("max_open_severity")], "Critical");
+    // CVE-2022-41040/-41082 (ProxyNotShell) are among the open ones Microsoft marked exploited.
+    assert!(row[col("exploited_open_cves")].contains("CVE-2022-41082"), "{}", &row[col("exploited_open_cves")]);
+    for (level, want) in [("critical", 1), ("important", 1), ("any", 1), ("exploited", 1)] {
+        let out = run(&["check", "--format", "csv", "--fail-on-open", level, "15.1.2176.9"], "");
+        assert_eq!(out.status.code(), Some(want), "--fail-on-open {level}");
+    }
+    // SE at its newest confirmed update lacks nothing known: clean even with --fail-on-open any.
+    let se = run(&["check", "--format", "csv", "--fail-on-open", "any", "15.2.2562.53"], "");
+    assert_eq!(se.status.code(), Some(0));
+    let bad = run(&["check", "--fail-on-open", "severe", "15.1.2176.9"], "");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--fail-on-open"));
+}
+
+#[test]
+fn unassessed_cves_are_never_open_cves() {
+    // 2013 CU23 at its last update: Microsoft stopped assessing 2013 in April 2023.
+    let out = run(&["check", "--format", "jsonl", "15.0.1497.48"], "");
+    let row: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let list = |k: &str| row[k].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let (open, unassessed) = (list("open_cves"), list("unassessed_cves"));
+    assert_eq!(open, ["CVE-2024-21410", "CVE-2025-53786", "CVE-2026-42897"], "the advisory tables' own verdicts");
+    assert_eq!(unassessed.len(), 52);
+    assert!(unassessed.contains(&"CVE-2023-28310".to_string()));
+    assert!(!open.iter().any(|c| unassessed.contains(c)));
+}
+
+#[test]
+fn a_table_file_replaces_its_own_advisory_and_open_cves_follow_it() {
+    let dir = std::env::temp_dir().join(format!("ee-table-open-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = run(&["table", "--advisory", "proxyshell", "--format", "csv"], "");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    // A table that says 2016 CU19 got the ProxyShell fixes at its base build's next revision.
+    let edited: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("2016,CU19,15.1.2176.2,15.1.2176.12,") {
+                l.replacen("15.1.2176.12", "15.1.2176.3", 1)
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_ne!(edited, text.trim_end(), "the CU19 row is there to edit");
+    let file = dir.join("proxyshell.csv");
+    std::fs::write(&file, edited + "\n").unwrap();
+    let args = [
+        "check",
+        "--advisory",
+        "proxylogon,proxyshell",
+        "--table",
+        file.to_str().unwrap(),
+        "--format",
+        "jsonl",
+        "15.1.2176.9",
+    ];
+    let out = run(&args, "");
+    let row: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(row["status_proxylogon"], "patched", "the ProxyLogon table is untouched");
+    let open: Vec<&str> = row["open_cves"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let cves: Vec<&str> =
+        row["cves_proxyshell"].as_array().map(|a| a.iter().map(|v| v.as_str().unwrap()).collect()).unwrap_or_default();
+    for cve in &cves {
+        assert!(open.contains(cve), "{cve}: cves and open_cves come from the same tables");
+    }
+    assert!(!open.contains(&"CVE-2021-34473"), "the replaced table's verdict drives open_cves: {open:?}");
+    // A table naming no advisory judged is refused when several are judged.
+    let other = dir.join("other.csv");
+    std::fs::write(&other, text.replace("# table: proxyshell-2021", "# table: mine-2021")).unwrap();
+    let out =
+        run(&["check", "--advisory", "proxylogon,proxyshell", "--table", other.to_str().unwrap(), "15.1.2176.9"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("names no advisory judged"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -59,6 +59,12 @@ pub enum Column {
     OpenCves,
     /// How many those are.
     OpenCvesCount,
+    /// CVEs of updates after the product's support (and ESU) ended: not assessed by Microsoft.
+    UnassessedCves,
+    /// The highest MSRC severity among `open_cves`.
+    MaxOpenSeverity,
+    /// The `open_cves` Microsoft marked "Exploitation Detected".
+    ExploitedOpenCves,
 }
 
 /// The names of `Column::ALL`, in order.
@@ -118,6 +124,9 @@ impl Column {
         Column::Support,
         Column::OpenCves,
         Column::OpenCvesCount,
+        Column::UnassessedCves,
+        Column::MaxOpenSeverity,
+        Column::ExploitedOpenCves,
     ];
 
     /// The column's name in every format.
@@ -145,6 +154,9 @@ impl Column {
             Column::Support => "support",
             Column::OpenCves => "open_cves",
             Column::OpenCvesCount => "open_cves_count",
+            Column::UnassessedCves => "unassessed_cves",
+            Column::MaxOpenSeverity => "max_open_severity",
+            Column::ExploitedOpenCves => "exploited_open_cves",
         }
     }
 
@@ -153,7 +165,7 @@ impl Column {
         match self {
             Column::Port | Column::Line | Column::SusBehind | Column::OpenCvesCount => Kind::Number,
             Column::Cves | Column::FeServers => Kind::List,
-            Column::OpenCves => Kind::ListOrUnknown,
+            Column::OpenCves | Column::UnassessedCves | Column::ExploitedOpenCves => Kind::ListOrUnknown,
             Column::CheckedAt => Kind::DateTime,
             Column::LatestSuDate => Kind::Date,
             _ => Kind::Text,
@@ -188,6 +200,9 @@ impl Column {
             Column::Support => opt(row.support.clone()),
             Column::OpenCves => opt(row.open_cves.as_ref().map(|c| c.join(";"))),
             Column::OpenCvesCount => opt(row.open_cves.as_ref().map(|c| c.len().to_string())),
+            Column::UnassessedCves => opt(row.unassessed_cves.as_ref().map(|c| c.join(";"))),
+            Column::MaxOpenSeverity => opt(row.max_open_severity.clone()),
+            Column::ExploitedOpenCves => opt(row.exploited_open_cves.as_ref().map(|c| c.join(";"))),
         }
     }
 }
