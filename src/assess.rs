@@ -335,7 +335,7 @@ pub fn judge(build: &Build, table: &Table) -> Verdict {
     match line(build) {
         Line::OlderThanAdvisory(name) => {
             v.status = Status::NotAffected;
-            v.cu = crate::catalog::release_cu(build).map(|r| r.cu.clone());
+            v.cu = table.release_cu(build).map(|(_, cu)| cu.to_string());
             v.detail = format!(
                 "{build} is {name}, which {} does not cover (no update exists); it is long out of support",
                 table.update
@@ -573,9 +573,9 @@ fn judge_unknown_cu(build: &Build, table: &Table, v: &mut Verdict) {
         }
         _ => {
             v.status = Status::UnknownBuild;
-            v.detail = match crate::catalog::release_cu(build) {
-                Some(rel) => {
-                    format!("{build} is {} {}, a pre-release build the advisory does not cover", rel.product, rel.cu)
+            v.detail = match table.release_cu(build) {
+                Some((product, cu)) => {
+                    format!("{build} is {product} {cu}, a pre-release build the advisory does not cover")
                 }
                 None => format!(
                     "{build} is not the build of any {} CU this tool knows; it may be mistyped, forged or from a newer release",

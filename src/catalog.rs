@@ -1,8 +1,7 @@
 //! The release catalog: every Exchange release the tool knows (CUs, service
-//! packs, security updates, rollups, hotfix updates), compiled in from
-//! `data/exchange-releases.csv`, parsed and validated once; the product
-//! lifecycle (`data/lifecycle.csv`: when support ended); and how far behind a
-//! build is (`staleness`).
+//! packs, security updates, rollups, hotfix updates), the format of
+//! `data/exchange-releases.csv`, parsed and validated (`parse`; the data set
+//! holds the parsed catalog); and how far behind a build is (`staleness`).
 //!
 //! Sources: the catalog has the releases to April 2022 from Microsoft's
 //! "Exchange Server build numbers and release dates" page (April 2022
@@ -12,12 +11,10 @@
 //! MSRC-authored CVE records, each row citing its source; the file's header
 //! says what was left out.
 
-use crate::build::{Build, CuKey, Product};
+use crate::build::{Build, Product};
 use anyhow::{Context, Result, ensure};
 
 pub mod staleness;
-
-const BUILTIN_RELEASES: &str = include_str!("../data/exchange-releases.csv");
 
 /// What kind of release a catalog row is (its `kind` column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -136,65 +133,6 @@ struct RawRelease {
     kb: String,
     source: String,
     kind: String,
-}
-
-/// The built-in release catalog, parsed once.
-pub fn releases() -> &'static [Release] {
-    static PARSED: std::sync::OnceLock<Vec<Release>> = std::sync::OnceLock::new();
-    PARSED.get_or_init(|| parse(BUILTIN_RELEASES).expect("the built-in catalog passes its own validation (tested)"))
-}
-
-/// The built-in catalog's newest release date, e.g. `2026-11-10`.
-pub fn date() -> String {
-    newest_release(releases()).map(|r| r.date.clone()).unwrap_or_default()
-}
-
-/// The built-in catalog's newest release as a civil date (a month-only date
-/// counts from its first day).
-pub fn civil_date() -> Option<jiff::civil::Date> {
-    let (y, m, d) = release_date(&date())?;
-    jiff::civil::Date::new(y as i16, m as i8, d.unwrap_or(1) as i8).ok()
-}
-
-/// The catalog's CU/SP release (not an update) that `build` is on.
-pub fn release_cu(build: &Build) -> Option<&'static Release> {
-    // Searching from the newest, so 2016 RTM wins over the Preview that shares its build.
-    let key = CuKey::of(build);
-    releases().iter().rev().find(|r| r.update.is_empty() && CuKey::of(&r.build) == key)
-}
-
-/// End of support per product, from Microsoft's lifecycle pages (each row cites its source).
-const LIFECYCLE: &str = include_str!("../data/lifecycle.csv");
-
-/// Whether `product` was still supported on `day`, as the report's `support`
-/// cell: `supported`, or when support ended and where to go.
-pub fn support(product: Product, day: jiff::civil::Date) -> String {
-    let Some((end, move_to)) = lifecycle().iter().find(|(p, ..)| *p == product).map(|(_, end, to)| (end, to)) else {
-        return "supported".into();
-    };
-    if day > *end { format!("ended {end}: move to {move_to}") } else { format!("supported until {end}") }
-}
-
-/// The day `product`'s support ended (`None`: still supported, as SE).
-pub fn support_end(product: Product) -> Option<jiff::civil::Date> {
-    lifecycle().iter().find(|(p, ..)| *p == product).map(|(_, end, _)| *end)
-}
-
-/// The lifecycle file, parsed once: (product, end of support, where to move).
-fn lifecycle() -> &'static [(Product, jiff::civil::Date, String)] {
-    static PARSED: std::sync::OnceLock<Vec<(Product, jiff::civil::Date, String)>> = std::sync::OnceLock::new();
-    PARSED.get_or_init(|| {
-        csv::ReaderBuilder::new()
-            .comment(Some(b'#'))
-            .from_reader(LIFECYCLE.as_bytes())
-            .into_records()
-            .flatten()
-            .filter_map(|r| {
-                let product = Product::from_code(r.get(0)?)?;
-                Some((product, r.get(1)?.parse().ok()?, r.get(2)?.to_string()))
-            })
-            .collect()
-    })
 }
 
 /// A data file's CSV reader: a header row, `#` lines are comments.

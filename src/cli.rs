@@ -100,6 +100,10 @@ pub struct Common {
     /// Exit 1 when any row has one of these statuses (comma-separated)
     #[arg(long, global = true, value_delimiter = ',', default_value = "vulnerable")]
     pub fail_on: Vec<String>,
+    /// Also exit 1 when any row has an open CVE of this level: critical, important (or
+    /// critical), any, or exploited (Microsoft marked it "Exploitation Detected")
+    #[arg(long, global = true, value_name = "LEVEL")]
+    pub fail_on_open: Option<String>,
     /// Print nothing on stderr but errors
     #[arg(long, short, global = true)]
     pub quiet: bool,
@@ -110,7 +114,7 @@ pub struct Common {
     /// listed from `table::ADVISORIES`, so a new advisory appears here by itself)
     #[arg(long, global = true, value_delimiter = ',', value_name = "NAME", help = advisory_help())]
     pub advisory: Vec<String>,
-    /// Use this fixed-build table file for the first advisory (same format, same validation)
+    /// Use this fixed-build table file for the advisory its `# table:` name names (or the one judged)
     #[arg(long, global = true, value_name = "FILE")]
     pub table: Option<PathBuf>,
     /// Colour codes in -v logs on stderr: auto (a terminal, NO_COLOR unset), always or never

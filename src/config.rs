@@ -42,25 +42,39 @@ pub struct Config {
     /// `scan --fail-on-change`: changes since `--baseline` that make the exit status 1.
     pub fail_on_change: Vec<Change>,
     /// Which data set judging uses, and where downloaded data lives (`--data`, `--data-dir`).
-    pub data: crate::datastore::Choice,
+    pub data_choice: crate::datastore::Choice,
     /// `--max-data-age DAYS`.
     pub max_data_age: Option<u32>,
     /// `--table FILE`, an input no output may name.
     pub table_file: Option<PathBuf>,
+    /// `--fail-on-open`: open CVEs of this level make the exit status 1.
+    pub fail_on_open: Option<crate::dataset::OpenLevel>,
+    /// The data judged with: the data dir's current set, or the built-in one.
+    pub data: std::sync::Arc<crate::dataset::DataSet>,
+    /// What that data set is: its id, origin and when it was confirmed.
+    pub data_provenance: crate::datastore::DataProvenance,
 }
 
 impl Config {
-    /// The options every command takes, validated; the tables are loaded.
+    /// The options every command takes, validated; the data set in use is
+    /// loaded (`datastore::load`) and the tables are read from it.
     pub fn from_cli(common: &Common) -> Result<Config> {
-        let mut tables = parse_advisories(&common.advisory)?;
+        Config::with_data(common, crate::datastore::load(&data_choice(common))?)
+    }
+
+    /// As `from_cli`, judging with `loaded` (the `data` commands, which must
+    /// work when the data dir's copy is damaged, pass the built-in set).
+    pub fn with_data(common: &Common, loaded: crate::datastore::Loaded) -> Result<Config> {
+        let crate::datastore::Loaded { dataset: data, provenance: data_provenance } = loaded;
+        let mut tables = parse_advisories(&common.advisory, &data)?;
         if let Some(path) = &common.table {
-            // --table replaces the first advisory's table, keeping its name.
-            let mut table = Table::load(path)?;
-            table.advisory = tables[0].advisory.clone();
-            tables[0] = table;
+            let table = Table::load(path)?.with_catalog(&data.releases);
+            replace_table(&mut tables, table, path)?;
         }
         Ok(Config {
             tables,
+            fail_on_open: parse_fail_on_open(common.fail_on_open.as_deref())?,
+            data,
             format: common.format,
             fail_on: parse_fail_on(&common.fail_on)?,
             quiet: common.quiet,
@@ -71,7 +85,8 @@ impl Config {
                 std::env::var_os("NO_COLOR").as_deref(),
             ),
             fail_on_change: Vec::new(),
-            data: data_choice(common),
+            data_choice: data_choice(common),
+            data_provenance,
             max_data_age: common.max_data_age,
             table_file: common.table.clone(),
         })
@@ -139,7 +154,8 @@ impl Config {
         }
         let failing_status = seen.counted.iter().any(|s| self.fail_on.contains(s));
         let failing_change = seen.changes.iter().any(|c| self.fail_on_change.contains(c));
-        if failing_status || failing_change { Outcome::Findings } else { Outcome::Clean }
+        let failing_open = self.fail_on_open.is_some_and(|level| seen.open.contains(&level));
+        if failing_status || failing_change || failing_open { Outcome::Findings } else { Outcome::Clean }
     }
 }
 
@@ -562,8 +578,36 @@ fn parse_rate(rate: Option<f64>) -> Result<Option<f64>> {
 }
 
 /// `--advisory NAME[,NAME...]` or `all`, in the order given.
-fn parse_advisories(items: &[String]) -> Result<Vec<Table>> {
-    let known: Vec<&str> = crate::table::ADVISORIES.iter().map(|(id, _)| *id).collect();
+/// `--table FILE`: the table takes the place of the judged advisory its
+/// `# table:` name names (`proxyshell-2021` → `proxyshell`), or of the one
+/// advisory judged; with several advisories and none of its name, refused.
+fn replace_table(tables: &mut [Table], mut table: Table, path: &std::path::Path) -> Result<()> {
+    let slot = match tables.iter().position(|t| t.advisory == table.advisory) {
+        Some(i) => i,
+        None if tables.len() == 1 => 0,
+        None => bail!(
+            "--table {}: its table {:?} names no advisory judged ({}); name one of them in its '# table:' line, or judge one advisory",
+            path.display(),
+            table.name,
+            tables.iter().map(|t| t.advisory.as_str()).collect::<Vec<_>>().join(", ")
+        ),
+    };
+    table.advisory = tables[slot].advisory.clone();
+    tables[slot] = table;
+    Ok(())
+}
+
+/// `--fail-on-open LEVEL`: `critical`, `important`, `any` or `exploited`.
+fn parse_fail_on_open(item: Option<&str>) -> Result<Option<crate::dataset::OpenLevel>> {
+    let Some(item) = item.map(str::trim) else { return Ok(None) };
+    match crate::dataset::OpenLevel::ALL.iter().find(|(word, _)| *word == item) {
+        Some((_, level)) => Ok(Some(*level)),
+        None => bail!("--fail-on-open: unknown level {item:?}; known: critical, important, any, exploited"),
+    }
+}
+
+fn parse_advisories(items: &[String], data: &crate::dataset::DataSet) -> Result<Vec<Table>> {
+    let known: Vec<&str> = crate::dataset::ADVISORY_FILES.iter().map(|(id, _)| *id).collect();
     let mut ids: Vec<&str> = Vec::new();
     for item in items.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
         let named: &[&str] = match item {
@@ -580,7 +624,7 @@ fn parse_advisories(items: &[String]) -> Result<Vec<Table>> {
     if ids.is_empty() {
         ids.push(known[0]);
     }
-    Ok(ids.iter().filter_map(|id| Table::advisory(id)).collect())
+    Ok(ids.iter().filter_map(|id| data.table(id).cloned()).collect())
 }
 
 /// `--fail-on-change CHANGE[,CHANGE...]`: `new`, `fixed`, `regressed`,
@@ -628,6 +672,7 @@ impl Config {
             verbose: false,
             advisory: Vec::new(),
             table: None,
+            fail_on_open: None,
             color: crate::cli::Color::Auto,
             data_dir: None,
             data: crate::cli::DataChoice::Builtin,

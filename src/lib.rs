@@ -72,7 +72,12 @@ impl Outcome {
 /// Runs one command line: the flags are validated into settings
 /// (`config`), then the command runs on them.
 pub fn run(cli: cli::Cli) -> Result<Outcome> {
-    let config = config::Config::from_cli(&cli.common)?;
+    // The data commands judge nothing and must work when the data dir's copy
+    // is damaged (to roll it back or fetch anew): they read the store themselves.
+    let config = match &cli.command {
+        Some(cli::Command::Data { .. }) => config::Config::with_data(&cli.common, datastore::builtin())?,
+        _ => config::Config::from_cli(&cli.common)?,
+    };
     if let Some(what) = cli.generate {
         return commands::generate::generate(what.into(), <cli::Cli as clap::CommandFactory>::command());
     }

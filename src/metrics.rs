@@ -128,7 +128,7 @@ pub fn render(tables: &[Table], run: &Run, now: jiff::Timestamp) -> String {
             vec![(String::new(), format!("{at:.3}"))],
         );
     }
-    if let Some(age) = data_age_days(now) {
+    if let Some(age) = data_age_days(now, s.catalog_date) {
         family(
             "data_age_days",
             "Days since the judging data was last confirmed (today: the built-in release catalog's newest release).",
@@ -148,16 +148,9 @@ pub fn render(tables: &[Table], run: &Run, now: jiff::Timestamp) -> String {
     out
 }
 
-/// The day the judging data was last confirmed current — the one place the
-/// data age is measured from. Today that is the built-in release catalog's
-/// newest release; downloaded data would give the day it was checked.
-pub fn data_confirmed() -> Option<jiff::civil::Date> {
-    crate::catalog::civil_date()
-}
-
-/// Days from `data_confirmed` to `now` (UTC).
-pub fn data_age_days(now: jiff::Timestamp) -> Option<i64> {
-    let catalog = data_confirmed()?;
+/// Days from the data's newest release (`catalog`) to `now` (UTC).
+pub fn data_age_days(now: jiff::Timestamp, catalog: Option<jiff::civil::Date>) -> Option<i64> {
+    let catalog = catalog?;
     let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
     Some(i64::from(today.since(catalog).ok()?.get_days()))
 }
@@ -198,13 +191,13 @@ mod tests {
 
     #[test]
     fn data_age_counts_days_from_the_catalog_date() {
-        let catalog = crate::catalog::civil_date().unwrap();
+        let catalog = crate::dataset::DataSet::builtin().catalog_civil_date().unwrap();
         let at = |days: i64| {
             let date = catalog.checked_add(jiff::Span::new().days(days)).unwrap();
             date.to_zoned(jiff::tz::TimeZone::UTC).unwrap().timestamp()
         };
         for days in [0, 1, 30, 400] {
-            assert_eq!(data_age_days(at(days)), Some(days));
+            assert_eq!(data_age_days(at(days), Some(catalog)), Some(days));
         }
     }
 }

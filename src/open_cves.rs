@@ -24,11 +24,32 @@
 use crate::assess::judge;
 use crate::build::{Build, CuKey, Precision, Product};
 use crate::catalog::{Release, ReleaseKind, release_date};
-use crate::table::{ADVISORIES, Table};
+use crate::table::Table;
 use anyhow::{Context, Result, ensure};
 use std::collections::BTreeSet;
 
-const UPDATE_CVES: &str = include_str!("../data/update-cves.csv");
+/// What a build lacks: the CVEs Microsoft lists for its product that it has
+/// no fix for (`open`), and those of updates shipped after its product was out
+/// of support, which Microsoft no longer assessed it for (`unassessed`: likely
+/// vulnerable, never listed as open). Each sorted by year and number.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenCves {
+    /// CVEs whose fix the build lacks, on a product Microsoft lists for them.
+    pub open: Vec<String>,
+    /// CVEs of updates released after the product's support (and ESU) ended.
+    pub unassessed: Vec<String>,
+}
+
+/// How a CU stands against one update's CVE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stand {
+    /// It has the fix.
+    Has,
+    /// It lacks the fix Microsoft shipped for its product.
+    Lacks,
+    /// The product was out of support when the update shipped: not assessed.
+    Unassessed,
+}
 
 /// One security or hotfix update and the CVEs it fixes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,15 +83,15 @@ struct RawUpdate {
     source: String,
 }
 
-/// The update list, parsed and validated once.
-pub fn updates() -> &'static [Update] {
-    static PARSED: std::sync::OnceLock<Vec<Update>> = std::sync::OnceLock::new();
-    PARSED.get_or_init(|| parse(UPDATE_CVES).expect("the built-in update list passes its own validation (tested)"))
+/// A CVE id's (year, number), for ordering.
+pub fn cve_order(cve: &str) -> (u32, u64) {
+    let mut parts = cve.split('-').skip(1).map(|p| p.parse::<u64>().unwrap_or(0));
+    (parts.next().unwrap_or(0) as u32, parts.next().unwrap_or(0))
 }
 
 /// Parses and validates an update list: dates, CVE ids, product lines and
-/// CUs that the release catalog knows, and limits that name the row's CVEs.
-pub fn parse(text: &str) -> Result<Vec<Update>> {
+/// CUs that the release catalog `releases` knows, and limits that name the row's CVEs.
+pub fn parse_with(text: &str, releases: &[Release]) -> Result<Vec<Update>> {
     let mut out = Vec::new();
     let reader = csv::ReaderBuilder::new().comment(Some(b'#')).from_reader(text.as_bytes());
     for (i, raw) in reader.into_deserialize::<RawUpdate>().enumerate() {
@@ -88,7 +109,7 @@ pub fn parse(text: &str) -> Result<Vec<Update>> {
         for cve in &cves {
             ensure!(crate::table::is_cve_id(cve), "{}: {cve:?} is not a CVE id", at());
         }
-        let shipped_for = parse_shipped(&raw.shipped_for).with_context(at)?;
+        let shipped_for = parse_shipped(&raw.shipped_for, releases).with_context(at)?;
         let mut limits = Vec::new();
         for part in raw.cve_product_limits.split(';').map(str::trim).filter(|p| !p.is_empty()) {
             let (cve, lines) = part.split_once(':').with_context(|| format!("{}: limit {part:?}", at()))?;
@@ -107,8 +128,7 @@ pub fn parse(text: &str) -> Result<Vec<Update>> {
 }
 
 /// `2013 CU18/CU19; 2016 CU7/CU8` → each (product, CU), checked against the catalog.
-fn parse_shipped(text: &str) -> Result<Vec<(Product, String)>> {
-    let catalog = crate::catalog::releases();
+fn parse_shipped(text: &str, catalog: &[Release]) -> Result<Vec<(Product, String)>> {
     let mut out = Vec::new();
     for group in text.split(';').map(str::trim).filter(|g| !g.is_empty()) {
         let (product, cus) = group.split_once(' ').with_context(|| format!("shipped_for {group:?}"))?;
@@ -135,20 +155,22 @@ fn before(a: &str, b: &str) -> Option<bool> {
     }
 }
 
-/// Whether a build on CU `cu` (its base release) lacks the fix of `update`
-/// for `cve`; `None` when the CVE does not apply to the product.
-fn lacks(build: &Build, cu: &Release, update: &Update, cve: &str, releases: &[Release]) -> Option<bool> {
+/// How a build on CU `cu` (its base release) stands against `update`'s fix
+/// for `cve`; `None` when the CVE does not concern the product.
+fn lacks(build: &Build, cu: &Release, update: &Update, cve: &str, data: &Facts) -> Option<Stand> {
+    let releases = data.releases;
     if !update.applies(cve, cu.product) {
         return None;
     }
+    let stand = |lacking: bool| if lacking { Stand::Lacks } else { Stand::Has };
     let key = CuKey::of(&cu.build);
     // 1. The CU got the update: compare with its build (a CU-only build may lack it).
     if let Some(got) = releases.iter().find(|r| r.update == update.name && CuKey::of(&r.build) == key) {
-        return Some(build.precision() == Precision::Cu || *build < got.build);
+        return Some(stand(build.precision() == Precision::Cu || *build < got.build));
     }
     // 2. Listed as shipped for the CU with no build of its own: the fix is in the CU if not older.
     if update.shipped_for.iter().any(|(p, c)| *p == cu.product && *c == cu.cu) {
-        return Some(before(&cu.date, &update.date).unwrap_or(false));
+        return Some(stand(before(&cu.date, &update.date).unwrap_or(false)));
     }
     // 3. Shipped for other CUs of the line: newer CUs include it, older ones never got it.
     let cu_base = |(p, c): &(Product, String)| {
@@ -156,46 +178,65 @@ fn lacks(build: &Build, cu: &Release, update: &Update, cve: &str, releases: &[Re
     };
     let shipped: Vec<Build> = update.shipped_for.iter().filter(|(p, _)| *p == cu.product).filter_map(cu_base).collect();
     if let Some(newest) = shipped.iter().max() {
-        return Some(cu.build < *newest);
+        return Some(stand(cu.build < *newest));
     }
-    // 4. Never shipped for this line: a CU released after the update includes it; a line
-    // Microsoft no longer assessed never got it; a supported line without a package is not concerned.
+    // 4. Never shipped for this line: a CU released after the update includes it; a line a
+    // limit names lacks it; a line out of support (and out of ESU) when the update came out was
+    // not assessed by Microsoft (likely vulnerable, never "open"); a supported line without a
+    // package is not concerned.
     if !before(&cu.date, &update.date).unwrap_or(false) {
-        return Some(false);
+        return Some(Stand::Has);
     }
-    let named = update.limits.iter().any(|(c, lines)| c == cve && lines.contains(&cu.product));
-    let unassessed = match (crate::catalog::support_end(cu.product), release_date(&update.date)) {
+    if update.limits.iter().any(|(c, lines)| c == cve && lines.contains(&cu.product)) {
+        return Some(Stand::Lacks);
+    }
+    let last_day = data.unassessed_after.iter().find(|(p, _)| *p == cu.product).map(|(_, d)| *d);
+    let unassessed = match (last_day, release_date(&update.date)) {
         (Some(end), Some((y, m, d))) => {
             jiff::civil::Date::new(y as i16, m as i8, d.unwrap_or(1) as i8).is_ok_and(|day| day > end)
         }
         _ => false,
     };
-    if named || unassessed { Some(true) } else { None }
+    unassessed.then_some(Stand::Unassessed)
 }
 
-/// Every CVE `build` still lacks the fix for, sorted by year and number;
-/// `None` for a build on a CU the catalog does not know, or on a line with no data.
-pub fn of(build: &Build, releases: &[Release]) -> Option<Vec<String>> {
+/// What judging open CVEs needs from a data set.
+pub struct Facts<'a> {
+    /// The release catalog.
+    pub releases: &'a [Release],
+    /// The update list.
+    pub updates: &'a [Update],
+    /// The data set's advisory tables.
+    pub tables: &'a [Table],
+    /// Per product, the last day it got updates (its ESU end, else its end
+    /// of support): updates after it were not assessed for it.
+    pub unassessed_after: Vec<(Product, jiff::civil::Date)>,
+}
+
+/// Every CVE `build` lacks the fix for, judged with `data` and the tables
+/// in use (`tables` take the place of the data's table of the same
+/// advisory); `None` for a build on a CU the catalog does not know, or on a
+/// line with no data.
+pub fn of(build: &Build, data: &Facts, tables: &[Table]) -> Option<OpenCves> {
     let key = CuKey::of(build);
-    let cu =
-        releases.iter().find(|r| r.kind == ReleaseKind::Base && CuKey::of(&r.build) == key && r.cu != "Preview")?;
-    let tables = advisory_tables();
-    let judged_by_table: BTreeSet<&String> = tables.iter().flat_map(|t| t.rows.iter().flat_map(|r| &r.cves)).collect();
-    let mut open: BTreeSet<(u32, u64, String)> = BTreeSet::new();
-    let mut add = |cve: &str| {
-        let mut parts = cve.split('-').skip(1).map(|p| p.parse::<u64>().unwrap_or(0));
-        let (year, number) = (parts.next().unwrap_or(0) as u32, parts.next().unwrap_or(0));
-        open.insert((year, number, cve.to_string()));
-    };
+    let cu = data
+        .releases
+        .iter()
+        .find(|r| r.kind == ReleaseKind::Base && CuKey::of(&r.build) == key && r.cu != "Preview")?;
+    let in_use: Vec<&Table> =
+        tables.iter().chain(data.tables.iter().filter(|t| !tables.iter().any(|u| u.advisory == t.advisory))).collect();
+    let judged_by_table: BTreeSet<&String> = in_use.iter().flat_map(|t| t.rows.iter().flat_map(|r| &r.cves)).collect();
+    let mut open: BTreeSet<((u32, u64), String)> = BTreeSet::new();
+    let mut unassessed: BTreeSet<((u32, u64), String)> = BTreeSet::new();
     // The advisory tables judge their own CVEs (per-CU fixes, CUs that never got them).
-    for table in tables.iter().filter(|t| t.covers(cu.product)) {
+    for table in in_use.iter().filter(|t| t.covers(cu.product)) {
         for cve in judge(build, table).cves {
-            add(&cve);
+            open.insert((cve_order(&cve), cve));
         }
     }
     let lines_with_data = [Product::Ex2013, Product::Ex2016, Product::Ex2019, Product::Se];
     if lines_with_data.contains(&cu.product) {
-        for update in updates() {
+        for update in data.updates {
             let mut cves = update.cves.iter().filter(|c| !judged_by_table.contains(c)).peekable();
             if cves.peek().is_none() {
                 continue;
@@ -203,42 +244,20 @@ pub fn of(build: &Build, releases: &[Release]) -> Option<Vec<String>> {
             // Whether the CU has the update depends on the update, not the CVE: judge it once
             // for a CVE without a limit, and apart for CVEs with one.
             let unlimited = update.cves.iter().find(|c| !update.limits.iter().any(|(l, _)| l == *c));
-            let plain = unlimited.and_then(|c| lacks(build, cu, update, c, releases));
+            let plain = unlimited.and_then(|c| lacks(build, cu, update, c, data));
             for cve in cves {
                 let limited = update.limits.iter().any(|(l, _)| l == cve);
-                let verdict = if limited { lacks(build, cu, update, cve, releases) } else { plain };
-                if verdict == Some(true) {
-                    add(cve);
-                }
+                let stand = if limited { lacks(build, cu, update, cve, data) } else { plain };
+                match stand {
+                    Some(Stand::Lacks) => open.insert((cve_order(cve), cve.clone())),
+                    Some(Stand::Unassessed) => unassessed.insert((cve_order(cve), cve.clone())),
+                    _ => false,
+                };
             }
         }
-    } else if !tables.iter().any(|t| t.covers(cu.product)) {
+    } else if !in_use.iter().any(|t| t.covers(cu.product)) {
         return None;
     }
-    Some(open.into_iter().map(|(_, _, cve)| cve).collect())
+    let unassessed = unassessed.into_iter().filter(|c| !open.contains(c)).map(|(_, c)| c).collect();
+    Some(OpenCves { open: open.into_iter().map(|(_, c)| c).collect(), unassessed })
 }
-
-/// `of` against the built-in catalog, remembered per build: a fleet runs few
-/// distinct builds, and a report may have tens of thousands of rows.
-pub fn of_builtin(build: &Build) -> Option<Vec<String>> {
-    static SEEN: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<Build, Option<Vec<String>>>>> =
-        std::sync::OnceLock::new();
-    let seen = SEEN.get_or_init(Default::default);
-    if let Some(known) = seen.lock().ok().and_then(|m| m.get(build).cloned()) {
-        return known;
-    }
-    let open = of(build, crate::catalog::releases());
-    if let Ok(mut m) = seen.lock() {
-        m.insert(*build, open.clone());
-    }
-    open
-}
-
-/// Every built-in advisory table, parsed once.
-fn advisory_tables() -> &'static [Table] {
-    static PARSED: std::sync::OnceLock<Vec<Table>> = std::sync::OnceLock::new();
-    PARSED.get_or_init(|| ADVISORIES.iter().filter_map(|(id, _)| Table::advisory(id)).collect())
-}
-
-#[cfg(test)]
-mod tests;

@@ -136,12 +136,14 @@ pub struct Judging<'a> {
     tables: &'a [Table],
     /// Their ids, `+`-joined: every row's `table` cell.
     table_ids: String,
+    /// The data judged with (staleness, support, open CVEs).
+    data: &'a crate::dataset::DataSet,
 }
 
 impl Judging<'_> {
-    /// Judging against these tables (one per advisory, the first leading).
-    pub fn new(tables: &[Table]) -> Judging<'_> {
-        Judging { tables, table_ids: crate::table::ids(tables) }
+    /// Judging against these tables (one per advisory, the first leading) with this data.
+    pub fn new<'a>(tables: &'a [Table], data: &'a crate::dataset::DataSet) -> Judging<'a> {
+        Judging { tables, table_ids: crate::table::ids(tables), data }
     }
 }
 
@@ -187,7 +189,13 @@ pub async fn run(judging: &Judging<'_>, job: Job, writer: &mut report::outputs::
         })
         .buffered(window);
     let started = std::time::Instant::now();
-    let mut summary = Summary { rate_limit: pace.rate, ..Summary::default() };
+    let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let mut summary = Summary {
+        rate_limit: pace.rate,
+        data_note: judging.data.catalog_note(today),
+        catalog_date: judging.data.catalog_civil_date(),
+        ..Summary::default()
+    };
     let mut ticker = pace.stats_every.filter(|_| progress.is_none()).map(|every| {
         let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -380,7 +388,7 @@ fn judge_entry(entry: Entry, observation: Option<Probed>, judging: &Judging) -> 
         fe_servers,
         line: Some(entry.line),
         extras: entry.extras,
-        ..Row::judged(judged, judging.table_ids.clone())
+        ..Row::judged(judged, judging.table_ids.clone(), judging.data, judging.tables)
     }
 }
 
@@ -395,7 +403,7 @@ mod tests {
         let config = crate::config::Config::for_tests();
         let build: Build = "15.1.2176.2".parse().unwrap();
         let entry = Entry { line: 2, host: String::new(), port: None, kind: Kind::Offline(build), extras: Vec::new() };
-        let row = judge_entry(entry, None, &Judging::new(&config.tables));
+        let row = judge_entry(entry, None, &Judging::new(&config.tables, &config.data));
         let mut summary = Summary::default();
         for _ in 0..LISTED + 530 {
             summary.add(&row);

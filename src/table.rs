@@ -97,6 +97,9 @@ pub struct Table {
     pub id: String,
     /// One row per CU/SP (several where CVE groups have different fixes), sorted by `cu_build`.
     pub rows: Vec<CuFix>,
+    /// The release catalog's CUs (base build, product, name) of the data set
+    /// the table is judged with, to name a CU the table has no row for.
+    pub cus: std::sync::Arc<Vec<(Build, Product, String)>>,
 }
 
 #[derive(serde::Deserialize)]
@@ -123,9 +126,18 @@ pub fn ids(tables: &[Table]) -> String {
 pub const MAX_TABLE: u64 = 16 * crate::bounded::MIB;
 
 impl Table {
-    /// The table compiled into the binary.
+    /// The table compiled into the binary, with the compiled-in catalog's
+    /// CUs (for tests and tools; commands take their tables from the data set).
     pub fn builtin() -> Table {
-        Table::parse(BUILTIN_TABLE).expect("the built-in table passes its own validation (tested)")
+        Table::parse(BUILTIN_TABLE)
+            .expect("the built-in table passes its own validation (tested)")
+            .with_builtin_catalog()
+    }
+
+    fn with_builtin_catalog(self) -> Table {
+        let releases = crate::catalog::parse(include_str!("../data/exchange-releases.csv"))
+            .expect("the built-in catalog passes its own validation (tested)");
+        self.with_catalog(&releases)
     }
 
     /// Loads another table file (`--table FILE`, at most `MAX_TABLE` bytes), with the same validation.
@@ -155,7 +167,7 @@ impl Table {
         let rows = parse_rows(text)?;
         let id = format!("{name}@{:08x}", fnv1a(text.as_bytes()) as u32);
         let advisory = name.split('-').next().unwrap_or(name).to_string();
-        Ok(Table { advisory, name: name.to_string(), update, config, id, rows })
+        Ok(Table { advisory, name: name.to_string(), update, config, id, rows, cus: Default::default() })
     }
 
     /// A built-in advisory's table by id (`proxylogon`, `owassrf`, `cve-2024-21410`, …: see `ADVISORIES`).
@@ -163,7 +175,7 @@ impl Table {
         let (_, text) = ADVISORIES.iter().find(|(name, _)| *name == id)?;
         let mut table = Table::parse(text).expect("built-in tables pass their own validation (tested)");
         table.advisory = id.to_string();
-        Some(table)
+        Some(table.with_builtin_catalog())
     }
 
     /// The table rows for the CU `build` is on: one, or one per group of
@@ -171,6 +183,20 @@ impl Table {
     pub fn rows_for(&self, build: &Build) -> Vec<&CuFix> {
         let key = CuKey::of(build);
         self.rows.iter().filter(|r| r.key() == key).collect()
+    }
+
+    /// The catalog's CU/SP (product, name) `build` is on, from `cus`.
+    pub fn release_cu(&self, build: &Build) -> Option<(Product, &str)> {
+        // Searching from the newest, so 2016 RTM wins over the Preview that shares its build.
+        let key = CuKey::of(build);
+        self.cus.iter().rev().find(|(b, ..)| CuKey::of(b) == key).map(|(_, p, n)| (*p, n.as_str()))
+    }
+
+    /// The table with the CUs of the release catalog `releases` (`release_cu`).
+    pub fn with_catalog(mut self, releases: &[crate::catalog::Release]) -> Table {
+        let cus = releases.iter().filter(|r| r.update.is_empty()).map(|r| (r.build, r.product, r.cu.clone()));
+        self.cus = std::sync::Arc::new(cus.collect());
+        self
     }
 
     /// Whether the advisory covers this product at all.

@@ -159,12 +159,13 @@ fn several_advisories_each_get_columns_and_the_worst_leads() {
     assert!(later.iter().all(|r| r == &["vulnerable"; 4]), "{later:?}");
     // Staleness: 2016 CU19 at the March SU lacks April and May; CU23 base lacks the 16 public
     // updates May 2022 to October 2025 (v2 re-releases and hotfix updates without a security fix
-    // not counted) and names the 8 ESU-only ones in detail.
+    // not counted) and the 7 ESU-only ones to Sep26SUv2 (counted: 2016 was in ESU; Oct26SU has
+    // no primary source), which detail names.
     let stale: Vec<(&str, &str)> = rows.iter().map(|r| (&r[col("latest_su")], &r[col("sus_behind")])).collect();
     assert_eq!(stale[0], ("15.1.2176.14", "2"));
-    assert_eq!(stale[2], ("15.1.2507.61", "16"));
+    assert_eq!(stale[2], ("15.1.2507.75", "23"));
     assert!(
-        rows[2][col("detail")].contains("it also lacks 8 security updates offered only"),
+        rows[2][col("detail")].contains("7 of the security updates it lacks are offered only"),
         "{}",
         &rows[2][col("detail")]
     );
@@ -180,11 +181,12 @@ fn the_catalog_age_is_in_version_and_table() {
     let out = run(&["--version"], "");
     assert_eq!(out.status.code(), Some(0));
     let version = String::from_utf8_lossy(&out.stdout);
-    assert!(version.contains("(release catalog: newest release 2026-11-10)"), "{version}");
+    // Sep26SUv2: Oct26SU and Nov26SU have no primary source (data/overrides.csv).
+    assert!(version.contains("(release catalog: newest release 2026-10-02)"), "{version}");
     for format in ["csv", "table"] {
         let out = run(&["table", "--format", format], "");
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(text.contains("release catalog: 423 releases, newest release 2026-11-10"), "{format}: {text}");
+        assert!(text.contains("release catalog: 418 releases, newest release 2026-10-02"), "{format}: {text}");
     }
 }
 
@@ -227,13 +229,114 @@ fn open_cves_columns_and_the_html_count() {
     assert_eq!(col("open_cves"), col("support") + 1, "after the fixed columns");
     assert_eq!(col("open_cves_count"), col("open_cves") + 1);
     let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
-    // SE at Jun26SU: Jul26SU 5, Aug26SU 7, Sep26SU 9, Sep26SUv2 1, Oct26SU 3, Nov26SU 4.
-    assert_eq!(&rows[0][col("open_cves_count")], "29");
+    // SE at Jun26SU: Jul26SU 5, Aug26SU 7, Sep26SU 5 (its four third-party-only CVEs are not
+    // judged), Sep26SUv2 1; Oct26SU and Nov26SU have no primary source.
+    assert_eq!(&rows[0][col("open_cves_count")], "18");
     assert!(rows[0][col("open_cves")].starts_with("CVE-2026-45583;CVE-2026-55005;"), "{}", &rows[0][col("open_cves")]);
-    assert!(rows[0][col("open_cves")].ends_with(";CVE-2026-118208"));
+    assert!(rows[0][col("open_cves")].ends_with(";CVE-2026-96940"));
     assert_eq!((&rows[1][col("open_cves")], &rows[1][col("open_cves_count")]), ("", "0"));
     // The HTML report's hosts that need action show how many CVEs each still lacks.
     let html = run(&["check", "--format", "html", "--advisory", "cve-2026-42897", "15.2.2562.41"], "");
     let text = String::from_utf8_lossy(&html.stdout);
-    assert!(text.contains("<th>open CVEs</th>") && text.contains("<td class=\"n\">36</td>"), "{text}");
+    assert!(text.contains("<th>open CVEs</th>") && text.contains("<td class=\"n\">25</td>"), "{text}");
+}
+
+#[test]
+fn patched_for_proxylogon_is_not_clean_with_fail_on_open() {
+    // 2016 CU19 at the March 2021 SU: patched for ProxyLogon, with years of later fixes missing.
+    let plain = run(&["check", "--format", "csv", "15.1.2176.9"], "");
+    assert_eq!(plain.status.code(), Some(0), "status stays the March 2021 verdict");
+    let mut rdr = csv::Reader::from_reader(&plain.stdout[..]);
+    let headers: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    let at = headers.iter().position(|h| h == "open_cves_count").unwrap();
+    assert_eq!(
+        &headers[at + 1..at + 4],
+        ["unassessed_cves", "max_open_severity", "exploited_open_cves"],
+        "the new columns follow open_cves_count"
+    );
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let row = rdr.records().next().unwrap().unwrap();
+    assert_eq!(&row[col("status")], "patched");
+    assert!(row[col("open_cves_count")].parse::<usize>().unwrap() > 100, "{}", &row[col("open_cves_count")]);
+    assert_eq!(&row[col("max_open_severity")], "Critical");
+    // CVE-2022-41040/-41082 (ProxyNotShell) are among the open ones Microsoft marked exploited.
+    assert!(row[col("exploited_open_cves")].contains("CVE-2022-41082"), "{}", &row[col("exploited_open_cves")]);
+    for (level, want) in [("critical", 1), ("important", 1), ("any", 1), ("exploited", 1)] {
+        let out = run(&["check", "--format", "csv", "--fail-on-open", level, "15.1.2176.9"], "");
+        assert_eq!(out.status.code(), Some(want), "--fail-on-open {level}");
+    }
+    // SE at its newest confirmed update lacks nothing known: clean even with --fail-on-open any.
+    let se = run(&["check", "--format", "csv", "--fail-on-open", "any", "15.2.2562.53"], "");
+    assert_eq!(se.status.code(), Some(0));
+    let bad = run(&["check", "--fail-on-open", "severe", "15.1.2176.9"], "");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--fail-on-open"));
+}
+
+#[test]
+fn unassessed_cves_are_never_open_cves() {
+    // 2013 CU23 at its last update: Microsoft stopped assessing 2013 in April 2023.
+    let out = run(&["check", "--format", "jsonl", "15.0.1497.48"], "");
+    let row: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let list = |k: &str| row[k].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let (open, unassessed) = (list("open_cves"), list("unassessed_cves"));
+    assert_eq!(open, ["CVE-2024-21410", "CVE-2025-53786", "CVE-2026-42897"], "the advisory tables' own verdicts");
+    assert_eq!(unassessed.len(), 52);
+    assert!(unassessed.contains(&"CVE-2023-28310".to_string()));
+    assert!(!open.iter().any(|c| unassessed.contains(c)));
+}
+
+#[test]
+fn a_table_file_replaces_its_own_advisory_and_open_cves_follow_it() {
+    let dir = std::env::temp_dir().join(format!("ee-table-open-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = run(&["table", "--advisory", "proxyshell", "--format", "csv"], "");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    // A table that says 2016 CU19 got the ProxyShell fixes at its base build's next revision.
+    let edited: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("2016,CU19,15.1.2176.2,15.1.2176.12,") {
+                l.replacen("15.1.2176.12", "15.1.2176.3", 1)
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_ne!(edited, text.trim_end(), "the CU19 row is there to edit");
+    let file = dir.join("proxyshell.csv");
+    std::fs::write(&file, edited + "\n").unwrap();
+    let args = [
+        "check",
+        "--advisory",
+        "proxylogon,proxyshell",
+        "--table",
+        file.to_str().unwrap(),
+        "--format",
+        "jsonl",
+        "15.1.2176.9",
+    ];
+    let out = run(&args, "");
+    let row: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(row["status_proxylogon"], "patched", "the ProxyLogon table is untouched");
+    let open: Vec<&str> = row["open_cves"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let cves: Vec<&str> =
+        row["cves_proxyshell"].as_array().map(|a| a.iter().map(|v| v.as_str().unwrap()).collect()).unwrap_or_default();
+    for cve in &cves {
+        assert!(open.contains(cve), "{cve}: cves and open_cves come from the same tables");
+    }
+    assert!(!open.contains(&"CVE-2021-34473"), "the replaced table's verdict drives open_cves: {open:?}");
+    // A table naming no advisory judged is refused when several are judged.
+    let other = dir.join("other.csv");
+    std::fs::write(&other, text.replace("# table: proxyshell-2021", "# table: mine-2021")).unwrap();
+    let out =
+        run(&["check", "--advisory", "proxylogon,proxyshell", "--table", other.to_str().unwrap(), "15.1.2176.9"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("names no advisory judged"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -538,7 +538,6 @@ fn max_data_age_refuses_stale_data_before_judging_and_old_data_warns() {
 // every data set): a build list contradicting the March 2021 ProxyLogon fixes
 // must be refused by the gate, the data in use kept.
 #[test]
-#[ignore = "needs the real msdata::gate; passes once the knowledge half is merged"]
 fn a_source_contradicting_proxylogon_is_refused() {
     let (_dir, data, mirror, before) = updated("proxylogon");
     let csv = String::from_utf8(fixture("ExchangeBuildNumbers.csv")).unwrap();
@@ -560,7 +559,6 @@ fn a_source_contradicting_proxylogon_is_refused() {
 // (15.02.2562.037, KB5074992) lists CVE-2026-21527 as open; before, with only
 // March 2021 from the mirror, it does not.
 #[test]
-#[ignore = "needs the real msdata::derive and judging with the loaded DataSet; passes once the knowledge half is merged"]
 fn after_a_new_month_check_shows_its_cves_open() {
     let (_dir, data, mirror, _) = updated("new-month");
     let open = |data: &Path| {

@@ -388,11 +388,11 @@ fn version_with_verbose_names_the_tables_and_catalog_date() {
     assert_eq!(plain.status.code(), Some(0));
     let plain = text(&plain.stdout);
     assert!(plain.starts_with(&format!("exchange-exposure {}", env!("CARGO_PKG_VERSION"))), "{plain}");
-    assert!(plain.contains("newest release 2026-11-10") && !plain.contains("table proxylogon"), "{plain}");
+    assert!(plain.contains("newest release 2026-10-02") && !plain.contains("table proxylogon"), "{plain}");
     let verbose = run(&["--version", "-v"]);
     assert_eq!(verbose.status.code(), Some(0));
     let verbose = text(&verbose.stdout);
-    assert!(verbose.contains("newest release 2026-11-10"), "{verbose}");
+    assert!(verbose.contains("newest release 2026-10-02"), "{verbose}");
     assert!(verbose.contains("table proxylogon: proxylogon-2021-03@"), "{verbose}");
     assert!(verbose.contains("table proxyshell: "), "{verbose}");
 }

@@ -1,6 +1,6 @@
 //! How far behind a build is: the newest public security update (or rollup)
 //! the release catalog knows for its CU, how many of them the build lacks,
-//! that update's date, and the ESU-only updates it lacks besides. Known only
+//! that update's date, and which of them only ESU customers got. Known only
 //! for full builds; honest about builds newer than the catalog, and about the
 //! catalog's own age (`catalog_note`).
 
@@ -15,8 +15,8 @@ use crate::build::{Build, Precision};
 /// updates, and hotfix updates that carry a security fix. A v2 that only
 /// re-releases an update is not a second one; hotfix updates with no
 /// security fix are not counted. Updates offered only to paying Extended
-/// Security Update customers are counted apart (`esu_updates`, which the
-/// report names in `detail`).
+/// Security Update customers are counted too (the products in ESU got no
+/// other): `esu_updates` names them, and the report names them in `detail`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Staleness {
     /// The newest public update's build (a re-release's, where the newest was
@@ -37,9 +37,9 @@ impl Staleness {
         match self.esu_updates.as_slice() {
             [] => String::new(),
             names => format!(
-                "it also lacks {} security update{} offered only to paying Extended Security Update customers ({})",
+                "{} of the security updates it lacks {} offered only to paying Extended Security Update customers ({})",
                 names.len(),
-                if names.len() == 1 { "" } else { "s" },
+                if names.len() == 1 { "is" } else { "are" },
                 names.join(", ")
             ),
         }
@@ -55,7 +55,10 @@ pub fn of(build: &Build, releases: &[Release]) -> Option<Staleness> {
     let on_cu: Vec<&Release> = releases.iter().filter(|r| CuKey::of(&r.build) == key).collect();
     let cu = on_cu.iter().find(|r| r.kind == ReleaseKind::Base)?;
     let updates: Vec<&Release> = on_cu.iter().copied().filter(|r| r.kind != ReleaseKind::Base).collect();
-    let counted: Vec<&Release> = updates.iter().copied().filter(|r| r.kind.counts_publicly()).collect();
+    // ESU-only updates count: they exist for exactly the products in ESU, and a build without
+    // them is behind whether or not its owner pays for ESU.
+    let counts = |r: &Release| r.kind.counts_publicly() || r.kind == ReleaseKind::SuEsu;
+    let counted: Vec<&Release> = updates.iter().copied().filter(|r| counts(r)).collect();
     let esu_updates: Vec<String> = updates
         .iter()
         .filter(|r| r.kind == ReleaseKind::SuEsu && r.build > *build)
@@ -63,7 +66,7 @@ pub fn of(build: &Build, releases: &[Release]) -> Option<Staleness> {
         .collect();
     // The build to install for the newest public update: a re-release of it supersedes it.
     let newest_public =
-        updates.iter().filter(|r| r.kind.counts_publicly() || r.kind == ReleaseKind::Rerelease).max_by_key(|r| r.build);
+        updates.iter().filter(|r| counts(r) || r.kind == ReleaseKind::Rerelease).max_by_key(|r| r.build);
     let newest_any = updates.iter().filter(|r| r.kind != ReleaseKind::Recalled).map(|r| r.build).max();
     let Some(newest) = newest_public else {
         return Some(Staleness {
@@ -94,30 +97,18 @@ pub fn of(build: &Build, releases: &[Release]) -> Option<Staleness> {
 /// summary warns that newer builds may be misjudged.
 pub const CATALOG_STALE_DAYS: i32 = 120;
 
-/// The summary's line about the release catalog's age on `day`, with a
-/// warning when the catalog is more than `CATALOG_STALE_DAYS` older.
-pub fn catalog_note(day: jiff::civil::Date) -> String {
-    let newest = super::date();
-    let line = format!("release catalog: newest release {newest}");
-    let Some(date) = super::civil_date() else { return line };
-    let days = (day - date).get_days();
-    if days > CATALOG_STALE_DAYS {
-        format!(
-            "{line}, {days} days before this run: WARNING builds newer than the catalog may be misjudged as \"newer than every known update\" (sus_behind empty) and their open CVEs undercounted; use a newer release of the tool"
-        )
-    } else {
-        line
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::build::Product;
-    use crate::catalog::{lifecycle, support};
+    use crate::dataset::DataSet;
 
     fn at(build: &str) -> Option<Staleness> {
-        of(&build.parse().unwrap(), crate::catalog::releases())
+        of(&build.parse().unwrap(), &DataSet::builtin().releases)
+    }
+
+    fn support(product: Product, day: jiff::civil::Date) -> String {
+        DataSet::builtin().support(product, day)
     }
 
     #[test]
@@ -141,9 +132,11 @@ mod tests {
         // 2016 CU23 at Nov22SU (.16): public Jan23, Feb23, Mar23, Jun23, Aug23 (v2 .32 not again),
         // Oct23, Nov23, Mar24, Nov24 (v2 .44 not again), Apr25HU (a security fix), Aug25, Oct25 = 12;
         // Apr24HU, May25HU and Sep25HU carry no security fix. ESU-only: Dec25 .63, Feb26 .66,
-        // Jun26 .69, Jul26 .71, Aug26 .72, Sep26 .73, Sep26v2 .75 (adds CVE-2026-96940), Oct26 .77.
+        // Jun26 .69, Jul26 .71, Aug26 .72, Sep26 .73, Sep26v2 .75 (adds CVE-2026-96940) = 7, counted
+        // too (the products in ESU get no other updates); Oct26SU .77 has no primary source
+        // (data/overrides.csv) and is kept out.
         let s = at("15.1.2507.16").unwrap();
-        assert_eq!((s.latest_su.as_str(), s.sus_behind, s.date.as_str()), ("15.1.2507.61", Some(12), "2025-10-14"));
+        assert_eq!((s.latest_su.as_str(), s.sus_behind, s.date.as_str()), ("15.1.2507.75", Some(19), "2026-10-02"));
         assert_eq!(
             s.esu_updates,
             [
@@ -154,32 +147,31 @@ mod tests {
                 "Aug26SU 15.1.2507.72",
                 "Sep26SU 15.1.2507.73",
                 "Sep26SUv2 15.1.2507.75",
-                "Oct26SU 15.1.2507.77"
             ]
         );
         assert!(
-            s.esu_sentence().starts_with("it also lacks 8 security updates offered only to paying"),
+            s.esu_sentence().starts_with("7 of the security updates it lacks are offered only to paying"),
             "{}",
             s.esu_sentence()
         );
         // At Aug23SU v1 the v2 re-release is not one more behind.
-        assert_eq!(at("15.1.2507.31").unwrap().sus_behind, Some(7));
-        assert_eq!(at("15.1.2507.32").unwrap().sus_behind, Some(7));
-        // On an ESU build: nothing public behind, the later ESU updates named.
+        assert_eq!(at("15.1.2507.31").unwrap().sus_behind, Some(14));
+        assert_eq!(at("15.1.2507.32").unwrap().sus_behind, Some(14));
+        // On an ESU build: the later ESU updates behind, and named.
         let esu = at("15.1.2507.69").unwrap();
-        assert_eq!((esu.sus_behind, esu.esu_updates.len()), (Some(0), 5));
+        assert_eq!((esu.sus_behind, esu.esu_updates.len()), (Some(4), 4));
         // 2019 CU13 ends with Nov24SU re-released as v2: the v2 is the build to install.
         let s = at("15.2.1258.38").unwrap();
         assert_eq!((s.latest_su.as_str(), s.sus_behind, s.date.as_str()), ("15.2.1258.39", Some(0), "2024-11-27"));
-        // 2019 CU14 base: Mar24, Nov24, Apr25HU, Aug25, Oct25 public; 8 ESU-only.
+        // 2019 CU14 base: Mar24, Nov24, Apr25HU, Aug25, Oct25 public; 7 ESU-only.
         let s = at("15.2.1544.4").unwrap();
-        assert_eq!((s.sus_behind, s.esu_updates.len()), (Some(5), 8));
-        // 2019 CU15 at Aug25SU (.36): Oct25SU public; Dec25 .. Oct26 ESU-only.
+        assert_eq!((s.sus_behind, s.esu_updates.len()), (Some(12), 7));
+        // 2019 CU15 at Aug25SU (.36): Oct25SU public; Dec25 .. Sep26SUv2 ESU-only.
         let s = at("15.2.1748.36").unwrap();
-        assert_eq!((s.latest_su.as_str(), s.sus_behind, s.esu_updates.len()), ("15.2.1748.39", Some(1), 8));
+        assert_eq!((s.latest_su.as_str(), s.sus_behind, s.esu_updates.len()), ("15.2.1748.53", Some(8), 7));
         // SE RTM: every update public; Sep25HU and May26HU carry no security fix.
         let s = at("15.2.2562.17").unwrap();
-        assert_eq!((s.latest_su.as_str(), s.sus_behind, s.date.as_str()), ("15.2.2562.57", Some(11), "2026-11-10"));
+        assert_eq!((s.latest_su.as_str(), s.sus_behind, s.date.as_str()), ("15.2.2562.53", Some(9), "2026-10-02"));
         assert!(s.esu_updates.is_empty());
         // 2013 CU23 at Nov22SU (.44): Jan23, Feb23, Mar23.
         assert_eq!(at("15.0.1497.44").unwrap().sus_behind, Some(3));
@@ -248,7 +240,7 @@ mod tests {
             ("15.1.2242.4", "15.1.2242.12", Some(3), "2021-07-13", 0, "15.1.2242.12"),
             ("15.1.2308.8", "15.1.2308.27", Some(5), "2022-03-08", 0, "15.1.2308.27"),
             ("15.1.2375.7", "15.1.2375.37", Some(8), "2022-11-08", 0, "15.1.2375.37"),
-            ("15.1.2507.6", "15.1.2507.61", Some(16), "2025-10-14", 8, "15.1.2507.77"),
+            ("15.1.2507.6", "15.1.2507.75", Some(23), "2026-10-02", 7, "15.1.2507.75"),
             ("15.2.221.12", "15.2.221.18", Some(1), "2021-03-02", 0, "15.2.221.18"),
             ("15.2.330.5", "15.2.330.11", Some(5), "2021-03-02", 0, "15.2.330.11"),
             ("15.2.397.3", "15.2.397.11", Some(4), "2021-03-02", 0, "15.2.397.11"),
@@ -263,11 +255,12 @@ mod tests {
             ("15.2.986.5", "15.2.986.42", Some(11), "2023-03-14", 0, "15.2.986.42"),
             ("15.2.1118.7", "15.2.1118.40", Some(11), "2023-11-14", 0, "15.2.1118.40"),
             ("15.2.1258.12", "15.2.1258.39", Some(6), "2024-11-27", 0, "15.2.1258.39"),
-            ("15.2.1544.4", "15.2.1544.36", Some(5), "2025-10-14", 8, "15.2.1544.50"),
-            ("15.2.1748.10", "15.2.1748.39", Some(3), "2025-10-14", 8, "15.2.1748.55"),
-            ("15.2.2562.17", "15.2.2562.57", Some(11), "2026-11-10", 0, "15.2.2562.57"),
+            ("15.2.1544.4", "15.2.1544.48", Some(12), "2026-10-02", 7, "15.2.1544.48"),
+            ("15.2.1748.10", "15.2.1748.53", Some(10), "2026-10-02", 7, "15.2.1748.53"),
+            ("15.2.2562.17", "15.2.2562.53", Some(9), "2026-10-02", 0, "15.2.2562.53"),
         ];
-        let bases = crate::catalog::releases().iter().filter(|r| r.kind == ReleaseKind::Base && r.cu != "Preview");
+        let data = DataSet::builtin();
+        let bases = data.releases.iter().filter(|r| r.kind == ReleaseKind::Base && r.cu != "Preview");
         assert_eq!(bases.count(), cases.len(), "one case per CU");
         for (base, latest, behind, date, esu, newest) in cases {
             let s = at(base).unwrap_or_else(|| panic!("{base}"));
@@ -286,10 +279,12 @@ mod tests {
     #[test]
     fn catalog_age_warns_after_120_days() {
         let day = |d: &str| d.parse::<jiff::civil::Date>().unwrap();
-        assert_eq!(crate::catalog::date(), "2026-11-10");
-        assert_eq!(catalog_note(day("2026-12-02")), "release catalog: newest release 2026-11-10");
-        assert_eq!(catalog_note(day("2027-03-10")), "release catalog: newest release 2026-11-10", "120 days");
-        let late = catalog_note(day("2027-03-11"));
+        // Sep26SUv2 (2026-10-02): Oct26SU and Nov26SU are kept out (overrides.csv: no primary source).
+        let data = DataSet::builtin();
+        assert_eq!(data.catalog_date(), "2026-10-02");
+        assert_eq!(data.catalog_note(day("2026-12-02")), "release catalog: newest release 2026-10-02");
+        assert_eq!(data.catalog_note(day("2027-01-30")), "release catalog: newest release 2026-10-02", "120 days");
+        let late = data.catalog_note(day("2027-01-31"));
         assert!(late.contains("121 days") && late.contains("newer than every known update"), "{late}");
     }
 
@@ -302,8 +297,8 @@ mod tests {
         assert!(support(Product::Ex2019, day("2026-01-01")).contains("in-place upgrade"));
         assert!(support(Product::Ex2013, day("2024-01-01")).starts_with("ended 2023-04-11"));
         assert_eq!(support(Product::Se, day("2026-11-27")), "supported");
-        // Every product but SE has a row, and every row parses.
-        assert_eq!(lifecycle().len(), 5);
+        // Every product has a row (SE's without an end), and every row parses.
+        assert_eq!(DataSet::builtin().lifecycle.len(), 6);
         for p in [Product::Ex2007, Product::Ex2010, Product::Ex2013, Product::Ex2016, Product::Ex2019] {
             assert!(support(p, day("2099-01-01")).starts_with("ended"), "{p}");
         }

@@ -27,11 +27,15 @@ pub fn check(config: &Config, builds: Vec<String>, output: &[String]) -> Result<
     let inputs = if builds.is_empty() { read_stdin_lines()? } else { builds };
     let outputs = report::outputs::open(&planned, &config.input_files())?;
     let layout = report::Layout {
-        run: Some(report::provenance::Run::now(config.table_ids(), None)?.with_data(data.provenance.stamp())),
+        run: Some(
+            report::provenance::Run::now(config.table_ids(), config.data.catalog_date(), None)?
+                .with_data(data.provenance.stamp()),
+        ),
         ..config.layout(false, Vec::new())
     };
     let mut writer = report::outputs::Reports::new(outputs, &layout)?;
     let mut statuses = Vec::new();
+    let mut open = Seen::default();
     for (i, input) in inputs.iter().enumerate() {
         let judged = judge_each(&config.tables, |table| assess::input_build(input, table));
         if judged.overall.status == Status::InputError && !config.quiet {
@@ -39,12 +43,15 @@ pub fn check(config: &Config, builds: Vec<String>, output: &[String]) -> Result<
         }
         statuses.push(judged.overall.status);
         statuses.extend(judged.each.iter().map(|(_, v)| v.status));
-        let row = Row { line: Some(i as u64 + 1), ..Row::judged(judged, config.table_ids()) };
+        let row =
+            Row { line: Some(i as u64 + 1), ..Row::judged(judged, config.table_ids(), &config.data, &config.tables) };
+        open.note_open(&row);
         writer.write(&row)?;
     }
     writer.finish()?;
     let unreadable = statuses.contains(&Status::InputError);
-    Ok(config.outcome(&Seen::statuses(statuses), unreadable, Rows::Required))
+    let seen = Seen { open: open.open, ..Seen::statuses(statuses) };
+    Ok(config.outcome(&seen, unreadable, Rows::Required))
 }
 
 /// The non-empty lines of stdin.

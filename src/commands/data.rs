@@ -16,7 +16,7 @@ use std::path::Path;
 /// uses, loaded once; warns past 90 days and refuses (exit 2, before any
 /// probing) past `--max-data-age`.
 pub fn judging_data(config: &Config) -> Result<Loaded> {
-    let loaded = datastore::load(&config.data)?;
+    let loaded = Loaded { dataset: config.data.clone(), provenance: config.data_provenance.clone() };
     let now = jiff::Timestamp::now();
     datastore::check_age(&loaded.provenance, config.max_data_age, now)?;
     if let Some(warning) = datastore::age_warning(&loaded.provenance, now)
@@ -35,7 +35,7 @@ pub fn data(config: &Config, command: Data) -> Result<Outcome> {
         Data::Export(file) => export(config, &file),
         Data::Import(file) => import(config, &file),
         Data::Rollback => {
-            let loaded = datastore::rollback(config.data.dir()?)?;
+            let loaded = datastore::rollback(config.data_choice.dir()?)?;
             if !config.quiet {
                 eprintln!("exchange-exposure: data rollback: now using {}", describe(&loaded));
             }
@@ -56,7 +56,7 @@ fn describe(loaded: &Loaded) -> String {
 }
 
 fn update_data(config: &Config, request: &update::Request) -> Result<Outcome> {
-    match update::run(&config.data, request) {
+    match update::run(&config.data_choice, request) {
         Ok(update::Done::Updated(loaded)) => {
             if !config.quiet {
                 eprintln!("exchange-exposure: data update: updated: now using {}", describe(&loaded));
@@ -74,7 +74,7 @@ fn update_data(config: &Config, request: &update::Request) -> Result<Outcome> {
 }
 
 fn export(config: &Config, file: &Path) -> Result<Outcome> {
-    let loaded = datastore::load(&config.data)?;
+    let loaded = datastore::load(&config.data_choice)?;
     let files = match &loaded.provenance.origin {
         Origin::Builtin => crate::dataset::DataSet::builtin_files(),
         Origin::Downloaded(path) => bundle::read_file(path)?.1,
@@ -91,7 +91,7 @@ fn import(config: &Config, file: &Path) -> Result<Outcome> {
     let refused = || format!("data import {}: refused; the data in use is unchanged", file.display());
     let (manifest, files) = bundle::read_file(file).with_context(refused)?;
     let new = crate::dataset::DataSet::from_files(&files).with_context(refused)?;
-    let dir = config.data.dir()?;
+    let dir = config.data_choice.dir()?;
     let current = datastore::load(&datastore::Choice { dir: Some(dir.to_path_buf()), builtin: false })
         .unwrap_or_else(|_| datastore::builtin());
     crate::msdata::gate(&new, &current.dataset)
@@ -111,7 +111,7 @@ fn import(config: &Config, file: &Path) -> Result<Outcome> {
 
 /// `data status`: what is in use, as text (default), CSV (field,value) or one JSON object.
 fn status(config: &Config) -> Result<Outcome> {
-    let loaded = datastore::load(&config.data)?;
+    let loaded = datastore::load(&config.data_choice)?;
     let p = &loaded.provenance;
     let m = &p.manifest;
     let now = jiff::Timestamp::now();
@@ -121,12 +121,12 @@ fn status(config: &Config) -> Result<Outcome> {
     };
     let release = loaded.dataset.newest_release();
     let cve = loaded.dataset.newest_cve();
-    let previous = config.data.dir.as_deref().map(datastore::previous).filter(|p| p.exists());
+    let previous = config.data_choice.dir.as_deref().map(datastore::previous).filter(|p| p.exists());
     let previous_id = previous.as_deref().and_then(|p| bundle::read_file(p).ok()).map(|(m, _)| m.id);
     let mut fields: Vec<(&str, String)> = vec![
         ("in_use", in_use),
         ("path", path),
-        ("data_dir", config.data.dir.as_deref().map(|d| d.display().to_string()).unwrap_or_default()),
+        ("data_dir", config.data_choice.dir.as_deref().map(|d| d.display().to_string()).unwrap_or_default()),
         ("id", m.id.clone()),
         ("schema", m.schema.clone()),
         ("created", m.created.clone()),

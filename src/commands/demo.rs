@@ -60,7 +60,8 @@ pub fn demo(config: &Config, inventory_path: Option<&Path>, output_paths: &[Stri
     let planned = report::outputs::plan(paths, config.format, Format::Csv)?;
     let output = report::outputs::open(&planned, &inputs)?;
     let data = super::data::judging_data(config)?;
-    let run = report::provenance::Run::now(config.table_ids(), inventory_path)?.with_data(data.provenance.stamp());
+    let run = report::provenance::Run::now(config.table_ids(), config.data.catalog_date(), inventory_path)?
+        .with_data(data.provenance.stamp());
     runtime::block_on(|| {
         Ok(async {
             let (fleet, moved) = start_fleet_somewhere(&hosts).await?;

@@ -37,7 +37,8 @@ pub fn headers(config: &Config, files: &[String], output: &[String]) -> Result<O
         hops.extend(mail::messages(&text).into_iter().flat_map(mail::hops));
     }
     let hops = mail::newest_per_server(hops);
-    let run = crate::report::provenance::Run::now(config.table_ids(), None)?.with_data(data.provenance.stamp());
+    let run = crate::report::provenance::Run::now(config.table_ids(), config.data.catalog_date(), None)?
+        .with_data(data.provenance.stamp());
     let mut writer =
         outputs::Reports::new(opened, &crate::report::Layout { run: Some(run), ..config.layout(false, Vec::new()) })?;
     let mut summary = Summary::default();
@@ -67,6 +68,6 @@ fn row(hop: &Hop, config: &Config) -> Row {
         v.detail = format!("{}; {seen}", v.detail);
         v
     });
-    let row = Row::judged(judged, config.table_ids());
+    let row = Row::judged(judged, config.table_ids(), &config.data, &config.tables);
     Row { host: hop.server.clone(), ..row.at(hop.at.unwrap_or_else(jiff::Timestamp::now)) }
 }

@@ -81,7 +81,7 @@ pub fn hunt(config: &crate::config::Config, options: &Options) -> Result<Outcome
         None => None,
     };
     let servers: Vec<Server> = options.inputs.iter().map(|input| hunt_one(input, &rules, baseline.as_ref())).collect();
-    let run = crate::report::provenance::Run::now(format!("rules {}", rules.source), None)?;
+    let run = crate::report::provenance::Run::now(format!("rules {}", rules.source), String::new(), None)?;
     let findings: Vec<Vec<String>> = servers.iter().flat_map(|s| s.rows.iter().cloned()).collect();
     let names: Vec<String> = FINDING_COLUMNS.iter().map(|s| s.to_string()).collect();
     let (main_rows, main_names, extra) = match &options.report {

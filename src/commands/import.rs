@@ -69,7 +69,8 @@ pub fn import(config: &Config, options: &Options) -> Result<Outcome> {
         Kind::HealthChecker => HC_EXTRAS.iter().map(|s| s.to_string()).collect(),
         _ => SCAN_EXTRAS.iter().map(|s| s.to_string()).collect(),
     };
-    let run = crate::report::provenance::Run::now(config.table_ids(), None)?;
+    let run = crate::report::provenance::Run::now(config.table_ids(), config.data.catalog_date(), None)?
+        .with_data(super::data::judging_data(config)?.provenance.stamp());
     let layout = crate::report::Layout { run: Some(run), ..config.layout(false, extras) };
     let mut reports = outputs::Reports::new(opened, &layout)?;
     let mut summary = Summary::default();
@@ -165,7 +166,7 @@ fn ndjson(
 
 fn error_row(config: &Config, why: String, line: Option<u64>) -> Row {
     let judged = judge_each(&config.tables, |_| assess::input_error(why.clone()));
-    Row { line, ..Row::judged(judged, config.table_ids()) }
+    Row { line, ..Row::judged(judged, config.table_ids(), &config.data, &config.tables) }
 }
 
 /// The row for one recorded service.
@@ -209,7 +210,7 @@ fn service_row(
         v.detail = format!("{}; {tail}", v.detail);
         v
     });
-    let row = Row::judged(judged, config.table_ids());
+    let row = Row::judged(judged, config.table_ids(), &config.data, &config.tables);
     let row = match service.seen_at {
         Some(t) => row.at(t),
         None => row,
@@ -278,7 +279,7 @@ fn healthchecker_row(config: &Config, file: &str, scanned: &HashMap<String, crat
         v.detail = format!("{}; {tail}", v.detail);
         v
     });
-    let row = Row::judged(judged, config.table_ids());
+    let row = Row::judged(judged, config.table_ids(), &config.data, &config.tables);
     let row = match export.generated {
         Some(t) => row.at(t),
         None => row,

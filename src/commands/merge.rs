@@ -83,7 +83,11 @@ pub fn merge(
     let columns: Vec<String> =
         first.columns.iter().filter(|c| !crate::report::provenance::COLUMNS.contains(&c.as_str())).cloned().collect();
     let schema = Schema::read(&columns, &extra_names);
-    let run = crate::report::provenance::Run::now(config.table_ids(), Some(Path::new(inventory)))?;
+    let run = crate::report::provenance::Run::now(
+        config.table_ids(),
+        config.data.catalog_date(),
+        Some(Path::new(inventory)),
+    )?;
     let shape = Shape { schema: &schema, csv_input: !*jsonl, run: Some(run) };
     let merged = join(&entries, read.iter().map(|(p, r, _)| (p.as_path(), r)), &shape)?;
     let missing = merged.missing;

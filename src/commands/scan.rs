@@ -75,9 +75,12 @@ fn prepare(
     let planned = report::outputs::plan(&outputs, config.format, stdout_default)?;
     report::outputs::check(&planned, &inputs)?;
     let metrics = metrics.as_deref().map(|m| metrics::Destination::check(m, &planned, &inputs)).transpose()?;
-    let run =
-        report::provenance::Run::now(config.table_ids(), inventory.as_deref().filter(|p| *p != "-").map(Path::new))?
-            .with_data(data.provenance.stamp());
+    let run = report::provenance::Run::now(
+        config.table_ids(),
+        config.data.catalog_date(),
+        inventory.as_deref().filter(|p| *p != "-").map(Path::new),
+    )?
+    .with_data(data.provenance.stamp());
     let (rows, extra_columns, note): (pipeline::Entries, Vec<String>, _) = match &inventory {
         Some(path) => {
             let reader = open_inventory(path, host_column.as_deref())?;
@@ -310,7 +313,7 @@ pub(super) async fn run_pipeline(
         ..config.layout(job.baseline.is_some(), columns.extras)
     };
     let mut writer = report::outputs::Reports::new(output, &layout)?;
-    let judging = Judging::new(&config.tables);
+    let judging = Judging::new(&config.tables, &config.data);
     let summary = pipeline::run(&judging, job, &mut writer).await?;
     let place = writer.finish()?;
     if !config.quiet {

@@ -19,21 +19,21 @@ pub fn table(config: &Config) -> Result<Outcome> {
         if i > 0 {
             writeln!(out)?;
         }
-        write_table(&mut out, t, format)?;
+        write_table(&mut out, t, format, &catalog_line(&config.data))?;
     }
     out.flush()?;
     Ok(Outcome::Clean)
 }
 
 /// The release catalog's size and newest release date: how current the tool's data is.
-fn catalog_line() -> String {
-    let newest = crate::catalog::newest_release(crate::catalog::releases()).map(|r| r.date.as_str()).unwrap_or("none");
-    format!("release catalog: {} releases, newest release {newest}", crate::catalog::releases().len())
+fn catalog_line(data: &crate::dataset::DataSet) -> String {
+    let newest = crate::catalog::newest_release(&data.releases).map(|r| r.date.as_str()).unwrap_or("none");
+    format!("release catalog: {} releases, newest release {newest}", data.releases.len())
 }
 
 /// One table, in `format`: CSV, JSON Lines or aligned columns (the report-only
 /// formats are refused: a table is no report).
-fn write_table(out: &mut impl Write, t: &Table, format: Format) -> Result<()> {
+fn write_table(out: &mut impl Write, t: &Table, format: Format, catalog: &str) -> Result<()> {
     let rows: Vec<[String; 9]> = t
         .rows
         .iter()
@@ -55,7 +55,7 @@ fn write_table(out: &mut impl Write, t: &Table, format: Format) -> Result<()> {
     match format {
         Format::Table => {
             writeln!(out, "advisory {}: table {} ({} rows), {}", t.advisory, t.id, t.rows.len(), t.update)?;
-            writeln!(out, "{}", catalog_line())?;
+            writeln!(out, "{}", catalog)?;
             report::write_aligned(out, &header, &rows)?;
         }
         Format::Csv => {
@@ -63,7 +63,7 @@ fn write_table(out: &mut impl Write, t: &Table, format: Format) -> Result<()> {
             if let Some(step) = &t.config {
                 writeln!(out, "# config: {step}")?;
             }
-            writeln!(out, "# {}", catalog_line())?;
+            writeln!(out, "# {}", catalog)?;
             let mut csv = csv::Writer::from_writer(&mut *out);
             csv.write_record(header)?;
             for row in &rows {

@@ -2,7 +2,6 @@
 
 use crate::Outcome;
 use crate::config::Config;
-use crate::table::Table;
 use anyhow::Result;
 use std::io::{self, Write};
 
@@ -14,30 +13,25 @@ pub fn version(config: &Config) -> Result<Outcome> {
         out,
         "exchange-exposure {} (release catalog: newest release {})",
         env!("CARGO_PKG_VERSION"),
-        crate::catalog::date()
+        config.data.catalog_date()
     )?;
     if config.verbose {
-        for t in crate::table::ADVISORIES.iter().filter_map(|(id, _)| Table::advisory(id)) {
+        for t in &config.data.tables {
             writeln!(out, "table {}: {} ({} rows)", t.advisory, t.id, t.rows.len())?;
         }
-        match crate::datastore::load(&config.data) {
-            Ok(loaded) => {
-                let p = &loaded.provenance;
-                let place = match &p.origin {
-                    crate::datastore::Origin::Builtin => String::new(),
-                    crate::datastore::Origin::Downloaded(path) => format!(", {}", path.display()),
-                };
-                writeln!(
-                    out,
-                    "data {} ({}{place}; schema {}; confirmed against Microsoft {})",
-                    p.id(),
-                    p.origin_name(),
-                    p.manifest.schema,
-                    p.confirmed().strftime("%Y-%m-%d")
-                )?;
-            }
-            Err(err) => writeln!(out, "data: cannot be loaded: {err:#}")?,
-        }
+        let p = &config.data_provenance;
+        let place = match &p.origin {
+            crate::datastore::Origin::Builtin => String::new(),
+            crate::datastore::Origin::Downloaded(path) => format!(", {}", path.display()),
+        };
+        writeln!(
+            out,
+            "data {} ({}{place}; schema {}; confirmed against Microsoft {})",
+            p.id(),
+            p.origin_name(),
+            p.manifest.schema,
+            p.confirmed().strftime("%Y-%m-%d")
+        )?;
     }
     out.flush()?;
     Ok(Outcome::Clean)

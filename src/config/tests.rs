@@ -3,7 +3,7 @@ use super::*;
 #[test]
 fn advisories_default_to_proxylogon_and_all_means_every_one() {
     let ids = |items: &[&str]| -> Vec<String> {
-        parse_advisories(&items.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        parse_advisories(&items.iter().map(|s| s.to_string()).collect::<Vec<_>>(), &crate::dataset::DataSet::builtin())
             .unwrap()
             .into_iter()
             .map(|t| t.advisory)
@@ -15,7 +15,7 @@ fn advisories_default_to_proxylogon_and_all_means_every_one() {
         ["proxylogon", "proxyshell", "proxynotshell", "owassrf", "cve-2024-21410", "cve-2025-53786", "cve-2026-42897"]
     );
     assert_eq!(ids(&["proxyshell", "proxylogon", "proxyshell"]), ["proxyshell", "proxylogon"]);
-    let err = parse_advisories(&["proxyhell".into()]).unwrap_err().to_string();
+    let err = parse_advisories(&["proxyhell".into()], &crate::dataset::DataSet::builtin()).unwrap_err().to_string();
     assert!(err.contains("proxyhell") && err.contains("proxynotshell"), "{err}");
 }
 
@@ -61,6 +61,7 @@ fn accepted_rows_and_changes_decide_with_the_rest() {
         statuses: statuses.iter().copied().collect(),
         counted: counted.iter().copied().collect(),
         changes: changes.iter().copied().collect(),
+        open: Default::default(),
     };
     let cases = [
         // An accepted vulnerable row is judged but not counted.

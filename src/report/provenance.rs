@@ -53,6 +53,8 @@ pub struct Run {
     pub inventory: Option<(String, u64, String)>,
     /// The data set judged with (`None`: not recorded).
     pub data: Option<DataStamp>,
+    /// The newest release date of the data judged with (`catalog_date`).
+    pub catalog_date: String,
 }
 
 /// The data set a report was judged with: the `data_id`, `data_origin` and
@@ -75,8 +77,9 @@ impl DataStamp {
 }
 
 /// Options whose value changes a verdict, a row's cells or the exit status.
-const VERDICT_OPTIONS: [&str; 20] = [
+const VERDICT_OPTIONS: [&str; 21] = [
     "--advisory",
+    "--fail-on-open",
     "--table",
     "--fail-on",
     "--fail-on-change",
@@ -133,8 +136,8 @@ fn host_name() -> String {
 impl Run {
     /// This process's run, started now, judged against `tables` (the judging
     /// tables' ids, `+`-joined), with the inventory file fingerprinted when it
-    /// is a regular file.
-    pub fn now(tables: String, inventory: Option<&Path>) -> Result<Run> {
+    /// is a regular file; `catalog_date` is the data's newest release date.
+    pub fn now(tables: String, catalog_date: String, inventory: Option<&Path>) -> Result<Run> {
         let args: Vec<String> = std::env::args().collect();
         let inventory = match inventory.filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file())) {
             Some(path) => {
@@ -145,6 +148,7 @@ impl Run {
         };
         Ok(Run {
             tables,
+            catalog_date,
             command_line: args.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" "),
             options: verdict_options(&args[1.min(args.len())..]),
             scanning_host: host_name(),
@@ -168,7 +172,7 @@ impl Run {
         vec![
             ("tool", Some(format!("exchange-exposure {}", env!("CARGO_PKG_VERSION")))),
             ("tables", Some(self.tables.clone())),
-            ("catalog_date", Some(crate::catalog::date())),
+            ("catalog_date", Some(self.catalog_date.clone())),
             ("command_line", Some(self.command_line.clone())),
             ("verdict_options", Some(self.options.join(" "))),
             ("scanning_host", Some(self.scanning_host.clone())),

@@ -5,8 +5,10 @@
 
 use super::baseline::Change;
 use crate::assess::{Judged, Status, Verdict};
-use crate::catalog::{self, staleness};
+use crate::catalog::staleness;
+use crate::dataset::{DataSet, Lifecycle};
 use crate::evidence::TlsState;
+use crate::table::Table;
 
 /// One report row.
 #[derive(Debug, Clone)]
@@ -33,8 +35,19 @@ pub struct Row {
     pub staleness: Option<staleness::Staleness>,
     /// Whether the product was supported on the day checked (`support`), when the product is known.
     pub support: Option<String>,
-    /// Every CVE the build lacks the fix for (builds on CUs the catalog knows).
+    /// Every CVE the build lacks the fix for, on a product Microsoft lists
+    /// for it (builds on CUs the catalog knows).
     pub open_cves: Option<Vec<String>>,
+    /// CVEs of updates shipped after the product's support (and ESU) ended:
+    /// Microsoft no longer assessed it, so likely vulnerable, never `open_cves`.
+    pub unassessed_cves: Option<Vec<String>>,
+    /// The highest MSRC severity among `open_cves` (`Critical`, `Important`,
+    /// …), from Microsoft's CVRF data; empty when none is known.
+    pub max_open_severity: Option<String>,
+    /// The `open_cves` Microsoft marked "Exploitation Detected".
+    pub exploited_open_cves: Option<Vec<String>>,
+    /// The product's lifecycle, from the data judged with (`support` is computed from it).
+    pub lifecycle: Option<Lifecycle>,
     /// Each advisory's own verdict when several were judged (`--advisory`).
     pub each: Vec<(String, Verdict)>,
     /// How the status moved since `--baseline`, when one was given.
@@ -69,12 +82,26 @@ impl Accepted {
 impl Row {
     /// A row for a judged build or host, checked now; the caller fills in
     /// where it came from. `table` is the `table` column (the judging
-    /// tables' ids). Staleness, support and open CVEs are the catalog's
-    /// answers for the build, computed here once.
-    pub fn judged(judged: Judged, table: String) -> Row {
-        let staleness = judged.overall.build.and_then(|b| staleness::of(&b, catalog::releases()));
-        // Tables share the built-in catalog (`Table::parse`), so the remembered answers fit.
-        let open_cves = judged.overall.build.and_then(|b| crate::open_cves::of_builtin(&b));
+    /// tables' ids). Staleness, support and open CVEs are the answers of
+    /// `data` and the judging `tables` for the build, computed here once.
+    pub fn judged(judged: Judged, table: String, data: &DataSet, tables: &[Table]) -> Row {
+        let staleness = judged.overall.build.and_then(|b| staleness::of(&b, &data.releases));
+        let open = judged.overall.build.and_then(|b| data.open_cves(&b, tables));
+        let product = judged.overall.product;
+        let (max_open_severity, exploited_open_cves) = match &open {
+            Some(o) => {
+                let severity =
+                    o.open.iter().filter_map(|c| data.severity_of(c, product)).max_by_key(|s| severity_rank(s));
+                let exploited = o.open.iter().filter(|c| data.exploited(c)).cloned().collect();
+                (Some(severity.unwrap_or_default().to_string()), Some(exploited))
+            }
+            None => (None, None),
+        };
+        let (open_cves, unassessed_cves) = match open {
+            Some(o) => (Some(o.open), Some(o.unassessed)),
+            None => (None, None),
+        };
+        let lifecycle = product.and_then(|p| data.lifecycle_of(p).cloned());
         Row {
             host: String::new(),
             port: None,
@@ -87,6 +114,10 @@ impl Row {
             staleness,
             support: None,
             open_cves,
+            unassessed_cves,
+            max_open_severity,
+            exploited_open_cves,
+            lifecycle,
             each: judged.each,
             change: None,
             accepted: None,
@@ -99,8 +130,21 @@ impl Row {
     pub fn at(mut self, when: jiff::Timestamp) -> Row {
         self.checked_at = when;
         let day = when.to_zoned(jiff::tz::TimeZone::UTC).date();
-        self.support = self.verdict.product.map(|p| catalog::support(p, day));
+        self.support = self.verdict.product.map(|_| crate::dataset::support_text(self.lifecycle.as_ref(), day));
         self
+    }
+
+    /// Whether the row has an open CVE `--fail-on-open` names.
+    pub fn has_open(&self, level: crate::dataset::OpenLevel) -> bool {
+        use crate::dataset::OpenLevel;
+        match level {
+            OpenLevel::Any => self.open_cves.as_ref().is_some_and(|c| !c.is_empty()),
+            OpenLevel::Exploited => self.exploited_open_cves.as_ref().is_some_and(|c| !c.is_empty()),
+            OpenLevel::Critical | OpenLevel::Important => {
+                let need = if level == OpenLevel::Critical { "Critical" } else { "Important" };
+                self.max_open_severity.as_deref().is_some_and(|s| severity_rank(s) >= severity_rank(need))
+            }
+        }
     }
 
     /// The overall status.
@@ -116,5 +160,16 @@ impl Row {
             Some(esu) => format!("{}; {esu}", self.verdict.detail),
             None => self.verdict.detail.clone(),
         }
+    }
+}
+
+/// MSRC's severities in order (`Critical` highest); anything else lowest.
+pub fn severity_rank(severity: &str) -> u8 {
+    match severity {
+        "Critical" => 4,
+        "Important" => 3,
+        "Moderate" => 2,
+        "Low" => 1,
+        _ => 0,
     }
 }

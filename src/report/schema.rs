@@ -59,6 +59,12 @@ pub enum Column {
     OpenCves,
     /// How many those are.
     OpenCvesCount,
+    /// CVEs of updates after the product's support (and ESU) ended: not assessed by Microsoft.
+    UnassessedCves,
+    /// The highest MSRC severity among `open_cves`.
+    MaxOpenSeverity,
+    /// The `open_cves` Microsoft marked "Exploitation Detected".
+    ExploitedOpenCves,
     /// The data set judged with: its id (SHA-256).
     DataId,
     /// Where that data came from: `built-in` or `update`.
@@ -124,6 +130,9 @@ impl Column {
         Column::Support,
         Column::OpenCves,
         Column::OpenCvesCount,
+        Column::UnassessedCves,
+        Column::MaxOpenSeverity,
+        Column::ExploitedOpenCves,
         Column::DataId,
         Column::DataOrigin,
         Column::DataConfirmed,
@@ -154,6 +163,9 @@ impl Column {
             Column::Support => "support",
             Column::OpenCves => "open_cves",
             Column::OpenCvesCount => "open_cves_count",
+            Column::UnassessedCves => "unassessed_cves",
+            Column::MaxOpenSeverity => "max_open_severity",
+            Column::ExploitedOpenCves => "exploited_open_cves",
             Column::DataId => "data_id",
             Column::DataOrigin => "data_origin",
             Column::DataConfirmed => "data_confirmed",
@@ -165,7 +177,7 @@ impl Column {
         match self {
             Column::Port | Column::Line | Column::SusBehind | Column::OpenCvesCount => Kind::Number,
             Column::Cves | Column::FeServers => Kind::List,
-            Column::OpenCves => Kind::ListOrUnknown,
+            Column::OpenCves | Column::UnassessedCves | Column::ExploitedOpenCves => Kind::ListOrUnknown,
             Column::CheckedAt => Kind::DateTime,
             Column::LatestSuDate | Column::DataConfirmed => Kind::Date,
             _ => Kind::Text,
@@ -200,6 +212,9 @@ impl Column {
             Column::Support => opt(row.support.clone()),
             Column::OpenCves => opt(row.open_cves.as_ref().map(|c| c.join(";"))),
             Column::OpenCvesCount => opt(row.open_cves.as_ref().map(|c| c.len().to_string())),
+            Column::UnassessedCves => opt(row.unassessed_cves.as_ref().map(|c| c.join(";"))),
+            Column::MaxOpenSeverity => opt(row.max_open_severity.clone()),
+            Column::ExploitedOpenCves => opt(row.exploited_open_cves.as_ref().map(|c| c.join(";"))),
             // The same for every row of a run: the schema holds them (`Schema::of`).
             Column::DataId | Column::DataOrigin | Column::DataConfirmed => String::new(),
         }

@@ -24,13 +24,27 @@ pub struct Seen {
     pub counted: BTreeSet<Status>,
     /// The `change` of rows no acceptance covers: what `--fail-on-change` looks at.
     pub changes: BTreeSet<Change>,
+    /// The `--fail-on-open` levels some row no acceptance covers has an open CVE of.
+    pub open: BTreeSet<crate::dataset::OpenLevel>,
 }
 
 impl Seen {
     /// Statuses of rows no acceptance covers, without changes.
     pub fn statuses(statuses: impl IntoIterator<Item = Status>) -> Seen {
         let statuses: BTreeSet<Status> = statuses.into_iter().collect();
-        Seen { counted: statuses.clone(), statuses, changes: BTreeSet::new() }
+        Seen { counted: statuses.clone(), statuses, ..Seen::default() }
+    }
+
+    /// Notes the open-CVE levels of a row no acceptance wholly covers.
+    pub fn note_open(&mut self, row: &Row) {
+        if row.accepted.as_ref().is_some_and(|a| a.whole) {
+            return;
+        }
+        for (_, level) in crate::dataset::OpenLevel::ALL {
+            if row.has_open(level) {
+                self.open.insert(level);
+            }
+        }
     }
 }
 
@@ -69,6 +83,16 @@ pub struct Summary {
     pub rate_limit: Option<f64>,
     /// How hosts were reached: the connect timeout used, the slots' peaks.
     pub reaching: Option<String>,
+    /// The line about the data's age (`DataSet::catalog_note`); not written when empty.
+    pub data_note: String,
+    /// The data's newest release date (the `data_age_days` metric).
+    pub catalog_date: Option<jiff::civil::Date>,
+    /// Rows patched for ProxyLogon that still have open CVEs of later updates.
+    pub patched_lacking: usize,
+    /// Of those, rows with a Critical or an exploited open CVE.
+    pub patched_lacking_serious: usize,
+    /// Rows whose product's support has ended.
+    pub unsupported: usize,
 }
 
 /// How the summary names a row's host: `host:port`.
@@ -126,6 +150,19 @@ impl Summary {
         if row.tls.as_ref().is_some_and(|t| t.legacy.is_some()) {
             self.legacy_tls += 1;
         }
+        self.seen.note_open(row);
+        let proxylogon = match row.each.iter().find(|(a, _)| a == "proxylogon") {
+            Some((_, v)) => Some(v.status),
+            None if row.each.is_empty() && row.table.starts_with("proxylogon") => Some(row.status()),
+            None => None,
+        };
+        if proxylogon == Some(Status::Patched) && row.has_open(crate::dataset::OpenLevel::Any) {
+            self.patched_lacking += 1;
+            let serious =
+                row.has_open(crate::dataset::OpenLevel::Critical) || row.has_open(crate::dataset::OpenLevel::Exploited);
+            self.patched_lacking_serious += usize::from(serious);
+        }
+        self.unsupported += usize::from(row.support.as_deref().is_some_and(|s| s.starts_with("ended")));
         let v = &row.verdict;
         if let Some(product) = v.product {
             let name = format!("{product} {}", v.cu.as_deref().unwrap_or("")).trim().to_string();
@@ -183,12 +220,20 @@ impl Summary {
             .collect();
         write_capped(out, &vulnerable, self.by_status.get(&Status::Vulnerable).copied().unwrap_or(0))?;
         writeln!(out, "{}", self.timing())?;
-        writeln!(
-            out,
-            "{}",
-            crate::catalog::staleness::catalog_note(jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date())
-        )?;
+        writeln!(out, "{}", self.later_fixes_line())?;
+        if !self.data_note.is_empty() {
+            writeln!(out, "{}", self.data_note)?;
+        }
         writeln!(out, "report: {report}")
+    }
+
+    /// How many hosts patched for ProxyLogon still lack later fixes, how many
+    /// of those critically or exploitably, and how many run an unsupported product.
+    pub fn later_fixes_line(&self) -> String {
+        format!(
+            "later fixes: {} host(s) patched for ProxyLogon still lack later fixes ({} of them a Critical or exploited CVE); {} run an unsupported product",
+            self.patched_lacking, self.patched_lacking_serious, self.unsupported
+        )
     }
 
     /// Probes, rate, per-host time percentiles and peak memory, on one line.

@@ -10,7 +10,9 @@ fn row(build: &str, detail: Option<&str>, extras: &[&str]) -> Row {
     if let Some(d) = detail {
         verdict.detail = d.into();
     }
+    let lifecycle = verdict.product.and_then(|p| crate::dataset::DataSet::builtin().lifecycle_of(p).cloned());
     Row {
+        lifecycle,
         host: "mail.example.test".into(),
         port: Some(443),
         verdict,
@@ -19,9 +21,12 @@ fn row(build: &str, detail: Option<&str>, extras: &[&str]) -> Row {
         checked_at: jiff::Timestamp::UNIX_EPOCH,
         table: table.id,
         line: Some(7),
-        staleness: crate::catalog::staleness::of(&build.parse().unwrap(), crate::catalog::releases()),
+        staleness: crate::catalog::staleness::of(&build.parse().unwrap(), &crate::dataset::DataSet::builtin().releases),
         support: None,
-        open_cves: crate::open_cves::of(&build.parse().unwrap(), crate::catalog::releases()),
+        open_cves: crate::dataset::DataSet::builtin().open_cves(&build.parse().unwrap(), &[]).map(|o| o.open),
+        unassessed_cves: None,
+        max_open_severity: None,
+        exploited_open_cves: None,
         each: Vec::new(),
         change: None,
         accepted: None,
@@ -74,7 +79,7 @@ fn csv_has_the_contract_columns_then_the_inventory_columns() {
 
 #[test]
 fn the_data_judged_with_is_recorded_on_every_row_at_the_end_of_the_own_columns() {
-    let mut run = super::provenance::Run::now("t".into(), None).unwrap();
+    let mut run = super::provenance::Run::now("t".into(), String::new(), None).unwrap();
     run = run.with_data(super::provenance::DataStamp {
         id: "ab".repeat(32),
         origin: "update".into(),

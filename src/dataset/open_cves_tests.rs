@@ -1,7 +1,16 @@
 use super::*;
+use crate::open_cves::{OpenCves, of};
+
+fn judged(build: &str) -> OpenCves {
+    DataSet::builtin().open_cves(&build.parse().unwrap(), &[]).unwrap_or_else(|| panic!("{build}"))
+}
 
 fn open(build: &str) -> Vec<String> {
-    of(&build.parse().unwrap(), crate::catalog::releases()).unwrap_or_else(|| panic!("{build}"))
+    judged(build).open
+}
+
+fn unassessed(build: &str) -> Vec<String> {
+    judged(build).unassessed
 }
 
 // Each update's CVEs, typed from data/update-cves.csv's sources, split where a CVE applies only to
@@ -89,29 +98,26 @@ const AUG26: &[&str] = &[
     "CVE-2026-62915",
     "CVE-2026-65813",
 ];
-const SEP26_2016: &[&str] = &[
-    "CVE-2026-69355",
-    "CVE-2026-69356",
-    "CVE-2026-69361",
-    "CVE-2026-69375",
-    "CVE-2026-69378",
-    "CVE-2026-69380",
-    "CVE-2026-69382",
-    "CVE-2026-69641",
-];
+// Sep26SU's four CVEs listed only by a third-party page (69361, 69375, 69378, 69382) and the
+// Oct26SU and Nov26SU rows have no primary source: data/overrides.csv keeps them out of judging.
+const SEP26_2016: &[&str] = &["CVE-2026-69355", "CVE-2026-69356", "CVE-2026-69380", "CVE-2026-69641"];
 // CVE-2026-55007 does not apply to 2016 (its limit: 2019 SE only).
 const SEP26_2019: &[&str] = &["CVE-2026-55007"];
 const SEP26V2: &[&str] = &["CVE-2026-96940"];
-const OCT26: &[&str] = &["CVE-2026-70279", "CVE-2026-70571", "CVE-2026-87696"];
-// SE only: 2016 and 2019 were past their last ESU update, no longer assessed, so exposed.
-const NOV26: &[&str] = &["CVE-2026-118151", "CVE-2026-118152", "CVE-2026-118157", "CVE-2026-118208"];
+// The later advisory tables judge 2013 as never fixed (their rows for it are "none").
+const TABLES_AFTER_2013: &[&[&str]] = &[EP, APR25HU, &["CVE-2026-42897"]];
 
 /// What 2013 lacks from after its end of support (2023-04-11): every later update's CVEs
-/// that are not limited to other lines, the three later advisories' too (2013 never got them).
+/// not limited to other lines. Microsoft no longer assessed 2013 for them: `unassessed`,
+/// except the advisory tables' own.
 const AFTER_2013: &[&[&str]] = &[
     JUN23, AUG23, OCT23, NOV23, MAR24, EP, NOV24, APR25HU, AUG25, OCT25, DEC25, FEB26, JUN26, JUL26, AUG26, SEP26_2016,
-    SEP26V2, OCT26, NOV26,
+    SEP26V2,
 ];
+
+fn without(all: Vec<String>, out: &[String]) -> Vec<String> {
+    all.into_iter().filter(|c| !out.contains(c)).collect()
+}
 
 /// The union of groups, sorted by year then number as the column lists them.
 fn set(groups: &[&[&str]]) -> Vec<String> {
@@ -127,40 +133,47 @@ fn set(groups: &[&[&str]]) -> Vec<String> {
 
 #[test]
 fn exchange_2013_cu23_at_several_update_levels() {
-    let at_mar23 = set(AFTER_2013);
-    assert_eq!(at_mar23.len(), 66);
-    assert_eq!(open("15.0.1497.48"), at_mar23, "Mar23SU, the last 2013 update");
-    let at_nov22 = set(&[&[JAN23_2013, FEB23_2013], AFTER_2013].concat());
-    assert_eq!(at_nov22.len(), 70);
-    assert_eq!(open("15.0.1497.44"), at_nov22, "Nov22SU");
-    let at_may22 = set(&[&[AUG22_2013, NOV22_2013, JAN23_2013, FEB23_2013], AFTER_2013].concat());
+    let tables = set(TABLES_AFTER_2013);
+    let after = without(set(AFTER_2013), &tables);
+    assert_eq!(after.len(), 52);
+    assert_eq!(
+        (open("15.0.1497.48"), unassessed("15.0.1497.48")),
+        (tables.clone(), after.clone()),
+        "Mar23SU, the last 2013 update"
+    );
+    let at_nov22 = set(&[JAN23_2013, FEB23_2013, TABLES_AFTER_2013[0], TABLES_AFTER_2013[1], TABLES_AFTER_2013[2]]);
+    assert_eq!(at_nov22.len(), 7);
+    assert_eq!((open("15.0.1497.44"), unassessed("15.0.1497.44")), (at_nov22, after.clone()), "Nov22SU");
+    let at_may22 = set(&[&[AUG22_2013, NOV22_2013, JAN23_2013, FEB23_2013], TABLES_AFTER_2013].concat());
     assert_eq!(open("15.0.1497.36"), at_may22, "May22SU (Oct22SU fixes no CVE)");
     let since_base: &[&[&str]] = &[
         JUL19_2013, NOV19, FEB20, OCT20, NOV20, DEC20_2013, MAR21, APR21, MAY21, JUL21_2013, OCT21_2013, NOV21_2013,
         JAN22, MAR22_2013, MAY22, AUG22_2013, NOV22_2013, JAN23_2013, FEB23_2013,
     ];
-    let at_base = set(&[since_base, AFTER_2013].concat());
-    assert_eq!(at_base.len(), 123);
-    assert_eq!(open("15.0.1497.2"), at_base, "CU23 base");
+    let at_base = set(&[since_base, TABLES_AFTER_2013].concat());
+    assert_eq!(at_base.len(), 60);
+    assert_eq!((open("15.0.1497.2"), unassessed("15.0.1497.2")), (at_base.clone(), after.clone()), "CU23 base");
     // A CU-only build may lack every update after its base.
     assert_eq!(open("15.0.1497"), at_base, "CU precision");
 }
 
 #[test]
 fn exchange_2016_cu23_at_several_update_levels() {
-    let esu_and_after = set(&[DEC25, FEB26, JUN26, JUL26, AUG26, SEP26_2016, SEP26V2, OCT26, NOV26]);
-    assert_eq!(esu_and_after.len(), 38);
+    let esu_and_after = set(&[DEC25, FEB26, JUN26, JUL26, AUG26, SEP26_2016, SEP26V2]);
+    assert_eq!(esu_and_after.len(), 27);
     assert_eq!(open("15.1.2507.61"), esu_and_after, "Oct25SU, the last public update");
-    assert_eq!(open("15.1.2507.77"), set(&[NOV26]), "Oct26SU, the last ESU update");
-    assert_eq!(open("15.1.2507.73"), set(&[SEP26V2, OCT26, NOV26]), "Sep26SU v1 lacks what v2 added");
+    // .77 (Oct26SU, unconfirmed) is newer than every confirmed update: nothing known is open.
+    assert_eq!(open("15.1.2507.77"), Vec::<String>::new(), "above Sep26SUv2");
+    assert!(unassessed("15.1.2507.77").is_empty(), "2016 was in ESU for every update known");
+    assert_eq!(open("15.1.2507.73"), set(&[SEP26V2]), "Sep26SU v1 lacks what v2 added");
     let at_nov23 =
         set(&[MAR24, EP, NOV24, APR25HU, AUG25, OCT25, &esu_and_after.iter().map(String::as_str).collect::<Vec<_>>()]);
     assert_eq!(open("15.1.2507.35"), at_nov23, "Nov23SU");
     let at_nov22 = set(&[
         JAN23_2013, JAN23_2016, FEB23_2013, FEB23_2016, JUN23, AUG23, OCT23, NOV23, MAR24, EP, NOV24, APR25HU, AUG25,
-        OCT25, DEC25, FEB26, JUN26, JUL26, AUG26, SEP26_2016, SEP26V2, OCT26, NOV26,
+        OCT25, DEC25, FEB26, JUN26, JUL26, AUG26, SEP26_2016, SEP26V2,
     ]);
-    assert_eq!(at_nov22.len(), 75);
+    assert_eq!(at_nov22.len(), 64);
     assert_eq!(open("15.1.2507.16"), at_nov22, "Nov22SU");
     // CU23's base lacks May, August and November 2022 too.
     let at_base = [set(&[MAY22, AUG22_2013, AUG22_2016, NOV22_2013, NOV22_2016]), at_nov22].concat();
@@ -169,30 +182,35 @@ fn exchange_2016_cu23_at_several_update_levels() {
 
 #[test]
 fn exchange_2019_cu14_cu15_and_se_at_several_update_levels() {
-    let after_oct25 = [DEC25, FEB26, JUN26, JUL26, AUG26, SEP26_2016, SEP26_2019, SEP26V2, OCT26, NOV26];
-    assert_eq!(set(&after_oct25).len(), 39);
+    let after_oct25 = [DEC25, FEB26, JUN26, JUL26, AUG26, SEP26_2016, SEP26_2019, SEP26V2];
+    assert_eq!(set(&after_oct25).len(), 28);
     // 2019 CU14: released with the CVE-2024-21410 fix; later CUs got the older updates' fixes.
     assert_eq!(open("15.2.1544.36"), set(&after_oct25), "CU14 Oct25SU");
-    assert_eq!(open("15.2.1544.50"), set(&[NOV26]), "CU14 Oct26SU");
+    assert_eq!(open("15.2.1544.48"), Vec::<String>::new(), "CU14 Sep26SUv2, the last confirmed ESU update");
     let cu14_base = set(&[&[MAR24, NOV24, APR25HU, AUG25, OCT25][..], &after_oct25].concat());
-    assert_eq!(cu14_base.len(), 49);
+    assert_eq!(cu14_base.len(), 38);
     assert_eq!(open("15.2.1544.4"), cu14_base, "CU14 base");
     // 2019 CU15 (2025-02-10).
     assert_eq!(open("15.2.1748.36"), set(&[&[OCT25][..], &after_oct25].concat()), "CU15 Aug25SU");
     let cu15_base = set(&[&[APR25HU, AUG25, OCT25][..], &after_oct25].concat());
-    assert_eq!(cu15_base.len(), 47);
+    assert_eq!(cu15_base.len(), 36);
     assert_eq!(open("15.2.1748.10"), cu15_base, "CU15 base");
     assert_eq!(open("15.2.1748"), cu15_base, "CU15 at CU precision may lack all of them");
     assert_eq!(open("15.2.1748.24"), set(&[&[AUG25, OCT25][..], &after_oct25].concat()), "CU15 Apr25HU");
-    // Exchange SE RTM (2025-07-01): every update public, Nov26SU its own.
-    let se_after_jun26 = set(&[JUL26, AUG26, SEP26_2016, SEP26_2019, SEP26V2, OCT26, NOV26]);
+    // Exchange SE RTM (2025-07-01): every update public.
+    let se_after_jun26 = set(&[JUL26, AUG26, SEP26_2016, SEP26_2019, SEP26V2]);
     assert_eq!(open("15.2.2562.43"), se_after_jun26, "SE Jun26SU");
-    assert_eq!(open("15.2.2562.41"), set(&[JUN26, JUL26, AUG26, SEP26_2016, SEP26_2019, SEP26V2, OCT26, NOV26]));
-    let se_base =
-        set(&[AUG25, OCT25, DEC25, FEB26, JUN26, JUL26, AUG26, SEP26_2016, SEP26_2019, SEP26V2, OCT26, NOV26]);
-    assert_eq!(se_base.len(), 46);
+    assert_eq!(open("15.2.2562.41"), set(&[JUN26, JUL26, AUG26, SEP26_2016, SEP26_2019, SEP26V2]));
+    let se_base = set(&[AUG25, OCT25, DEC25, FEB26, JUN26, JUL26, AUG26, SEP26_2016, SEP26_2019, SEP26V2]);
+    assert_eq!(se_base.len(), 35);
     assert_eq!(open("15.2.2562.17"), se_base, "SE base");
-    assert!(open("15.2.2562.57").is_empty(), "SE Nov26SU lacks nothing known");
+    assert!(open("15.2.2562.53").is_empty(), "SE Sep26SUv2 lacks nothing known");
+    // Nov26SU's four SE-only CVEs are not judged at all (no primary source), so never counted
+    // for 2016 or 2019 either.
+    for build in ["15.1.2507.75", "15.2.1748.53", "15.2.1544.48"] {
+        let all = [open(build), unassessed(build)].concat();
+        assert!(!all.iter().any(|c| c.starts_with("CVE-2026-118")), "{build}: {all:?}");
+    }
 }
 
 #[test]
@@ -200,16 +218,18 @@ fn lines_and_builds_without_data() {
     // 2010: only ProxyLogon's CVE-2021-26857 (its table); the update list starts with 2013.
     assert_eq!(open("14.3.509.0"), ["CVE-2021-26857"]);
     assert!(open("14.3.513.0").is_empty());
-    let none = |b: &str| of(&b.parse().unwrap(), crate::catalog::releases());
+    let none = |b: &str| DataSet::builtin().open_cves(&b.parse().unwrap(), &[]);
     assert_eq!(none("15.1.2600.1"), None, "a CU the catalog does not know");
     assert_eq!(none("8.3.83.6"), None, "2007: no data");
 }
 
 #[test]
 fn the_update_list_is_valid_and_matches_the_catalog() {
-    let list = updates();
-    assert_eq!(list.len(), 58);
-    let releases = crate::catalog::releases();
+    let data = DataSet::builtin();
+    let list = &data.updates;
+    // 58 rows; Oct26SU and Nov26SU are kept out (overrides.csv: no primary source).
+    assert_eq!(list.len(), 56);
+    let releases = &data.releases;
     for u in list {
         // Every update the list ships for a CU is in the catalog for that CU, except Feb19SU,
         // which shipped inside 2013 CU22, 2016 CU12 and 2019 CU1 (the reference's note).
@@ -226,7 +246,7 @@ fn the_update_list_is_valid_and_matches_the_catalog() {
         ("X,2018-03,2013 CU18,CVE-2018-0924,CVE-2018-0941: 2016 only,,s,\n", "not one of its CVEs"),
         ("X,2018-03,2013 CU18,CVE-2018-0924,,, ,\n", "needs a source"),
     ] {
-        let err = format!("{:#}", parse(&format!("{bad}{row}")).unwrap_err());
+        let err = format!("{:#}", crate::open_cves::parse_with(&format!("{bad}{row}"), releases).unwrap_err());
         assert!(err.contains(want), "{row:?}: {err}");
     }
 }
@@ -235,8 +255,9 @@ fn the_update_list_is_valid_and_matches_the_catalog() {
 fn remembered_answers_are_the_same_answers() {
     for build in ["15.0.1497.44", "15.1.2507.16", "15.2.1748", "15.2.2562.57", "14.3.509.0", "15.1.2600.1"] {
         let b: Build = build.parse().unwrap();
-        let fresh = of(&b, crate::catalog::releases());
-        assert_eq!(of_builtin(&b), fresh, "{build}");
-        assert_eq!(of_builtin(&b), fresh, "{build} again");
+        let data = DataSet::builtin();
+        let fresh = of(&b, &data.facts(), &[]);
+        assert_eq!(data.open_cves(&b, &[]), fresh, "{build}");
+        assert_eq!(data.open_cves(&b, &[]), fresh, "{build} again");
     }
 }
