@@ -109,6 +109,15 @@ fn attr(e: &BytesStart, name: &[u8]) -> Result<String> {
 /// Every (CVE, Exchange product) fix a month document states, in document
 /// order. The error names the vulnerability (ordinal or CVE) that broke.
 pub fn read(xml: &[u8]) -> Result<Vec<ProductFix>> {
+    read_month(xml).map(|(_, fixes)| fixes)
+}
+
+/// As `read`, with the document's own id (`DocumentTracking/Identification/ID`,
+/// e.g. `2021-Mar`). A document whose root is not `cvrfdoc`, or that names
+/// no id, is not a CVRF month and is refused.
+pub fn read_month(xml: &[u8]) -> Result<(String, Vec<ProductFix>)> {
+    let mut root: Option<String> = None;
+    let mut doc_id = String::new();
     let mut reader = quick_xml::Reader::from_reader(xml);
     reader.config_mut().trim_text(true);
     let mut buf = Vec::new();
@@ -140,6 +149,12 @@ pub fn read(xml: &[u8]) -> Result<Vec<ProductFix>> {
                     "ScoreSet" => group = Some(Group { kind: "ScoreSet".into(), ..Group::default() }),
                     _ => {}
                 }
+                if root.is_none() {
+                    root = Some(name.clone());
+                    if name != "cvrfdoc" {
+                        bail!("not a CVRF document: its root element is <{}>", crate::sanitize::clean(&name));
+                    }
+                }
                 path.push(name);
             }
             Event::Text(t) => text.push_str(&t.unescape().with_context(at)?),
@@ -149,6 +164,9 @@ pub fn read(xml: &[u8]) -> Result<Vec<ProductFix>> {
                 let parent = path.last().map(String::as_str).unwrap_or("");
                 let value = std::mem::take(&mut text);
                 match (name.as_str(), parent) {
+                    ("ID", "Identification") if path.iter().any(|p| p == "DocumentTracking") => {
+                        doc_id = crate::sanitize::clean(value.trim());
+                    }
                     ("FullProductName", _) => {
                         if let Some(found) = product_of(&value) {
                             let found = found.with_context(|| format!("ProductID {product_id}"))?;
@@ -212,7 +230,13 @@ pub fn read(xml: &[u8]) -> Result<Vec<ProductFix>> {
     if !path.is_empty() {
         bail!("the document ends inside <{}> (truncated?)", path.join("/"));
     }
-    Ok(out)
+    if root.is_none() {
+        bail!("not a CVRF document: no XML element at all");
+    }
+    if doc_id.is_empty() {
+        bail!("not a CVRF month: no DocumentTracking/Identification/ID");
+    }
+    Ok((doc_id, out))
 }
 
 fn gather(v: &mut Vuln, g: Group) {

@@ -67,7 +67,8 @@ const EXTRACT_HEADER: [&str; 10] =
 /// an error names the month and the record. A month naming no Exchange
 /// product gives a header-only extract.
 pub fn extract_month(id: &str, cvrf_xml: &[u8]) -> Result<Vec<u8>> {
-    let fixes = cvrf::read(cvrf_xml).with_context(|| format!("CVRF month {id}"))?;
+    let (doc_id, fixes) = cvrf::read_month(cvrf_xml).with_context(|| format!("CVRF month {id}"))?;
+    ensure!(doc_id == id, "CVRF month {id}: the document is month {doc_id}");
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(EXTRACT_HEADER)?;
     for f in fixes {

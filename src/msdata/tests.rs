@@ -69,8 +69,22 @@ fn extracts_round_trip_and_broken_documents_are_named() {
     let doctype = b"<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'b'>]><x>&a;</x>";
     let err = format!("{:#}", extract_month("2026-Feb", doctype).unwrap_err());
     assert!(err.contains("2026-Feb"), "{err}");
-    let none = extract_month("2026-Jan", b"<cvrfdoc></cvrfdoc>").unwrap();
+    let month = |id: &str| {
+        format!(
+            "<cvrfdoc><DocumentTracking><Identification><ID>{id}</ID></Identification></DocumentTracking></cvrfdoc>"
+        )
+    };
+    let none = extract_month("2026-Jan", month("2026-Jan").as_bytes()).unwrap();
     assert_eq!(none.iter().filter(|b| **b == b'\n').count(), 1, "a month without Exchange: the header only");
+    // Not a CVRF month: another root, no id, another month's id.
+    for (bad, why) in [
+        (b"<html><body>hello</body></html>".to_vec(), "root element is <html>"),
+        (b"<cvrfdoc></cvrfdoc>".to_vec(), "no DocumentTracking/Identification/ID"),
+        (month("2026-Feb").into_bytes(), "the document is month 2026-Feb"),
+    ] {
+        let err = format!("{:#}", extract_month("2026-Jan", &bad).unwrap_err());
+        assert!(err.contains("2026-Jan") && err.contains(why), "{err}");
+    }
 }
 
 #[test]
