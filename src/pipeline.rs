@@ -340,7 +340,9 @@ fn spawn_probe(
             // (measured: 45 KB a waiting task before, BENCHMARKS.md).
             let obs = Box::pin(prober.probe(&endpoint)).await;
             // Printed only with -v, which installs the subscriber.
-            tracing::info!(host = %endpoint.host, port = endpoint.port, tls = ?obs.tls, evidence = obs.evidence.len(), "probed");
+            // In words, as the report's tls column says it, not Rust's Debug form.
+            let tls = obs.tls.as_ref().map_or_else(|| "not reached".to_string(), |t| t.describe());
+            tracing::info!(host = %endpoint.host, port = endpoint.port, tls = %tls, evidence = obs.evidence.len(), "probed");
             Some(Arc::new(obs))
         };
         tokio::select! {
